@@ -1,0 +1,27 @@
+import { JsonLogger, parseLogLevel } from "../src/services/logger";
+import { handleDeadLetter, handleEvent, handleFanout, handleSend } from "./consumers";
+import { processBatch, type MessageHandler } from "./handler";
+import { DLQ_SUFFIX, QUEUE_NAMES } from "./messages";
+
+const HANDLERS: Record<string, MessageHandler> = {
+  [QUEUE_NAMES.send]: handleSend,
+  [QUEUE_NAMES.fanout]: handleFanout,
+  [QUEUE_NAMES.events]: handleEvent,
+};
+
+export function handlerFor(queue: string): MessageHandler | undefined {
+  if (queue.endsWith(DLQ_SUFFIX)) return HANDLERS[queue.slice(0, -DLQ_SUFFIX.length)] ? handleDeadLetter : undefined;
+  return HANDLERS[queue];
+}
+
+export async function queue(batch: MessageBatch, env: Env, ctx: ExecutionContext): Promise<void> {
+  const logger = new JsonLogger({ batch_id: crypto.randomUUID(), queue: batch.queue }, parseLogLevel(env.LOG_LEVEL));
+  const handle = handlerFor(batch.queue);
+  if (!handle) {
+    // A queue bound to this worker by mistake: keep its messages for whoever should consume them.
+    logger.error("no consumer for queue; retrying batch");
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  await processBatch(batch, handle, { env, ctx, logger });
+}

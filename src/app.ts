@@ -1,0 +1,52 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { secureHeaders } from "hono/secure-headers";
+import type { HonoEnv } from "./env";
+import { newRouter } from "./lib/router";
+import { limitBody } from "./middleware/body-limit";
+import { notFound, onError } from "./middleware/errors";
+import { requestContext } from "./middleware/request-context";
+import { services } from "./middleware/services";
+import { renderDocsPage } from "./routes/docs/page";
+import { registerHealth } from "./routes/health";
+import { apiKeysRoutes } from "./routes/v1/api-keys";
+import { authRoutes } from "./routes/v1/auth";
+import { tenantsRoutes } from "./routes/v1/tenants";
+
+export const API_INFO = {
+  title: "herald",
+  version: "0.1.0",
+  description: "Email campaigns and transactional mail on Cloudflare Workers.",
+};
+
+export function createApp(): OpenAPIHono<HonoEnv> {
+  const app = newRouter();
+
+  app.use("*", requestContext);
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: false }));
+  app.use("/v1/*", limitBody(), services);
+
+  registerHealth(app);
+  app.route("/v1/tenants", tenantsRoutes());
+  app.route("/v1/auth", authRoutes());
+  app.route("/v1/api-keys", apiKeysRoutes());
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (hk_…) or a JWT: herald's own from POST /v1/auth/token, or your identity provider's",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminSecret", {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator's ADMIN_SECRET",
+  });
+  app.doc31("/openapi.json", { openapi: "3.1.0", info: API_INFO });
+  app.get("/docs", (c) => {
+    const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO });
+    return c.html(renderDocsPage(doc as Parameters<typeof renderDocsPage>[0]));
+  });
+
+  app.notFound(notFound);
+  app.onError(onError);
+  return app;
+}

@@ -1,0 +1,37 @@
+import { sha256Hex } from "../lib/encoding";
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const SECRET_LENGTH = 43; // 43 base62 characters carry 256 bits
+export const API_KEY_PATTERN = /^hk_[0-9A-Za-z]{43}$/;
+const PREFIX_LENGTH = 10;
+
+export interface NewApiKey {
+  key: string;
+  prefix: string;
+  hash: string;
+}
+
+export function looksLikeApiKey(token: string): boolean {
+  return token.startsWith("hk_");
+}
+
+export function isWellFormedApiKey(token: string): boolean {
+  return API_KEY_PATTERN.test(token);
+}
+
+export async function generateApiKey(): Promise<NewApiKey> {
+  let secret = "";
+  while (secret.length < SECRET_LENGTH) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(64))) {
+      // Rejection sampling keeps every character equally likely.
+      if (byte < 248 && secret.length < SECRET_LENGTH) secret += ALPHABET[byte % 62];
+    }
+  }
+  const key = `hk_${secret}`;
+  return { key, prefix: key.slice(0, PREFIX_LENGTH), hash: await hashApiKey(key) };
+}
+
+/** Keys carry 256 random bits, so a fast hash is enough: there is nothing to brute-force. */
+export function hashApiKey(key: string): Promise<string> {
+  return sha256Hex(key);
+}

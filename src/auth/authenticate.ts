@@ -1,0 +1,125 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { authConfig, type AuthConfig } from "../config";
+import { apiKeys } from "../db/schema";
+import type { Principal } from "../env";
+import { HeraldError } from "../errors";
+import { isUuid } from "../lib/ids";
+import type { Cache } from "../services/cache";
+import type { Db } from "../services/db";
+import { hashApiKey, isWellFormedApiKey, looksLikeApiKey } from "./api-keys";
+import { JwksResolver } from "./jwks";
+import { decodeJwt, hmacKey, JwtError, verifyJwt, type JwtClaims } from "./jwt";
+import { isScope, ROLES, scopesForRole, type Role, type Scope } from "./scopes";
+
+/** The issuer of the short-lived session tokens POST /v1/auth/token hands out. */
+export const HERALD_ISSUER = "herald";
+export const SESSION_TTL_SECONDS = 900;
+const LAST_USED_GRANULARITY_MS = 5 * 60_000;
+
+export interface AuthDeps {
+  env: Env;
+  db: Db;
+  cache: Cache;
+  /** Schedules best-effort work after the response. */
+  defer: (task: Promise<unknown>) => void;
+}
+
+export function unauthorized(detail: string): HeraldError {
+  return new HeraldError("unauthorized", detail, {
+    headers: { "www-authenticate": `Bearer realm="herald", error="invalid_token"` },
+  });
+}
+
+export function bearerToken(header: string | undefined): string {
+  if (!header) throw unauthorized("missing Authorization header");
+  const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header);
+  if (!match) throw unauthorized("Authorization must be 'Bearer <token>'");
+  return match[1]!;
+}
+
+export async function authenticate(token: string, deps: AuthDeps): Promise<Principal> {
+  return looksLikeApiKey(token) ? authenticateApiKey(token, deps) : authenticateJwt(token, deps);
+}
+
+async function authenticateApiKey(token: string, { db, defer }: AuthDeps): Promise<Principal> {
+  if (!isWellFormedApiKey(token)) throw unauthorized("malformed API key");
+  const hash = await hashApiKey(token);
+  const [row] = await db
+    .select({
+      id: apiKeys.id,
+      tenantId: apiKeys.tenantId,
+      scopes: apiKeys.scopes,
+      expiresAt: apiKeys.expiresAt,
+      revokedAt: apiKeys.revokedAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+    })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, hash))
+    .limit(1);
+  if (!row) throw unauthorized("unknown API key");
+  if (row.revokedAt) throw unauthorized("API key revoked");
+  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw unauthorized("API key expired");
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+    defer(
+      db
+        .update(apiKeys)
+        .set({ lastUsedAt: new Date() })
+        .where(and(eq(apiKeys.id, row.id), isNull(apiKeys.revokedAt))),
+    );
+  }
+  return { tenantId: row.tenantId, kind: "api_key", subject: row.id, scopes: row.scopes.filter(isScope) };
+}
+
+async function authenticateJwt(token: string, { env, cache }: AuthDeps): Promise<Principal> {
+  const cfg = authConfig(env);
+  let claims: JwtClaims;
+  try {
+    // Which verifier applies is read from the unverified iss, but each verifier pins its own
+    // algorithm and key, so a forged iss buys nothing: herald's tokens are HS256 under JWT_SECRET only.
+    const unverified = decodeJwt(token).claims;
+    claims = unverified.iss === HERALD_ISSUER ? await verifySession(token, cfg) : await verifyExternal(token, cfg, cache);
+  } catch (err) {
+    if (err instanceof JwtError) throw unauthorized(err.message);
+    throw err;
+  }
+  return principalFromClaims(claims);
+}
+
+function verifySession(token: string, cfg: AuthConfig): Promise<JwtClaims> {
+  const secret = cfg.jwtSecret;
+  if (!secret) throw new JwtError("session tokens are not enabled");
+  return verifyJwt(token, { alg: "HS256", key: () => hmacKey(secret), issuer: HERALD_ISSUER });
+}
+
+function verifyExternal(token: string, cfg: AuthConfig, cache: Cache): Promise<JwtClaims> {
+  if (cfg.jwtAlg === "HS256") {
+    const secret = cfg.jwtSecret!;
+    return verifyJwt(token, { alg: "HS256", key: () => hmacKey(secret), issuer: cfg.issuer, audience: cfg.audience });
+  }
+  const jwks = new JwksResolver(cfg.jwksUrl!, cfg.jwtAlg, cache);
+  return verifyJwt(token, { alg: cfg.jwtAlg, key: (h) => jwks.key(h), issuer: cfg.issuer, audience: cfg.audience });
+}
+
+function principalFromClaims(claims: JwtClaims): Principal {
+  const tenantId = claims.tid ?? claims.tenant_id;
+  if (!isUuid(tenantId)) throw unauthorized("token has no valid tenant claim (tid)");
+  if (typeof claims.sub !== "string" || claims.sub === "") throw unauthorized("token has no subject");
+  const session = claims.iss === HERALD_ISSUER;
+  return {
+    tenantId: tenantId.toLowerCase(),
+    kind: session ? "session" : "user",
+    subject: session ? claims.sub.replace(/^key:/, "") : claims.sub,
+    scopes: scopesFromClaims(claims),
+  };
+}
+
+function scopesFromClaims(claims: JwtClaims): Scope[] {
+  const raw = Array.isArray(claims.scopes)
+    ? claims.scopes
+    : typeof claims.scope === "string"
+      ? claims.scope.split(" ")
+      : undefined;
+  if (raw) return raw.filter(isScope);
+  const role = claims.role;
+  return typeof role === "string" && (ROLES as readonly string[]).includes(role) ? scopesForRole(role as Role) : [];
+}

@@ -1,0 +1,44 @@
+export type JwtAlg = "HS256" | "RS256" | "ES256";
+const JWT_ALGS: readonly JwtAlg[] = ["HS256", "RS256", "ES256"];
+
+export interface AuthConfig {
+  /** The algorithm accepted for caller-issued JWTs. Anything else is refused. */
+  jwtAlg: JwtAlg;
+  jwtSecret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+const blank = (v: string | undefined) => (v && v.trim() !== "" ? v.trim() : undefined);
+
+/**
+ * Reads auth settings from the environment. A misconfiguration is the operator's fault, not the
+ * caller's: it surfaces as 503 with a generic detail and a log line naming the setting.
+ */
+export function authConfig(env: Env): AuthConfig {
+  const alg = (blank(env.JWT_ALG) ?? "HS256").toUpperCase() as JwtAlg;
+  if (!JWT_ALGS.includes(alg)) throw misconfigured(`JWT_ALG must be one of ${JWT_ALGS.join(", ")}`);
+  const cfg: AuthConfig = {
+    jwtAlg: alg,
+    jwtSecret: blank(env.JWT_SECRET),
+    jwksUrl: blank(env.JWKS_URL),
+    issuer: blank(env.JWT_ISSUER),
+    audience: blank(env.JWT_AUDIENCE),
+  };
+  if (cfg.jwtSecret && cfg.jwtSecret.length < 32) throw misconfigured("JWT_SECRET must be at least 32 characters");
+  if (alg === "HS256" && !cfg.jwtSecret) throw misconfigured("JWT_ALG=HS256 needs JWT_SECRET");
+  if (alg !== "HS256" && !cfg.jwksUrl) throw misconfigured(`JWT_ALG=${alg} needs JWKS_URL`);
+  return cfg;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string) {
+    super(setting);
+    this.name = "ConfigError";
+  }
+}
+
+function misconfigured(what: string): ConfigError {
+  return new ConfigError(what);
+}

@@ -1,0 +1,29 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { HonoEnv } from "../env";
+import { HeraldError, type FieldError } from "../errors";
+
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+}
+
+const TARGET_NAMES: Record<string, string> = { json: "body", query: "query", param: "path", header: "header", form: "body", cookie: "cookie" };
+
+function fieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
+  const prefix = TARGET_NAMES[target] ?? target;
+  return issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+}
+
+/** Every router shares one validation hook, so every validation failure has the same problem shape. */
+export function newRouter(): OpenAPIHono<HonoEnv> {
+  return new OpenAPIHono<HonoEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const errors = fieldErrors(result.target, result.error.issues);
+      throw new HeraldError("validation_failed", `invalid ${errors.map((e) => e.field).join(", ")}`, { errors });
+    },
+  });
+}

@@ -1,0 +1,8 @@
+import { newRouter } from "../../../lib/router";
+import { registerToken } from "./token";
+
+export function authRoutes() {
+  const api = newRouter();
+  registerToken(api);
+  return api;
+}

@@ -1,0 +1,58 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { authenticate, bearerToken, HERALD_ISSUER, SESSION_TTL_SECONDS } from "../../../auth/authenticate";
+import { signHs256 } from "../../../auth/jwt";
+import { SCOPES } from "../../../auth/scopes";
+import { ConfigError } from "../../../config";
+import type { HonoEnv } from "../../../env";
+import { HeraldError } from "../../../errors";
+import { problems } from "../../../lib/schemas";
+
+const TokenSchema = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().openapi({ example: SESSION_TTL_SECONDS }),
+    scopes: z.array(z.enum(SCOPES)),
+  })
+  .openapi("AccessToken");
+
+const route = createRoute({
+  method: "post",
+  path: "/token",
+  tags: ["auth"],
+  summary: "Exchange an API key (Authorization: Bearer hk_…) for a short-lived JWT",
+  description: `The JWT is HS256-signed with JWT_SECRET, carries the key's tenant and scopes, and expires after ${SESSION_TTL_SECONDS} s. Revoking the key does not recall tokens already issued; they lapse within that time.`,
+  security: [{ bearerAuth: [] }],
+  responses: {
+    200: { description: "A session token", content: { "application/json": { schema: TokenSchema } } },
+    ...problems(401, 403),
+  },
+});
+
+export function registerToken(api: OpenAPIHono<HonoEnv>) {
+  api.openapi(route, async (c) => {
+    const token = bearerToken(c.req.header("authorization"));
+    const principal = await authenticate(token, { env: c.env, db: c.var.db, cache: c.var.cache, defer: c.var.defer });
+    if (principal.kind !== "api_key") {
+      throw new HeraldError("forbidden", "only an API key can be exchanged for a token");
+    }
+    const secret = c.env.JWT_SECRET?.trim();
+    if (!secret || secret.length < 32) throw new ConfigError("JWT_SECRET must be set (>= 32 characters) to issue tokens");
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = await signHs256(
+      {
+        iss: HERALD_ISSUER,
+        sub: `key:${principal.subject}`,
+        tid: principal.tenantId,
+        scopes: principal.scopes,
+        iat: now,
+        nbf: now,
+        exp: now + SESSION_TTL_SECONDS,
+        jti: crypto.randomUUID(),
+      },
+      secret,
+    );
+    c.header("cache-control", "no-store");
+    return c.json({ access_token: accessToken, token_type: "Bearer" as const, expires_in: SESSION_TTL_SECONDS, scopes: principal.scopes }, 200);
+  });
+}

@@ -1,0 +1,8 @@
+import { newRouter } from "../../../lib/router";
+import { registerPost } from "./post";
+
+export function tenantsRoutes() {
+  const api = newRouter();
+  registerPost(api);
+  return api;
+}

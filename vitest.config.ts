@@ -1,0 +1,33 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Test-only secrets; real ones come from `wrangler secret put` / .dev.vars.
+export const TEST_SECRETS = {
+  JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
+  ADMIN_SECRET: "test-admin-secret",
+  TRACKING_SECRET: "test-tracking-secret",
+  ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+};
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: "./wrangler.jsonc" },
+      miniflare: {
+        bindings: {
+          ...TEST_SECRETS,
+          DATABASE_URL: inject("databaseUrl"),
+          NEON_WS_PROXY: inject("wsProxy"),
+          LOG_LEVEL: "warn",
+          TEST_JWKS: JSON.stringify(inject("jwks")),
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/setup/global.ts"],
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
