@@ -1,5 +1,5 @@
 // Embedded PostgreSQL for the local stack and the tests: a real server, data kept under .data/.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -22,10 +22,24 @@ export function portInUse(port, host = "127.0.0.1") {
 }
 
 /**
+ * As root, Postgres runs as the `postgres` user, which must be able to reach both the binaries in
+ * node_modules and the data directory. Say so plainly rather than failing deep inside initdb.
+ */
+function checkReachable(dir) {
+  if (process.getuid?.() !== 0) return;
+  for (let parent = path.dirname(dir); parent !== path.dirname(parent); parent = path.dirname(parent)) {
+    if (existsSync(parent) && (statSync(parent).mode & 0o001) === 0) {
+      throw new Error(
+        `running as root, PostgreSQL runs as the 'postgres' user, which cannot enter ${parent}; ` +
+          `use a checkout outside it, or allow traversal with: chmod o+x ${parent}`,
+      );
+    }
+  }
+}
+
+/**
  * Starts PostgreSQL on `port` with its cluster in `dataDir` (created on first use, reused after),
  * makes sure `database` exists, and returns its URL and a stop function.
- */
-/**
  * @param {{ dataDir: string, port: number, database: string, log?: (msg: string) => void }} options
  * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
  */
@@ -34,6 +48,7 @@ export async function startPostgres({ dataDir, port, database, log = () => {} })
     throw new Error(`port ${port} is already in use: is another herald dev server or test run still going?`);
   }
   const dir = path.resolve(dataDir);
+  checkReachable(dir);
   await mkdir(path.dirname(dir), { recursive: true });
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
