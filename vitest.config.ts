@@ -20,6 +20,7 @@ export default defineConfig({
           NEON_WS_PROXY: inject("wsProxy"),
           LOG_LEVEL: "warn",
           TEST_JWKS: JSON.stringify(inject("jwks")),
+          TEST_PROVIDER_STUBS: JSON.stringify(inject("providerStubs")),
         },
       },
     })),

@@ -10,6 +10,11 @@ import { renderDocsPage } from "./routes/docs/page";
 import { registerHealth } from "./routes/health";
 import { apiKeysRoutes } from "./routes/v1/api-keys";
 import { authRoutes } from "./routes/v1/auth";
+import { campaignsRoutes } from "./routes/v1/campaigns";
+import { contactsRoutes } from "./routes/v1/contacts";
+import { listsRoutes } from "./routes/v1/lists";
+import { providersRoutes } from "./routes/v1/providers";
+import { templatesRoutes } from "./routes/v1/templates";
 import { tenantsRoutes } from "./routes/v1/tenants";
 
 export const API_INFO = {
@@ -29,6 +34,11 @@ export function createApp(): OpenAPIHono<HonoEnv> {
   app.route("/v1/tenants", tenantsRoutes());
   app.route("/v1/auth", authRoutes());
   app.route("/v1/api-keys", apiKeysRoutes());
+  app.route("/v1/contacts", contactsRoutes());
+  app.route("/v1/lists", listsRoutes());
+  app.route("/v1/templates", templatesRoutes());
+  app.route("/v1/providers", providersRoutes());
+  app.route("/v1/campaigns", campaignsRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

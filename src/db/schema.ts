@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 
@@ -53,3 +53,171 @@ export const apiKeys = pgTable(
 export type Tenant = typeof tenants.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
+
+export const CONTACT_STATUSES = ["active", "unsubscribed", "bounced", "complained"] as const;
+export type ContactStatus = (typeof CONTACT_STATUSES)[number];
+
+export const contacts = pgTable(
+  "contacts",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    /** Trimmed and lower-cased; unique per tenant. */
+    email: text("email").notNull(),
+    name: text("name"),
+    attributes: jsonb("attributes").$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    status: text("status").$type<ContactStatus>().notNull().default("active"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("contacts_tenant_email_uq").on(t.tenantId, t.email), index("contacts_tenant_id_idx").on(t.tenantId, t.id)],
+);
+
+export const lists = pgTable(
+  "lists",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("lists_tenant_name_uq").on(t.tenantId, t.name), index("lists_tenant_id_idx").on(t.tenantId, t.id)],
+);
+
+export const listMembers = pgTable(
+  "list_members",
+  {
+    tenantId: uuid("tenant_id").notNull(),
+    listId: uuid("list_id")
+      .notNull()
+      .references(() => lists.id, { onDelete: "cascade" }),
+    contactId: uuid("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.listId, t.contactId] }),
+    index("list_members_tenant_contact_idx").on(t.tenantId, t.contactId),
+  ],
+);
+
+export const SUPPRESSION_REASONS = ["bounce", "complaint", "unsubscribe", "manual"] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+/** Addresses a tenant must never mail again, whichever provider sends. */
+export const suppressions = pgTable(
+  "suppressions",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    reason: text("reason").$type<SuppressionReason>().notNull(),
+    note: text("note"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.email] })],
+);
+
+export const templates = pgTable(
+  "templates",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    subject: text("subject").notNull(),
+    html: text("html"),
+    text: text("text"),
+    /** Bumped on every update; campaigns snapshot the version they launch with. */
+    version: integer("version").notNull().default(1),
+    variables: text("variables").array().notNull().default(sql`'{}'::text[]`),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("templates_tenant_id_idx").on(t.tenantId, t.id)],
+);
+
+export const PROVIDER_KINDS = ["smtp", "ses", "sendgrid", "mailgun", "postmark", "resend", "sink"] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+export const providers = pgTable(
+  "providers",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    kind: text("kind").$type<ProviderKind>().notNull(),
+    /** Non-secret settings (host, port, region, endpoint, domain, …). */
+    config: jsonb("config").$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    /** Secret settings as AES-GCM ciphertext under ENCRYPTION_KEY; never returned by the API. */
+    credentials: text("credentials"),
+    ratePerSecond: integer("rate_per_second").notNull().default(10),
+    dailyQuota: integer("daily_quota").notNull().default(0),
+    priority: integer("priority").notNull().default(100),
+    enabled: boolean("enabled").notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("providers_tenant_id_idx").on(t.tenantId, t.id)],
+);
+
+export const CAMPAIGN_STATES = ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "failed"] as const;
+export type CampaignState = (typeof CAMPAIGN_STATES)[number];
+
+export interface TemplateSnapshot {
+  id: string;
+  version: number;
+  subject: string;
+  html: string | null;
+  text: string | null;
+}
+
+export const campaigns = pgTable(
+  "campaigns",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    templateId: uuid("template_id").references(() => templates.id, { onDelete: "set null" }),
+    listIds: uuid("list_ids").array().notNull(),
+    fromAddress: text("from_address").notNull(),
+    replyTo: text("reply_to"),
+    /** Ordered failover policy: the first usable provider sends. */
+    providerIds: uuid("provider_ids").array().notNull(),
+    /** Campaign-level merge data, available to the template as {{campaign.*}}. */
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    state: text("state").$type<CampaignState>().notNull().default("draft"),
+    scheduledAt: timestamp("scheduled_at", { withTimezone: true }),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    completedAt: timestamp("completed_at", { withTimezone: true }),
+    /** The partition month of this campaign's messages (first day of the launch month, UTC). */
+    messageMonth: date("message_month"),
+    templateSnapshot: jsonb("template_snapshot").$type<TemplateSnapshot>(),
+    total: integer("total").notNull().default(0),
+    sent: integer("sent").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("campaigns_tenant_id_idx").on(t.tenantId, t.id),
+    // The cron scan for due campaigns is the one cross-tenant query; it reads only this partial index.
+    index("campaigns_due_idx").on(t.scheduledAt).where(sql`state = 'scheduled'`),
+  ],
+);
+
+export const MESSAGE_STATUSES = ["claimed", "sent", "failed", "skipped"] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];

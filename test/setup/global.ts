@@ -6,20 +6,25 @@ import { startPostgres } from "../../scripts/lib/postgres.mjs";
 import { startWsProxy } from "../../scripts/lib/ws-proxy.mjs";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
 import { startJwksServer } from "./jwks-server";
+import { startProviderStubs } from "./provider-stubs";
 
 const PG_PORT = Number(process.env.HERALD_TEST_PG_PORT ?? 54339);
 
 export default async function setup(project: TestProject) {
-  const pg = await startPostgres({ dataDir: ".data/test-pg", port: PG_PORT, database: "herald_test" });
+  // Separate clusters per port, so parallel runs (HERALD_TEST_PG_PORT=…) never share a data directory.
+  const pg = await startPostgres({ dataDir: `.data/test-pg-${PG_PORT}`, port: PG_PORT, database: "herald_test" });
   const proxy = await startWsProxy({ allowedTargets: [`127.0.0.1:${PG_PORT}`] });
   await runMigrations({ databaseUrl: pg.url, wsProxy: proxy.address });
   const jwks = await startJwksServer();
+  const stubs = await startProviderStubs();
 
   project.provide("databaseUrl", pg.url);
   project.provide("wsProxy", proxy.address);
   project.provide("jwks", jwks.info);
+  project.provide("providerStubs", stubs.info);
 
   return async () => {
+    await stubs.close();
     await jwks.close();
     await proxy.close();
     await pg.stop();

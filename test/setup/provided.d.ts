@@ -1,9 +1,11 @@
 import type { JwksInfo } from "./jwks-types";
+import type { ProviderStubInfo } from "./provider-stubs";
 
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
     wsProxy: string;
     jwks: JwksInfo;
+    providerStubs: ProviderStubInfo;
   }
 }

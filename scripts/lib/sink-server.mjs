@@ -1,0 +1,94 @@
+// A local sink provider: herald's stand-in for a real email provider in dev, demos and benchmarks.
+// Wire format (fixed, so any compatible server can stand in):
+//   POST /  {"messages":[{"id","from","to":[...],"subject","html","text","headers":{...}}]}
+//   200     {"results":[{"id","status":"accepted"|"rejected","error"?}]}   (same order)
+//   429/5xx for the whole batch.
+// It counts every accepted id, so a benchmark can tell lost and duplicated mail apart.
+import http from "node:http";
+
+/**
+ * @param {{ port?: number, host?: string, reject?: (m: any) => string | undefined }} [options]
+ */
+export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
+  /** @type {Map<string, number>} accepted count per message id */
+  const accepted = new Map();
+  /** @type {Map<string, number>} accepted count per recipient address */
+  const byRecipient = new Map();
+  const stats = { requests: 0, messages: 0, firstAt: 0, lastAt: 0 };
+  /** Failure injection for tests: the next N requests answer with this status. */
+  let failNext = { status: 0, count: 0 };
+
+  const server = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/stats") {
+      let duplicates = 0;
+      for (const n of byRecipient.values()) if (n > 1) duplicates += n - 1;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ...stats, unique_recipients: byRecipient.size, duplicates }));
+      return;
+    }
+    if (req.method !== "POST") {
+      res.writeHead(405).end();
+      return;
+    }
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      stats.requests++;
+      if (failNext.count > 0) {
+        failNext.count--;
+        res.writeHead(failNext.status, { "content-type": "application/json", "retry-after": "1" });
+        res.end(JSON.stringify({ error: "injected failure" }));
+        return;
+      }
+      let body;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        res.writeHead(400).end('{"error":"invalid JSON"}');
+        return;
+      }
+      if (!body || !Array.isArray(body.messages)) {
+        res.writeHead(400).end('{"error":"messages must be an array"}');
+        return;
+      }
+      const now = Date.now();
+      stats.firstAt ||= now;
+      stats.lastAt = now;
+      const results = body.messages.map((m) => {
+        const why = typeof m?.id !== "string" || !Array.isArray(m?.to) || m.to.length === 0 ? "malformed message" : reject?.(m);
+        if (why) return { id: m?.id ?? null, status: "rejected", error: why };
+        stats.messages++;
+        accepted.set(m.id, (accepted.get(m.id) ?? 0) + 1);
+        for (const to of m.to) byRecipient.set(to, (byRecipient.get(to) ?? 0) + 1);
+        return { id: m.id, status: "accepted" };
+      });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ results }));
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+
+  return new Promise((resolve) => {
+    server.listen(port, host, () => {
+      const { port: bound } = /** @type {import("node:net").AddressInfo} */ (server.address());
+      resolve({
+        url: `http://${host}:${bound}/`,
+        accepted,
+        byRecipient,
+        stats,
+        failNext: (status, count) => {
+          failNext = { status, count };
+        },
+        reset: () => {
+          accepted.clear();
+          byRecipient.clear();
+          Object.assign(stats, { requests: 0, messages: 0, firstAt: 0, lastAt: 0 });
+        },
+        close: () => new Promise((done) => {
+          server.closeAllConnections?.();
+          server.close(() => done(undefined));
+        }),
+      });
+    });
+  });
+}

@@ -1,0 +1,8 @@
+import { newRouter } from "../../../lib/router";
+import { requireAuth } from "../../../middleware/auth";
+
+export function contactsRoutes() {
+  const api = newRouter();
+  api.use("*", requireAuth);
+  return api;
+}
