@@ -21,6 +21,7 @@ export default defineConfig({
           LOG_LEVEL: "warn",
           TEST_JWKS: JSON.stringify(inject("jwks")),
           TEST_PROVIDER_STUBS: JSON.stringify(inject("providerStubs")),
+          TEST_SINK_URL: inject("sinkUrl"),
         },
       },
     })),

@@ -10,12 +10,22 @@ export interface LimiterSettings {
   dailyQuota: number;
 }
 
+export type BreakerState = "closed" | "open" | "half_open";
+
 export interface Lease {
-  granted: number;
-  /** When fewer were granted than asked: how long to wait before asking again. */
+  /** All or nothing: a batch either gets every token it asked for or none. */
+  granted: boolean;
+  count: number;
+  /** When not granted: how long to wait before asking again. */
   retryAfterSeconds: number;
-  /** Why the grant fell short, if it did. */
-  limitedBy: "rate" | "daily_quota" | null;
+  limitedBy: "rate" | "daily_quota" | "circuit_open" | null;
+  breaker: BreakerState;
+  /**
+   * The caller must report this batch's outcome with reportResult(), because the breaker is
+   * counting: a half-open probe, or failures are on record. In the healthy steady state this is
+   * false and a batch costs one call.
+   */
+  reportOutcome: boolean;
 }
 
 export interface LimiterState {
@@ -23,13 +33,23 @@ export interface LimiterState {
   tokens: number;
   day: string;
   usedToday: number;
+  breaker: BreakerState;
+  consecutiveFailures: number;
+  openedAt: number | null;
+  cooldownMs: number;
+  probeInFlight: boolean;
 }
 
+/** Consecutive failed batches that open the breaker. */
+export const BREAKER_THRESHOLD = 5;
+const BASE_COOLDOWN_MS = 30_000;
+const MAX_COOLDOWN_MS = 5 * 60_000;
 const DEFAULTS: LimiterSettings = { ratePerSecond: 10, dailyQuota: 0 };
 
 /**
- * One per provider: a token bucket for the per-second rate plus a daily quota, so every consumer
- * sending through that provider draws from the same budget. A batch leases its tokens in one call.
+ * One per provider: a token bucket for the per-second rate, a daily quota and a circuit breaker,
+ * so every consumer sending through that provider draws from one budget and sees one health state.
+ * A batch leases all its tokens in one call.
  */
 export class ProviderLimiter extends DurableObject<Env> {
   private readonly stored: StoredValue<LimiterState>;
@@ -39,41 +59,128 @@ export class ProviderLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.stored = new StoredValue(ctx.storage.sql, "limiter");
-    this.state = this.stored.load() ?? { settings: DEFAULTS, tokens: DEFAULTS.ratePerSecond, day: utcDay(Date.now()), usedToday: 0 };
+    this.state = this.stored.load() ?? {
+      settings: DEFAULTS,
+      tokens: DEFAULTS.ratePerSecond,
+      day: utcDay(Date.now()),
+      usedToday: 0,
+      breaker: "closed",
+      consecutiveFailures: 0,
+      openedAt: null,
+      cooldownMs: BASE_COOLDOWN_MS,
+      probeInFlight: false,
+    };
     this.lastRefill = Date.now();
   }
 
   configure(settings: LimiterSettings): LimiterState {
-    if (!(settings.ratePerSecond > 0) || !(settings.dailyQuota >= 0)) throw new RangeError("invalid limiter settings");
+    validateSettings(settings);
     this.refill(Date.now());
-    // A bigger bucket starts with the extra room filled; a smaller one keeps what still fits.
-    const grown = Math.max(0, capacity(settings) - capacity(this.state.settings));
-    this.state.settings = { ...settings };
-    this.state.tokens = Math.min(this.state.tokens + grown, capacity(settings));
+    this.applySettings(settings);
     this.persist();
     return this.snapshot();
   }
 
-  lease(count: number, now = Date.now()): Lease {
+  /**
+   * Leases `count` tokens. Passing the provider's current settings keeps the limiter in step with
+   * the provider row without a separate configure call.
+   */
+  lease(count: number, settings?: LimiterSettings, now = Date.now()): Lease {
     if (!Number.isInteger(count) || count < 0) throw new RangeError("count must be a non-negative integer");
+    if (settings) validateSettings(settings);
     this.refill(now);
-    const { settings } = this.state;
-    const quotaLeft = settings.dailyQuota > 0 ? Math.max(0, settings.dailyQuota - this.state.usedToday) : Infinity;
-    const granted = Math.min(count, Math.floor(this.state.tokens), quotaLeft);
-    this.state.tokens -= granted;
-    this.state.usedToday += granted;
-    this.persist();
-    if (granted === count) return { granted, retryAfterSeconds: 0, limitedBy: null };
-    if (granted === quotaLeft) {
-      return { granted, retryAfterSeconds: Math.ceil((nextUtcMidnight(now) - now) / 1000), limitedBy: "daily_quota" };
+    if (settings) this.applySettings(settings);
+    const s = this.state;
+    const deny = (limitedBy: Lease["limitedBy"], retryAfterSeconds: number): Lease => {
+      this.persist();
+      return { granted: false, count, retryAfterSeconds, limitedBy, breaker: s.breaker, reportOutcome: false };
+    };
+
+    let probe = false;
+    if (s.breaker === "open") {
+      const reopensAt = (s.openedAt ?? now) + s.cooldownMs;
+      if (now < reopensAt) return deny("circuit_open", Math.ceil((reopensAt - now) / 1000));
+      s.breaker = "half_open";
+      s.probeInFlight = false;
     }
-    const missing = count - granted - this.state.tokens;
-    return { granted, retryAfterSeconds: Math.max(1, Math.ceil(missing / settings.ratePerSecond)), limitedBy: "rate" };
+    if (s.breaker === "half_open") {
+      // One probe batch at a time tests the provider; everyone else waits for its verdict.
+      if (s.probeInFlight) return deny("circuit_open", 5);
+      probe = true;
+    }
+
+    const quotaLeft = s.settings.dailyQuota > 0 ? s.settings.dailyQuota - s.usedToday : Infinity;
+    if (count > quotaLeft) return deny("daily_quota", Math.ceil((nextUtcMidnight(now) - now) / 1000));
+    if (count > capacity(s.settings)) {
+      // A batch bigger than the bucket could never be granted whole; let it through once full.
+      if (s.tokens < capacity(s.settings)) return deny("rate", Math.max(1, Math.ceil((capacity(s.settings) - s.tokens) / s.settings.ratePerSecond)));
+    } else if (s.tokens < count) {
+      return deny("rate", Math.max(1, Math.ceil((count - s.tokens) / s.settings.ratePerSecond)));
+    }
+    s.tokens -= count;
+    s.usedToday += count;
+    if (probe) s.probeInFlight = true;
+    this.persist();
+    return {
+      granted: true,
+      count,
+      retryAfterSeconds: 0,
+      limitedBy: null,
+      breaker: s.breaker,
+      reportOutcome: probe || s.consecutiveFailures > 0,
+    };
+  }
+
+  /** Returns tokens a granted batch did not use (its campaign was paused, say). */
+  refund(count: number): void {
+    if (!Number.isInteger(count) || count <= 0) return;
+    this.refill(Date.now());
+    this.state.tokens = Math.min(capacity(this.state.settings), this.state.tokens + count);
+    this.state.usedToday = Math.max(0, this.state.usedToday - count);
+    this.persist();
+  }
+
+  /** Records a batch's outcome for the circuit breaker. */
+  reportResult(ok: boolean, now = Date.now()): BreakerState {
+    const s = this.state;
+    if (ok) {
+      s.consecutiveFailures = 0;
+      s.breaker = "closed";
+      s.openedAt = null;
+      s.cooldownMs = BASE_COOLDOWN_MS;
+      s.probeInFlight = false;
+    } else {
+      s.consecutiveFailures++;
+      if (s.breaker === "half_open") {
+        // The probe failed: stay away longer this time.
+        s.cooldownMs = Math.min(MAX_COOLDOWN_MS, s.cooldownMs * 2);
+        this.open(now);
+      } else if (s.consecutiveFailures >= BREAKER_THRESHOLD) {
+        this.open(now);
+      }
+    }
+    this.persist();
+    return s.breaker;
   }
 
   snapshot(): LimiterState {
     this.refill(Date.now());
     return structuredClone(this.state);
+  }
+
+  private open(now: number) {
+    this.state.breaker = "open";
+    this.state.openedAt = now;
+    this.state.probeInFlight = false;
+  }
+
+  private applySettings(settings: LimiterSettings) {
+    const old = this.state.settings;
+    if (old.ratePerSecond === settings.ratePerSecond && old.dailyQuota === settings.dailyQuota && old.burst === settings.burst) return;
+    // A bigger bucket starts with the extra room filled; a smaller one keeps what still fits.
+    const grown = Math.max(0, capacity(settings) - capacity(old));
+    this.state.settings = { ...settings };
+    this.state.tokens = Math.min(this.state.tokens + grown, capacity(settings));
   }
 
   private refill(now: number) {
@@ -83,12 +190,18 @@ export class ProviderLimiter extends DurableObject<Env> {
       this.state.usedToday = 0;
     }
     const elapsed = Math.max(0, now - this.lastRefill) / 1000;
-    this.lastRefill = now;
+    this.lastRefill = Math.max(this.lastRefill, now);
     this.state.tokens = Math.min(capacity(this.state.settings), this.state.tokens + elapsed * this.state.settings.ratePerSecond);
   }
 
   private persist() {
     this.stored.save(this.state);
+  }
+}
+
+function validateSettings(settings: LimiterSettings) {
+  if (!(settings.ratePerSecond > 0) || !(settings.dailyQuota >= 0) || (settings.burst !== undefined && !(settings.burst > 0))) {
+    throw new RangeError("invalid limiter settings");
   }
 }
 

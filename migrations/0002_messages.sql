@@ -16,7 +16,7 @@ CREATE TABLE "messages" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"sent_at" timestamp with time zone,
 	PRIMARY KEY ("month", "id"),
-	CONSTRAINT "messages_status_ck" CHECK ("status" IN ('claimed', 'sent', 'failed', 'skipped'))
+	CONSTRAINT "messages_status_ck" CHECK ("status" IN ('claimed', 'sent', 'failed', 'skipped', 'retrying'))
 ) PARTITION BY RANGE ("month");
 --> statement-breakpoint
 CREATE UNIQUE INDEX "messages_claim_uq" ON "messages" ("month", "campaign_id", "contact_id");

@@ -1,20 +1,11 @@
 import type { MessageHandler } from "./handler";
 
-// The consumers are wired and exercised now; the sending pipeline fills their bodies in.
-
-export const handleSend: MessageHandler = async (body, { logger }) => {
-  logger.info("send message received", { type: body.type });
-};
-
-export const handleFanout: MessageHandler = async (body, { logger }) => {
-  logger.info("fan-out message received", { type: body.type });
-};
-
+// The events queue carries tracking and webhook events; the transactional issue gives it a body.
 export const handleEvent: MessageHandler = async (body, { logger }) => {
   logger.info("event received", { type: body.type });
 };
 
-/** Dead letters are the end of the line: record them loudly, then acknowledge. */
+/** Dead letters with no special handling are recorded loudly, then acknowledged. */
 export const handleDeadLetter: MessageHandler = async (body, { logger }) => {
   logger.error("message dead-lettered", { type: body.type });
 };

@@ -1,3 +1,5 @@
+import { ZodError } from "zod";
+import { openDb, type Db, type DbHandle } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { Envelope } from "./messages";
 
@@ -5,13 +7,30 @@ export interface QueueContext {
   env: Env;
   ctx: ExecutionContext;
   logger: Logger;
+  /** The batch's database, opened on first use and closed when the batch is done. */
+  db: () => Db;
+  /** How many times this message has been delivered, this delivery included. */
+  attempts: number;
 }
 
 /** Handles one valid message. Throwing retries that message alone, with backoff. */
 export type MessageHandler = (body: Envelope & Record<string, unknown>, qc: QueueContext) => Promise<void>;
 
+/** Thrown by a handler that wants its message back after a delay it knows (a rate limit, say). */
+export class RetryLater extends Error {
+  constructor(
+    readonly delaySeconds: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = "RetryLater";
+  }
+}
+
 const BACKOFF_BASE_SECONDS = 2;
 const BACKOFF_MAX_SECONDS = 300;
+const MAX_DELAY_SECONDS = 43_200; // the Queues limit for a retry delay
+const CONCURRENCY = 8;
 
 export function backoffSeconds(attempts: number): number {
   const ceiling = Math.min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** Math.max(0, attempts - 1));
@@ -20,26 +39,52 @@ export function backoffSeconds(attempts: number): number {
 }
 
 /**
- * Runs `handle` for every message of a batch, acking or retrying each on its own so one bad message
- * never drags its batch-mates into a retry. A message that is not even a valid envelope can never
- * succeed, so it is logged and acknowledged rather than retried into the dead-letter queue.
+ * Runs `handle` for every message of a batch (a few at a time), acking or retrying each on its
+ * own so one bad message never drags its batch-mates into a retry. A message that is not even a
+ * valid envelope can never succeed, so it is logged and acknowledged instead of being retried
+ * into the dead-letter queue.
  */
-export async function processBatch(batch: MessageBatch, handle: MessageHandler, qc: QueueContext): Promise<void> {
-  for (const message of batch.messages) {
-    const log = qc.logger.child({ queue: batch.queue, message_id: message.id, attempts: message.attempts });
-    const parsed = Envelope.safeParse(message.body);
-    if (!parsed.success) {
-      log.error("malformed queue message dropped", { issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
-      message.ack();
-      continue;
+export async function processBatch(
+  batch: MessageBatch,
+  handle: MessageHandler,
+  base: { env: Env; ctx: ExecutionContext; logger: Logger },
+): Promise<void> {
+  let handle_: DbHandle | undefined;
+  const db = () => (handle_ ??= openDb(base.env)).db;
+  const queue = [...batch.messages];
+  const worker = async () => {
+    for (let message = queue.shift(); message; message = queue.shift()) {
+      await processOne(message, batch.queue, handle, { ...base, db, attempts: message.attempts });
     }
-    try {
-      await handle(message.body as Envelope & Record<string, unknown>, { ...qc, logger: log.child({ tenant_id: parsed.data.tenant_id }) });
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+  } finally {
+    if (handle_) base.ctx.waitUntil(handle_.close());
+  }
+}
+
+async function processOne(message: Message, queue: string, handle: MessageHandler, qc: QueueContext) {
+  const log = qc.logger.child({ queue, message_id: message.id, attempts: message.attempts });
+  const parsed = Envelope.safeParse(message.body);
+  if (!parsed.success) {
+    log.error("malformed queue message dropped", { issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
+    message.ack();
+    return;
+  }
+  try {
+    await handle(message.body as Envelope & Record<string, unknown>, { ...qc, logger: log.child({ tenant_id: parsed.data.tenant_id }) });
+    message.ack();
+  } catch (err) {
+    if (err instanceof ZodError) {
+      // The body is not what this queue's consumer takes; no retry will change that.
+      log.error("malformed queue message dropped", { issues: err.issues.map((i) => i.path.join(".") || "(root)") });
       message.ack();
-    } catch (err) {
-      const delaySeconds = backoffSeconds(message.attempts);
-      log.warn("queue message failed; will retry", { err, delay_seconds: delaySeconds });
-      message.retry({ delaySeconds });
+      return;
     }
+    const delaySeconds = err instanceof RetryLater ? Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(err.delaySeconds))) : backoffSeconds(message.attempts);
+    if (err instanceof RetryLater) log.info("queue message deferred", { reason: err.message, delay_seconds: delaySeconds });
+    else log.warn("queue message failed; will retry", { err, delay_seconds: delaySeconds });
+    message.retry({ delaySeconds });
   }
 }

@@ -1,7 +1,10 @@
 import { JsonLogger, parseLogLevel } from "../src/services/logger";
-import { handleDeadLetter, handleEvent, handleFanout, handleSend } from "./consumers";
+import { handleDeadLetter, handleEvent } from "./consumers";
+import { handleDeadFanout, handleDeadSend } from "./dead-letters";
+import { handleFanout } from "./fanout";
 import { processBatch, type MessageHandler } from "./handler";
 import { DLQ_SUFFIX, QUEUE_NAMES } from "./messages";
+import { handleSend } from "./send";
 
 const HANDLERS: Record<string, MessageHandler> = {
   [QUEUE_NAMES.send]: handleSend,
@@ -9,8 +12,14 @@ const HANDLERS: Record<string, MessageHandler> = {
   [QUEUE_NAMES.events]: handleEvent,
 };
 
+const DEAD_LETTER_HANDLERS: Record<string, MessageHandler> = {
+  [QUEUE_NAMES.send]: handleDeadSend,
+  [QUEUE_NAMES.fanout]: handleDeadFanout,
+  [QUEUE_NAMES.events]: handleDeadLetter,
+};
+
 export function handlerFor(queue: string): MessageHandler | undefined {
-  if (queue.endsWith(DLQ_SUFFIX)) return HANDLERS[queue.slice(0, -DLQ_SUFFIX.length)] ? handleDeadLetter : undefined;
+  if (queue.endsWith(DLQ_SUFFIX)) return DEAD_LETTER_HANDLERS[queue.slice(0, -DLQ_SUFFIX.length)];
   return HANDLERS[queue];
 }
 

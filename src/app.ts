@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import type { HonoEnv } from "./env";
+import { counters } from "./lib/metrics";
 import { newRouter } from "./lib/router";
 import { limitBody } from "./middleware/body-limit";
 import { notFound, onError } from "./middleware/errors";
@@ -11,6 +12,7 @@ import { registerHealth } from "./routes/health";
 import { apiKeysRoutes } from "./routes/v1/api-keys";
 import { authRoutes } from "./routes/v1/auth";
 import { campaignsRoutes } from "./routes/v1/campaigns";
+import { CONTACT_IMPORT_PATH } from "./routes/v1/contacts/import";
 import { contactsRoutes } from "./routes/v1/contacts";
 import { listsRoutes } from "./routes/v1/lists";
 import { providersRoutes } from "./routes/v1/providers";
@@ -28,7 +30,13 @@ export function createApp(): OpenAPIHono<HonoEnv> {
 
   app.use("*", requestContext);
   app.use("*", secureHeaders({ crossOriginResourcePolicy: false }));
-  app.use("/v1/*", limitBody(), services);
+  // POST /v1/contacts/import applies its own 10 MiB limit; every other route keeps the default.
+  const defaultBodyLimit = limitBody();
+  app.use(
+    "/v1/*",
+    (c, next) => (c.req.method === "POST" && c.req.path === CONTACT_IMPORT_PATH ? next() : defaultBodyLimit(c, next)),
+    services,
+  );
 
   registerHealth(app);
   app.route("/v1/tenants", tenantsRoutes());
@@ -55,6 +63,9 @@ export function createApp(): OpenAPIHono<HonoEnv> {
     const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO });
     return c.html(renderDocsPage(doc as Parameters<typeof renderDocsPage>[0]));
   });
+
+  // Operation counters for the pipeline benchmark; absent unless HERALD_METRICS=1.
+  app.get("/__metrics", (c) => (c.env.HERALD_METRICS === "1" ? c.json(counters) : notFound(c)));
 
   app.notFound(notFound);
   app.onError(onError);

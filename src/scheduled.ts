@@ -1,7 +1,17 @@
+import { ensurePartitions, launchDueCampaigns, sweepStaleClaims } from "./campaigns/maintenance";
+import { openDb } from "./services/db";
 import { JsonLogger, parseLogLevel } from "./services/logger";
 
-/** The cron tick. Launching scheduled campaigns that have come due hangs off this. */
-export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+/** The cron tick: launch due campaigns, resolve stale claims, keep message partitions ahead. */
+export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const logger = new JsonLogger({ cron: controller.cron, tick_id: crypto.randomUUID() }, parseLogLevel(env.LOG_LEVEL));
-  logger.info("cron tick", { scheduled_time: new Date(controller.scheduledTime).toISOString() });
+  const handle = openDb(env);
+  try {
+    await ensurePartitions(handle.db);
+    const launched = await launchDueCampaigns(handle.db, env, logger);
+    const swept = await sweepStaleClaims(handle.db, env, logger);
+    logger.info("cron tick", { scheduled_time: new Date(controller.scheduledTime).toISOString(), launched, swept });
+  } finally {
+    ctx.waitUntil(handle.close());
+  }
 }

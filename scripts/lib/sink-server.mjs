@@ -4,6 +4,12 @@
 //   200     {"results":[{"id","status":"accepted"|"rejected","error"?}]}   (same order)
 //   429/5xx for the whole batch.
 // It counts every accepted id, so a benchmark can tell lost and duplicated mail apart.
+// Test modes, chosen by the URL path so parallel tests don't disturb each other:
+//   /status/<code>/<tag>              always answer <code> for the whole batch
+//   /fail-first/<n>/<code>/<tag>      answer <code> to the first <n> batches for <tag>, then accept
+//   a recipient containing "reject"   is rejected (a permanent per-recipient error)
+//   GET /received?to=<substring>      how often each matching recipient was accepted
+//   a recipient containing "+inspect" has its messages kept, for GET /messages?to=<substring>
 import http from "node:http";
 
 /**
@@ -18,8 +24,28 @@ export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
   /** Failure injection for tests: the next N requests answer with this status. */
   let failNext = { status: 0, count: 0 };
 
+  /** @type {any[]} accepted messages kept for inspection */
+  const kept = [];
+  /** @type {Map<string, number>} batches seen per fail-first tag */
+  const failCounts = new Map();
+
   const server = http.createServer((req, res) => {
-    if (req.method === "GET" && req.url === "/stats") {
+    const url = new URL(req.url ?? "/", "http://sink");
+    if (req.method === "GET" && url.pathname === "/received") {
+      const needle = url.searchParams.get("to") ?? "";
+      const out = {};
+      for (const [to, n] of byRecipient) if (to.includes(needle)) out[to] = n;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(out));
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/messages") {
+      const needle = url.searchParams.get("to") ?? "\u0000";
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(kept.filter((m) => m.to.some((t) => t.includes(needle)))));
+      return;
+    }
+    if (req.method === "GET" && url.pathname === "/stats") {
       let duplicates = 0;
       for (const n of byRecipient.values()) if (n > 1) duplicates += n - 1;
       res.writeHead(200, { "content-type": "application/json" });
@@ -34,6 +60,20 @@ export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       stats.requests++;
+      const parts = url.pathname.split("/").filter(Boolean);
+      let forced = 0;
+      if (parts[0] === "status") forced = Number(parts[1]);
+      if (parts[0] === "fail-first") {
+        const tag = parts.slice(1).join("/");
+        const seen = (failCounts.get(tag) ?? 0) + 1;
+        failCounts.set(tag, seen);
+        if (seen <= Number(parts[1])) forced = Number(parts[2]);
+      }
+      if (forced >= 400) {
+        res.writeHead(forced, { "content-type": "application/json", "retry-after": "1" });
+        res.end(JSON.stringify({ error: "injected failure" }));
+        return;
+      }
       if (failNext.count > 0) {
         failNext.count--;
         res.writeHead(failNext.status, { "content-type": "application/json", "retry-after": "1" });
@@ -55,11 +95,17 @@ export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
       stats.firstAt ||= now;
       stats.lastAt = now;
       const results = body.messages.map((m) => {
-        const why = typeof m?.id !== "string" || !Array.isArray(m?.to) || m.to.length === 0 ? "malformed message" : reject?.(m);
+        const why =
+          typeof m?.id !== "string" || !Array.isArray(m?.to) || m.to.length === 0
+            ? "malformed message"
+            : m.to.some((t) => String(t).includes("reject"))
+              ? "recipient rejected"
+              : reject?.(m);
         if (why) return { id: m?.id ?? null, status: "rejected", error: why };
         stats.messages++;
         accepted.set(m.id, (accepted.get(m.id) ?? 0) + 1);
         for (const to of m.to) byRecipient.set(to, (byRecipient.get(to) ?? 0) + 1);
+        if (m.to.some((t) => String(t).includes("+inspect")) && kept.length < 10_000) kept.push(m);
         return { id: m.id, status: "accepted" };
       });
       res.writeHead(200, { "content-type": "application/json" });

@@ -219,5 +219,6 @@ export const campaigns = pgTable(
   ],
 );
 
-export const MESSAGE_STATUSES = ["claimed", "sent", "failed", "skipped"] as const;
+/** claimed: being sent now; retrying: failed, queued again by retry-failed; the rest are terminal. */
+export const MESSAGE_STATUSES = ["claimed", "sent", "failed", "skipped", "retrying"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];

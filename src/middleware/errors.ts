@@ -58,3 +58,4 @@ function fromHttpException(err: HTTPException): HeraldError | undefined {
       return undefined;
   }
 }
+

@@ -50,8 +50,20 @@ export class JsonLogger implements Logger {
   }
 }
 
+/**
+ * drizzle puts every bind parameter of a failed query in the error message; those are customer
+ * data (addresses, attributes), so logs keep the SQL and drop the values. The driver's own error
+ * (the cause) says what Postgres objected to.
+ */
+function redactParams(text: string | undefined): string | undefined {
+  return text?.replace(/\nparams: [\s\S]*?(?=\n    at |$)/, "\nparams: [redacted]");
+}
+
 function errorReplacer(_key: string, value: unknown) {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (value instanceof Error) {
+    const cause = value.cause instanceof Error ? { name: value.cause.name, message: value.cause.message } : undefined;
+    return { name: value.name, message: redactParams(value.message), stack: redactParams(value.stack), cause };
+  }
   if (typeof value === "bigint") return value.toString();
   return value;
 }

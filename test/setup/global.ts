@@ -5,6 +5,7 @@ import type { TestProject } from "vitest/node";
 import { startPostgres } from "../../scripts/lib/postgres.mjs";
 import { startWsProxy } from "../../scripts/lib/ws-proxy.mjs";
 import { runMigrations } from "../../scripts/lib/migrate.mjs";
+import { startSinkServer } from "../../scripts/lib/sink-server.mjs";
 import { startJwksServer } from "./jwks-server";
 import { startProviderStubs } from "./provider-stubs";
 
@@ -12,18 +13,22 @@ const PG_PORT = Number(process.env.HERALD_TEST_PG_PORT ?? 54339);
 
 export default async function setup(project: TestProject) {
   // Separate clusters per port, so parallel runs (HERALD_TEST_PG_PORT=…) never share a data directory.
-  const pg = await startPostgres({ dataDir: `.data/test-pg-${PG_PORT}`, port: PG_PORT, database: "herald_test" });
+  // A fresh database each run: migrations are applied once, to nothing left over from earlier runs.
+  const pg = await startPostgres({ dataDir: `.data/test-pg-${PG_PORT}`, port: PG_PORT, database: "herald_test", fresh: true });
   const proxy = await startWsProxy({ allowedTargets: [`127.0.0.1:${PG_PORT}`] });
   await runMigrations({ databaseUrl: pg.url, wsProxy: proxy.address });
   const jwks = await startJwksServer();
   const stubs = await startProviderStubs();
+  const sink = await startSinkServer();
 
   project.provide("databaseUrl", pg.url);
   project.provide("wsProxy", proxy.address);
   project.provide("jwks", jwks.info);
   project.provide("providerStubs", stubs.info);
+  project.provide("sinkUrl", sink.url);
 
   return async () => {
+    await sink.close();
     await stubs.close();
     await jwks.close();
     await proxy.close();

@@ -7,5 +7,6 @@ declare module "vitest" {
     wsProxy: string;
     jwks: JwksInfo;
     providerStubs: ProviderStubInfo;
+    sinkUrl: string;
   }
 }

@@ -1,8 +1,24 @@
 import { newRouter } from "../../../lib/router";
 import { requireAuth } from "../../../middleware/auth";
+import { registerActions } from "./actions";
+import { registerDelete } from "./delete";
+import { registerGet } from "./get";
+import { registerList } from "./list";
+import { registerMessages } from "./messages";
+import { registerPatch } from "./patch";
+import { registerPost } from "./post";
+import { registerProgress } from "./progress";
 
 export function campaignsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
+  registerList(api);
+  registerPost(api);
+  registerGet(api);
+  registerPatch(api);
+  registerDelete(api);
+  registerActions(api);
+  registerProgress(api);
+  registerMessages(api);
   return api;
 }

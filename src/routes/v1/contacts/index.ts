@@ -1,8 +1,20 @@
 import { newRouter } from "../../../lib/router";
 import { requireAuth } from "../../../middleware/auth";
+import { registerDelete } from "./delete";
+import { registerGet } from "./get";
+import { registerImport } from "./import";
+import { registerList } from "./list";
+import { registerPatch } from "./patch";
+import { registerPost } from "./post";
 
 export function contactsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
+  registerList(api);
+  registerPost(api);
+  registerImport(api);
+  registerGet(api);
+  registerPatch(api);
+  registerDelete(api);
   return api;
 }

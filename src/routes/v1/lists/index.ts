@@ -1,8 +1,24 @@
 import { newRouter } from "../../../lib/router";
 import { requireAuth } from "../../../middleware/auth";
+import { registerDelete } from "./delete";
+import { registerGet } from "./get";
+import { registerList } from "./list";
+import { registerMembersAdd } from "./members-add";
+import { registerMembersList } from "./members-list";
+import { registerMembersRemove } from "./members-remove";
+import { registerPatch } from "./patch";
+import { registerPost } from "./post";
 
 export function listsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
+  registerList(api);
+  registerPost(api);
+  registerGet(api);
+  registerPatch(api);
+  registerDelete(api);
+  registerMembersList(api);
+  registerMembersAdd(api);
+  registerMembersRemove(api);
   return api;
 }

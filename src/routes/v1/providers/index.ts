@@ -1,8 +1,20 @@
 import { newRouter } from "../../../lib/router";
 import { requireAuth } from "../../../middleware/auth";
+import { registerDelete } from "./delete";
+import { registerGet } from "./get";
+import { registerList } from "./list";
+import { registerPatch } from "./patch";
+import { registerPost } from "./post";
+import { registerTest } from "./send-test";
 
 export function providersRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
+  registerList(api);
+  registerPost(api);
+  registerGet(api);
+  registerPatch(api);
+  registerDelete(api);
+  registerTest(api);
   return api;
 }

@@ -1,0 +1,40 @@
+// Serves the built worker (the `wrangler deploy --dry-run` bundle) with Miniflare's API directly,
+// with the bindings wrangler.jsonc declares. wrangler dev's proxy caps local HTTP near 500 req/s,
+// so benchmarks drive the worker this way.
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(import.meta.url);
+
+/** Bundles the worker into `outdir` exactly as a deploy would. */
+export function buildWorker(outdir) {
+  const result = spawnSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir], {
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  if (result.status !== 0) throw new Error(`build failed:\n${result.stdout}\n${result.stderr}`);
+  const size = /Total Upload: ([^\n]+)/.exec(result.stdout)?.[1]?.trim();
+  return { script: path.resolve(outdir, "index.js"), size };
+}
+
+/**
+ * Starts the bundle in Miniflare with wrangler.jsonc's bindings plus `vars`, and in-memory local
+ * KV, Queues and Durable Objects. Returns the Miniflare instance (dispatchFetch, dispose, ready).
+ */
+export async function serveBuiltWorker({ script, vars, port }) {
+  const { unstable_getMiniflareWorkerOptions } = await import(require.resolve("wrangler"));
+  const { Miniflare, convertV4MiniflareOptions } = await import(require.resolve("miniflare"));
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.jsonc");
+  const options = convertV4MiniflareOptions({
+    ...workerOptions,
+    scriptPath: script,
+    modules: true,
+    bindings: { ...workerOptions.bindings, ...vars },
+    host: "127.0.0.1",
+    port: port ?? 0,
+  });
+  const mf = new Miniflare(options);
+  const url = await mf.ready;
+  return { mf, url: url.toString().replace(/\/$/, "") };
+}

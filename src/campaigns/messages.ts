@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/** A recipient as fan-out hands it to the send consumer: just what rendering needs. */
+export const Recipient = z.object({
+  c: z.string().uuid(), // contact id
+  e: z.string(), // email
+  n: z.string().nullable(), // name
+  a: z.record(z.string(), z.unknown()), // attributes
+});
+export type Recipient = z.infer<typeof Recipient>;
+
+export const FanoutMessage = z.object({
+  type: z.literal("campaign_fanout"),
+  tenant_id: z.string().uuid(),
+  campaign_id: z.string().uuid(),
+  /** launch: the whole audience; resume: the part not yet claimed; retry: failed recipients. */
+  mode: z.enum(["launch", "resume", "retry"]),
+  /** Last contact id handed out (keyset cursor), null on the first page. */
+  cursor: z.string().uuid().nullable(),
+  /** Audience members enumerated by earlier pages (launch mode), for the exact total. */
+  seen: z.number().int().min(0),
+});
+export type FanoutMessage = z.infer<typeof FanoutMessage>;
+
+export const SendMessage = z.object({
+  type: z.literal("campaign_send"),
+  tenant_id: z.string().uuid(),
+  campaign_id: z.string().uuid(),
+  /** The campaign's message partition month, YYYY-MM-01. */
+  month: z.string().regex(/^\d{4}-\d{2}-01$/),
+  recipients: z.array(Recipient).min(1).max(100),
+});
+export type SendMessage = z.infer<typeof SendMessage>;
+
+/** Queue limits: a message ≤ 128 KB, a sendBatch call ≤ 100 messages and ≤ 256 KB. */
+export const MAX_MESSAGE_BYTES = 120 * 1024;
+export const MAX_BATCH_MESSAGES = 100;
+export const MAX_BATCH_BYTES = 240 * 1024;
+export const RECIPIENTS_PER_MESSAGE = 100;

@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { runBatch, sendEach } from "./batch";
+import { ApiKey, BaseUrl, TimeoutMs } from "./config";
+import { accepted, rejected } from "./errors";
+import { commonFailure, httpCall, messageIn, parseJson, type FetchFn, type HttpContext } from "./http";
+import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
+
+const REGION_BASE = { us: "https://api.mailgun.net", eu: "https://api.eu.mailgun.net" } as const;
+
+export const MailgunConfig = z
+  .object({
+    domain: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a domain name"),
+    region: z.enum(["us", "eu"]).default("us"),
+    base_url: BaseUrl.optional(),
+    concurrency: z.number().int().min(1).max(50).optional(),
+    timeout_ms: TimeoutMs,
+  })
+  .strict();
+
+export const MailgunCredentials = z.object({ api_key: ApiKey }).strict();
+
+export function createMailgunProvider(
+  config: z.infer<typeof MailgunConfig>,
+  credentials: z.infer<typeof MailgunCredentials>,
+  fetch: FetchFn,
+): EmailProvider {
+  const ctx: HttpContext = { provider: "mailgun", fetch, timeoutMs: config.timeout_ms ?? 15_000 };
+  const url = `${config.base_url ?? REGION_BASE[config.region]}/v3/${config.domain}/messages`;
+  const authorization = `Basic ${btoa(`api:${credentials.api_key}`)}`;
+
+  async function sendOne(e: OutboundEmail): Promise<SendResult> {
+    const form = new FormData();
+    form.append("from", e.from);
+    for (const to of e.to) form.append("to", to);
+    for (const cc of e.cc ?? []) form.append("cc", cc);
+    for (const bcc of e.bcc ?? []) form.append("bcc", bcc);
+    form.append("subject", e.subject);
+    if (e.html) form.append("html", e.html);
+    if (e.text) form.append("text", e.text);
+    if (e.replyTo) form.append("h:Reply-To", e.replyTo);
+    for (const [name, value] of Object.entries(e.headers)) form.append(`h:${name}`, value);
+    form.append("v:herald_id", e.id);
+    const answer = await httpCall(ctx, url, { method: "POST", headers: { authorization }, body: form });
+    const json = parseJson(answer.text);
+    const detail = messageIn(json, "message") ?? (json === undefined ? answer.text : undefined);
+    const failure = commonFailure(ctx, answer, detail);
+    if (failure) throw failure;
+    if (answer.status === 200) return accepted(e.id, messageIn(json, "id"));
+    if (answer.status === 400 || answer.status === 413) return rejected(e.id, `mailgun ${answer.status}: ${detail ?? "bad request"}`);
+    throw new ProviderError("misconfigured", `mailgun answered ${answer.status}${detail ? `: ${detail}` : ""}`);
+  }
+
+  const concurrency = config.concurrency ?? 10;
+  return { kind: "mailgun", maxBatchSize: 100, send: (batch) => runBatch(batch, 100, (emails) => sendEach(emails, concurrency, sendOne)) };
+}

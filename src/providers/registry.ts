@@ -1,0 +1,104 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { providers, type ProviderKind } from "../db/schema";
+import { decryptJson, DecryptionError } from "../lib/crypto";
+import { isUuid } from "../lib/ids";
+import type { Db } from "../services/db";
+import { createProvider, type ProviderDeps } from "./index";
+import { ProviderError, type EmailProvider } from "./types";
+
+export interface LoadedProvider {
+  id: string;
+  name: string;
+  kind: ProviderKind;
+  ratePerSecond: number;
+  dailyQuota: number;
+  enabled: boolean;
+  provider: EmailProvider;
+}
+
+type ProviderRow = typeof providers.$inferSelect;
+
+/** The additional data that binds a credentials blob to its row: a blob copied elsewhere will not open. */
+export function credentialsAad(providerId: string): string {
+  return `herald:provider:${providerId}`;
+}
+
+/** Stands in for a provider whose stored settings cannot be used, so failover can pass over it. */
+function unusable(kind: ProviderKind, reason: string): EmailProvider {
+  return {
+    kind,
+    maxBatchSize: 100,
+    send: () => Promise.reject(new ProviderError("misconfigured", reason)),
+  };
+}
+
+/**
+ * Builds the adapter for a stored provider, decrypting its credentials. A missing or malformed
+ * ENCRYPTION_KEY is the operator's problem and throws ConfigError; a blob that does not open or
+ * settings that no longer validate make an adapter that fails every send as misconfigured.
+ */
+export async function providerFromRow(row: ProviderRow, env: Pick<Env, "ENCRYPTION_KEY">, deps?: ProviderDeps): Promise<EmailProvider> {
+  let credentials: unknown = null;
+  if (row.credentials) {
+    try {
+      credentials = await decryptJson(row.credentials, env.ENCRYPTION_KEY, credentialsAad(row.id));
+    } catch (err) {
+      if (err instanceof DecryptionError) return unusable(row.kind, "the stored credentials cannot be decrypted with ENCRYPTION_KEY; set them again");
+      throw err;
+    }
+  }
+  try {
+    return createProvider(row.kind, row.config, credentials, deps);
+  } catch (err) {
+    if (err instanceof ProviderError) return unusable(row.kind, err.message);
+    throw err;
+  }
+}
+
+const TTL_MS = 60_000;
+const MAX_ENTRIES = 500;
+interface Entry {
+  tenantId: string;
+  updatedAt: number;
+  builtAt: number;
+  provider: EmailProvider;
+}
+/** Per isolate: a send consumer should not decrypt and rebuild on every batch. */
+const built = new Map<string, Entry>();
+
+async function cachedProvider(row: ProviderRow, env: Pick<Env, "ENCRYPTION_KEY">): Promise<EmailProvider> {
+  const now = Date.now();
+  const hit = built.get(row.id);
+  // updated_at changes on every write, so an edited provider is rebuilt at once; the TTL bounds the rest.
+  if (hit && hit.tenantId === row.tenantId && hit.updatedAt === row.updatedAt.getTime() && now - hit.builtAt < TTL_MS) {
+    return hit.provider;
+  }
+  const provider = await providerFromRow(row, env);
+  built.delete(row.id);
+  if (built.size >= MAX_ENTRIES) built.delete(built.keys().next().value!);
+  built.set(row.id, { tenantId: row.tenantId, updatedAt: row.updatedAt.getTime(), builtAt: now, provider });
+  return provider;
+}
+
+/** The tenant's providers among `ids`, in one query; ids that are not the tenant's are simply absent. */
+export async function loadProviders(db: Db, env: Env, tenantId: string, ids: string[]): Promise<Map<string, LoadedProvider>> {
+  const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+  const out = new Map<string, LoadedProvider>();
+  if (wanted.length === 0) return out;
+  const rows = await db
+    .select()
+    .from(providers)
+    .where(and(eq(providers.tenantId, tenantId), inArray(providers.id, wanted)));
+  for (const row of rows) {
+    out.set(row.id, {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      ratePerSecond: row.ratePerSecond,
+      dailyQuota: row.dailyQuota,
+      enabled: row.enabled,
+      provider: await cachedProvider(row, env),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { runBatch } from "./batch";
+import { accepted, rejected } from "./errors";
+import { commonFailure, httpCall, messageIn, parseJson, type FetchFn, type HttpContext } from "./http";
+import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
+import { TimeoutMs } from "./config";
+
+/** herald's own wire format (scripts/lib/sink-server.mjs); http is allowed, it is a dev and benchmark tool. */
+export const SinkConfig = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    timeout_ms: TimeoutMs,
+  })
+  .strict();
+
+export const SinkCredentials = z
+  .object({ token: z.string().min(1).max(500) })
+  .strict()
+  .nullish();
+
+const SinkAnswer = z.object({
+  results: z.array(z.object({ id: z.string(), status: z.enum(["accepted", "rejected"]), error: z.string().optional() })),
+});
+
+export function createSinkProvider(
+  config: z.infer<typeof SinkConfig>,
+  credentials: z.infer<typeof SinkCredentials>,
+  fetch: FetchFn,
+): EmailProvider {
+  const ctx: HttpContext = { provider: "sink", fetch, timeoutMs: config.timeout_ms ?? 10_000 };
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (credentials?.token) headers.authorization = `Bearer ${credentials.token}`;
+
+  async function sendChunk(emails: OutboundEmail[]): Promise<SendResult[]> {
+    const messages = emails.map((e) => ({
+      id: e.id,
+      from: e.from,
+      to: e.to,
+      ...(e.cc?.length ? { cc: e.cc } : {}),
+      ...(e.bcc?.length ? { bcc: e.bcc } : {}),
+      ...(e.replyTo ? { reply_to: e.replyTo } : {}),
+      subject: e.subject,
+      html: e.html ?? null,
+      text: e.text ?? null,
+      headers: e.headers,
+    }));
+    const answer = await httpCall(ctx, config.url, { method: "POST", headers, body: JSON.stringify({ messages }) });
+    const body = parseJson(answer.text);
+    const failure = commonFailure(ctx, answer, messageIn(body, "error", "message"));
+    if (failure) throw failure;
+    if (answer.status !== 200) {
+      throw new ProviderError("misconfigured", `sink answered ${answer.status}${messageIn(body, "error") ? `: ${messageIn(body, "error")}` : ""}`);
+    }
+    const parsed = SinkAnswer.safeParse(body);
+    if (!parsed.success) throw new ProviderError("unavailable", "sink answered 200 without a results array");
+    return parsed.data.results.map((r) => (r.status === "accepted" ? accepted(r.id) : rejected(r.id, r.error ?? "rejected by the sink")));
+  }
+
+  return { kind: "sink", maxBatchSize: 100, send: (batch) => runBatch(batch, 100, sendChunk) };
+}

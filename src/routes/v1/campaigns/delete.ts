@@ -1,0 +1,35 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, eq, inArray } from "drizzle-orm";
+import { ALLOWED_FROM } from "../../../campaigns/state";
+import { campaigns } from "../../../db/schema";
+import type { HonoEnv } from "../../../env";
+import { HeraldError } from "../../../errors";
+import { IdParam, problems } from "../../../lib/schemas";
+import { requireScope } from "../../../middleware/auth";
+import { findCampaign } from "./store";
+
+const remove = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags: ["campaigns"],
+  security: [{ bearerAuth: [] }],
+  summary: "Delete a campaign that is not running (draft, cancelled, completed or failed)",
+  middleware: [requireScope("campaigns:write")] as const,
+  request: { params: IdParam },
+  responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404, 409) },
+});
+
+export function registerDelete(api: OpenAPIHono<HonoEnv>) {
+  api.openapi(remove, async (c) => {
+    const tenantId = c.var.principal.tenantId;
+    const existing = await findCampaign(c.var.db, tenantId, c.req.valid("param").id);
+    const deleted = await c.var.db
+      .delete(campaigns)
+      .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, existing.id), inArray(campaigns.state, [...ALLOWED_FROM.delete])))
+      .returning({ id: campaigns.id });
+    if (deleted.length === 0) {
+      throw new HeraldError("conflict", `a ${existing.state} campaign cannot be deleted; cancel it first`, { extensions: { state: existing.state } });
+    }
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,42 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { campaigns } from "../../../db/schema";
+import type { HonoEnv } from "../../../env";
+import { uuidv7 } from "../../../lib/ids";
+import { problems } from "../../../lib/schemas";
+import { requireScope } from "../../../middleware/auth";
+import { CampaignSchema, CreateCampaignBody, toCampaignDto } from "./schema";
+import { checkReferences } from "./store";
+
+const create = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["campaigns"],
+  security: [{ bearerAuth: [] }],
+  summary: "Create a draft campaign",
+  middleware: [requireScope("campaigns:write")] as const,
+  request: { body: { required: true, content: { "application/json": { schema: CreateCampaignBody } } } },
+  responses: { 201: { description: "The draft", content: { "application/json": { schema: CampaignSchema } } }, ...problems(400, 401, 403, 413, 415, 422) },
+});
+
+export function registerPost(api: OpenAPIHono<HonoEnv>) {
+  api.openapi(create, async (c) => {
+    const body = c.req.valid("json");
+    const tenantId = c.var.principal.tenantId;
+    await checkReferences(c.var.db, tenantId, body);
+    const [row] = await c.var.db
+      .insert(campaigns)
+      .values({
+        id: uuidv7(),
+        tenantId,
+        name: body.name,
+        templateId: body.template_id,
+        listIds: body.list_ids,
+        fromAddress: body.from,
+        replyTo: body.reply_to,
+        providerIds: body.provider_ids,
+        data: body.data,
+      })
+      .returning();
+    return c.json(toCampaignDto(row!), 201);
+  });
+}

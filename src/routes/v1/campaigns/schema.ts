@@ -1,0 +1,82 @@
+import { z } from "@hono/zod-openapi";
+import { CAMPAIGN_STATES, type campaigns } from "../../../db/schema";
+import { Timestamp } from "../../../lib/schemas";
+
+const ADDRESS = /^(?:[^<>\r\n]{0,200}<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
+/** "user@example.com" or "Display Name <user@example.com>"; never CR/LF (header injection). */
+export const Address = z.string().trim().max(320).regex(ADDRESS, "must be an email address, optionally as 'Name <address>'");
+
+export const CampaignSchema = z
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    template_id: z.string().uuid().nullable(),
+    list_ids: z.array(z.string().uuid()),
+    from: z.string(),
+    reply_to: z.string().nullable(),
+    provider_ids: z.array(z.string().uuid()).openapi({ description: "Ordered failover policy" }),
+    data: z.record(z.string(), z.unknown()),
+    state: z.enum(CAMPAIGN_STATES),
+    scheduled_at: Timestamp.nullable(),
+    started_at: Timestamp.nullable(),
+    completed_at: Timestamp.nullable(),
+    template_version: z.number().int().nullable(),
+    counts: z.object({ total: z.number().int(), sent: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Campaign");
+
+const uuidList = (max: number) => z.array(z.string().uuid()).min(1).max(max).refine((a) => new Set(a).size === a.length, "must not repeat ids");
+
+export const CreateCampaignBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    template_id: z.string().uuid(),
+    list_ids: uuidList(20),
+    from: Address,
+    reply_to: Address.optional(),
+    provider_ids: uuidList(5),
+    data: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .refine((d) => JSON.stringify(d).length <= 16_384, "must be at most 16 KB of JSON"),
+  })
+  .strict()
+  .openapi("CreateCampaign");
+
+export const UpdateCampaignBody = CreateCampaignBody.partial()
+  .extend({ reply_to: Address.nullable().optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, "give at least one field to change")
+  .openapi("UpdateCampaign");
+
+export const ScheduleBody = z
+  .object({
+    scheduled_at: z.iso.datetime({ offset: true }).refine((v) => Date.parse(v) > Date.now() - 60_000, "must not be in the past"),
+  })
+  .strict()
+  .openapi("ScheduleCampaign");
+
+type Row = typeof campaigns.$inferSelect;
+
+export function toCampaignDto(row: Row) {
+  return {
+    id: row.id,
+    name: row.name,
+    template_id: row.templateId,
+    list_ids: row.listIds,
+    from: row.fromAddress,
+    reply_to: row.replyTo,
+    provider_ids: row.providerIds,
+    data: row.data,
+    state: row.state,
+    scheduled_at: row.scheduledAt?.toISOString() ?? null,
+    started_at: row.startedAt?.toISOString() ?? null,
+    completed_at: row.completedAt?.toISOString() ?? null,
+    template_version: row.templateSnapshot?.version ?? null,
+    counts: { total: row.total, sent: row.sent, failed: row.failed, skipped: row.skipped },
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,49 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { campaigns, lists, providers, templates } from "../../../db/schema";
+import { HeraldError, type FieldError } from "../../../errors";
+import { isUuid } from "../../../lib/ids";
+import type { Db } from "../../../services/db";
+
+/** Another tenant's campaign, or an id that is not even a UUID, is simply not found. */
+export async function findCampaign(db: Db, tenantId: string, id: string) {
+  if (!isUuid(id)) throw new HeraldError("not_found", "no such campaign");
+  const [row] = await db
+    .select()
+    .from(campaigns)
+    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, id.toLowerCase())))
+    .limit(1);
+  if (!row) throw new HeraldError("not_found", "no such campaign");
+  return row;
+}
+
+/** Every referenced template, list and provider must be the caller's own; one round trip checks all. */
+export async function checkReferences(
+  db: Db,
+  tenantId: string,
+  refs: { template_id?: string; list_ids?: string[]; provider_ids?: string[] },
+): Promise<void> {
+  const [found] = await db
+    .select({
+      template: refs.template_id
+        ? sql<number>`(SELECT count(*)::int FROM ${templates} WHERE ${templates.tenantId} = ${tenantId} AND ${templates.id} = ${refs.template_id})`
+        : sql<number>`1`,
+      lists: refs.list_ids
+        ? sql<string[]>`(SELECT coalesce(array_agg(${lists.id}::text), '{}') FROM ${lists} WHERE ${lists.tenantId} = ${tenantId} AND ${inArray(lists.id, refs.list_ids)})`
+        : sql<string[]>`'{}'::text[]`,
+      providers: refs.provider_ids
+        ? sql<string[]>`(SELECT coalesce(array_agg(${providers.id}::text), '{}') FROM ${providers} WHERE ${providers.tenantId} = ${tenantId} AND ${inArray(providers.id, refs.provider_ids)})`
+        : sql<string[]>`'{}'::text[]`,
+    })
+    .from(sql`(SELECT 1) AS one`);
+  const errors: FieldError[] = [];
+  if (refs.template_id && found!.template === 0) errors.push({ field: "body.template_id", message: "no such template" });
+  refs.list_ids?.forEach((id, i) => {
+    if (!found!.lists.includes(id)) errors.push({ field: `body.list_ids.${i}`, message: "no such list" });
+  });
+  refs.provider_ids?.forEach((id, i) => {
+    if (!found!.providers.includes(id)) errors.push({ field: `body.provider_ids.${i}`, message: "no such provider" });
+  });
+  if (errors.length > 0) {
+    throw new HeraldError("validation_failed", `unknown ${errors.map((e) => e.field).join(", ")}`, { errors });
+  }
+}

@@ -1,0 +1,99 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { HonoEnv } from "../../../env";
+import { HeraldError } from "../../../errors";
+import { problems } from "../../../lib/schemas";
+import { requireScope } from "../../../middleware/auth";
+import { limitBody } from "../../../middleware/body-limit";
+import { findList, noSuchList } from "../lists/store";
+import { ImportRow, MAX_IMPORT_ROWS, rowsFromCsv, rowsFromJson, type ImportRows } from "./import-rows";
+import { upsertContacts } from "./import-store";
+import { FOREIGN_KEY_VIOLATION, pgErrorCode } from "./pg-error";
+
+/** The path app.ts must exempt from the default 1 MiB limit, since this route applies its own. */
+export const CONTACT_IMPORT_PATH = "/v1/contacts/import";
+export const IMPORT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+const ImportQuery = z.object({
+  list_id: z
+    .string()
+    .optional()
+    .openapi({ param: { name: "list_id", in: "query" }, description: "Add every imported contact to this list" }),
+});
+
+const ImportResultSchema = z
+  .object({
+    created: z.number().int(),
+    updated: z.number().int(),
+    errors: z.array(
+      z.object({
+        row: z.number().int().openapi({ description: "1-based data row: the CSV header and blank lines are not counted" }),
+        field: z.string(),
+        message: z.string(),
+      }),
+    ),
+  })
+  .openapi("ContactImportResult");
+
+const route = createRoute({
+  method: "post",
+  path: "/import",
+  tags: ["contacts"],
+  summary: `Upsert up to ${MAX_IMPORT_ROWS} contacts by email, from JSON or CSV`,
+  description: [
+    "The body is required: a JSON array of ContactImportRow, or CSV (text/csv, RFC 4180) with a header row.",
+    "CSV columns email (required), name and status fill those fields; every other column becomes an attribute,",
+    "and empty cells give no value. Existing contacts keep any field a row leaves out. Invalid rows are",
+    "reported in errors and skipped; the valid rows are written. The body may be up to 10 MiB.",
+  ].join(" "),
+  security: [{ bearerAuth: [] }],
+  middleware: [requireScope("contacts:write"), limitBody(IMPORT_BODY_LIMIT_BYTES)] as const,
+  request: {
+    query: ImportQuery,
+    // Not marked required: the generated JSON validator would otherwise reject CSV bodies before the handler sees them.
+    body: {
+      required: false,
+      content: {
+        "application/json": { schema: z.array(z.unknown()).openapi({ items: { $ref: "#/components/schemas/ContactImportRow" } }) },
+        "text/csv": { schema: z.string().openapi({ example: "email,name,plan\nada@example.com,Ada,pro\n" }) },
+      },
+    },
+  },
+  responses: {
+    200: { description: "What was written, and why any row was not", content: { "application/json": { schema: ImportResultSchema } } },
+    ...problems(400, 401, 403, 404, 413, 415, 422),
+  },
+});
+
+function jsonRows(body: unknown): unknown[] {
+  if (Array.isArray(body)) return body;
+  throw new HeraldError("validation_failed", "invalid body", { errors: [{ field: "body", message: "expected an array of contacts" }] });
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+export function registerImport(api: OpenAPIHono<HonoEnv>) {
+  api.openAPIRegistry.register("ContactImportRow", ImportRow);
+  api.openapi(route, async (c) => {
+    const { tenantId } = c.var.principal;
+    const listId = c.req.valid("query").list_id;
+    const list = listId === undefined ? undefined : await findList(c.var.db, tenantId, listId);
+    const type = mediaType(c.req.header("content-type"));
+    let parsed: ImportRows;
+    if (type === "text/csv") parsed = rowsFromCsv(await c.req.text());
+    else if (type === "application/json") parsed = rowsFromJson(jsonRows(c.req.valid("json")));
+    else throw new HeraldError("unsupported_media_type", "send the contacts as application/json or text/csv");
+    const { rows, errors } = parsed;
+    let counts;
+    try {
+      counts = await upsertContacts(c.var.db, tenantId, rows, list?.id);
+    } catch (err) {
+      // The list was deleted between the check above and the write.
+      if (list && pgErrorCode(err) === FOREIGN_KEY_VIOLATION) throw noSuchList();
+      throw err;
+    }
+    c.var.logger.info("contacts imported", { ...counts, rejected: errors.length, list_id: list?.id });
+    return c.json({ ...counts, errors }, 200);
+  });
+}

@@ -1,0 +1,43 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, eq } from "drizzle-orm";
+import { providers } from "../../../db/schema";
+import type { HonoEnv } from "../../../env";
+import { HeraldError } from "../../../errors";
+import { isUuid } from "../../../lib/ids";
+import { IdParam, problems } from "../../../lib/schemas";
+import { requireScope } from "../../../middleware/auth";
+import type { Db } from "../../../services/db";
+import { ProviderSchema, toProviderDto } from "./schema";
+
+const route = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags: ["providers"],
+  summary: "Get one provider (never its credentials)",
+  security: [{ bearerAuth: [] }],
+  middleware: [requireScope("providers:read")] as const,
+  request: { params: IdParam },
+  responses: {
+    200: { description: "The provider", content: { "application/json": { schema: ProviderSchema } } },
+    ...problems(401, 403, 404),
+  },
+});
+
+/** Another tenant's provider, or an id that is not even a UUID, is simply not found. */
+export async function findProvider(db: Db, tenantId: string, id: string) {
+  if (!isUuid(id)) throw new HeraldError("not_found", "no such provider");
+  const [row] = await db
+    .select()
+    .from(providers)
+    .where(and(eq(providers.tenantId, tenantId), eq(providers.id, id.toLowerCase())))
+    .limit(1);
+  if (!row) throw new HeraldError("not_found", "no such provider");
+  return row;
+}
+
+export function registerGet(api: OpenAPIHono<HonoEnv>) {
+  api.openapi(route, async (c) => {
+    const row = await findProvider(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
+    return c.json(toProviderDto(row), 200);
+  });
+}

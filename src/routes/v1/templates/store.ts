@@ -1,0 +1,49 @@
+import { and, eq } from "drizzle-orm";
+import { templates } from "../../../db/schema";
+import { HeraldError, type FieldError } from "../../../errors";
+import { isUuid } from "../../../lib/ids";
+import type { Db } from "../../../services/db";
+import { compileTemplate, TemplateSyntaxError, type TemplateSource } from "../../../templates/engine";
+
+export function noSuchTemplate(): HeraldError {
+  return new HeraldError("not_found", "no such template");
+}
+
+/** Another tenant's template, or an id that is not even a UUID, is simply not found. */
+export async function findTemplate(db: Pick<Db, "select">, tenantId: string, id: string, forUpdate = false) {
+  if (!isUuid(id)) throw noSuchTemplate();
+  const query = db
+    .select()
+    .from(templates)
+    .where(and(eq(templates.tenantId, tenantId), eq(templates.id, id.toLowerCase())))
+    .limit(1);
+  const [row] = forUpdate ? await query.for("update") : await query;
+  if (!row) throw noSuchTemplate();
+  return row;
+}
+
+/**
+ * Compiles each part on its own, so one response names every part that has a syntax error; the
+ * variables it returns are what a campaign checks its merge data against.
+ */
+export function variablesOf(source: TemplateSource): string[] {
+  const errors: FieldError[] = [];
+  const variables = new Set<string>();
+  const parts = [
+    { part: "subject", src: { subject: source.subject, html: null, text: null } },
+    { part: "html", src: { subject: "", html: source.html, text: null } },
+    { part: "text", src: { subject: "", html: null, text: source.text } },
+  ];
+  for (const { part, src } of parts) {
+    try {
+      for (const name of compileTemplate(src).variables) variables.add(name);
+    } catch (err) {
+      if (!(err instanceof TemplateSyntaxError)) throw err;
+      errors.push({ field: `body.${part}`, message: err.message });
+    }
+  }
+  if (errors.length > 0) {
+    throw new HeraldError("validation_failed", `invalid template syntax in ${errors.map((e) => e.field).join(", ")}`, { errors });
+  }
+  return [...variables];
+}
