@@ -28,6 +28,18 @@ export interface Lease {
   reportOutcome: boolean;
 }
 
+export interface BatchLease {
+  /** How many of the messages, from the first, got their tokens. */
+  grantedMessages: number;
+  grantedTokens: number;
+  /** For the messages not granted: how long to wait before asking again. */
+  retryAfterSeconds: number;
+  limitedBy: Lease["limitedBy"];
+  breaker: BreakerState;
+  /** As for Lease: the outcome of the granted messages must be reported with reportResult(). */
+  reportOutcome: boolean;
+}
+
 export interface LimiterState {
   settings: LimiterSettings;
   tokens: number;
@@ -82,53 +94,83 @@ export class ProviderLimiter extends DurableObject<Env> {
   }
 
   /**
-   * Leases `count` tokens. Passing the provider's current settings keeps the limiter in step with
-   * the provider row without a separate configure call.
+   * Leases `count` tokens, all or nothing. Passing the provider's current settings keeps the
+   * limiter in step with the provider row without a separate configure call.
    */
   lease(count: number, settings?: LimiterSettings, now = Date.now()): Lease {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError("count must be a non-negative integer");
+    const b = this.leaseBatch([count], settings, now);
+    return {
+      granted: b.grantedMessages === 1,
+      count,
+      retryAfterSeconds: b.retryAfterSeconds,
+      limitedBy: b.limitedBy,
+      breaker: b.breaker,
+      reportOutcome: b.reportOutcome,
+    };
+  }
+
+  /**
+   * Leases tokens for the messages of a queue batch in one call: each message (`counts[i]`
+   * recipients) gets all its tokens or none, in order, until the bucket, the daily quota or the
+   * breaker says stop. The caller sends the first `grantedMessages` and retries the rest after
+   * `retryAfterSeconds`.
+   */
+  leaseBatch(counts: number[], settings?: LimiterSettings, now = Date.now()): BatchLease {
+    if (!Array.isArray(counts) || counts.some((c) => !Number.isInteger(c) || c < 0)) {
+      throw new RangeError("count must be a non-negative integer");
+    }
     if (settings) validateSettings(settings);
     this.refill(now);
     if (settings) this.applySettings(settings);
     const s = this.state;
-    const deny = (limitedBy: Lease["limitedBy"], retryAfterSeconds: number): Lease => {
+    const result = (grantedMessages: number, grantedTokens: number, limitedBy: Lease["limitedBy"], retryAfterSeconds: number, probe: boolean): BatchLease => {
+      s.tokens -= grantedTokens;
+      s.usedToday += grantedTokens;
+      if (probe && grantedMessages > 0) s.probeInFlight = true;
       this.persist();
-      return { granted: false, count, retryAfterSeconds, limitedBy, breaker: s.breaker, reportOutcome: false };
+      return {
+        grantedMessages,
+        grantedTokens,
+        retryAfterSeconds: grantedMessages < counts.length ? retryAfterSeconds : 0,
+        limitedBy: grantedMessages < counts.length ? limitedBy : null,
+        breaker: s.breaker,
+        reportOutcome: grantedMessages > 0 && (probe || s.consecutiveFailures > 0),
+      };
     };
 
     let probe = false;
     if (s.breaker === "open") {
       const reopensAt = (s.openedAt ?? now) + s.cooldownMs;
-      if (now < reopensAt) return deny("circuit_open", Math.ceil((reopensAt - now) / 1000));
+      if (now < reopensAt) return result(0, 0, "circuit_open", Math.ceil((reopensAt - now) / 1000), false);
       s.breaker = "half_open";
       s.probeInFlight = false;
     }
     if (s.breaker === "half_open") {
-      // One probe batch at a time tests the provider; everyone else waits for its verdict.
-      if (s.probeInFlight) return deny("circuit_open", 5);
+      // One probe message at a time tests the provider; everyone else waits for its verdict.
+      if (s.probeInFlight) return result(0, 0, "circuit_open", 5, false);
       probe = true;
     }
 
-    const quotaLeft = s.settings.dailyQuota > 0 ? s.settings.dailyQuota - s.usedToday : Infinity;
-    if (count > quotaLeft) return deny("daily_quota", Math.ceil((nextUtcMidnight(now) - now) / 1000));
-    if (count > capacity(s.settings)) {
-      // A batch bigger than the bucket could never be granted whole; let it through once full.
-      if (s.tokens < capacity(s.settings)) return deny("rate", Math.max(1, Math.ceil((capacity(s.settings) - s.tokens) / s.settings.ratePerSecond)));
-    } else if (s.tokens < count) {
-      return deny("rate", Math.max(1, Math.ceil((count - s.tokens) / s.settings.ratePerSecond)));
+    const cap = capacity(s.settings);
+    const quota = s.settings.dailyQuota > 0 ? s.settings.dailyQuota : Infinity;
+    let granted = 0;
+    let tokens = 0;
+    for (const count of counts) {
+      if (s.usedToday + tokens + count > quota) {
+        return result(granted, tokens, "daily_quota", Math.ceil((nextUtcMidnight(now) - now) / 1000), probe);
+      }
+      const available = s.tokens - tokens;
+      // A message bigger than the bucket could never fit; it goes alone, once the bucket is full.
+      const fits = count <= cap ? available >= count : granted === 0 && available >= cap;
+      if (!fits) {
+        const needed = Math.min(count, cap) - available;
+        return result(granted, tokens, "rate", Math.max(1, Math.ceil(needed / s.settings.ratePerSecond)), probe);
+      }
+      tokens += count;
+      granted++;
+      if (probe) break;
     }
-    s.tokens -= count;
-    s.usedToday += count;
-    if (probe) s.probeInFlight = true;
-    this.persist();
-    return {
-      granted: true,
-      count,
-      retryAfterSeconds: 0,
-      limitedBy: null,
-      breaker: s.breaker,
-      reportOutcome: probe || s.consecutiveFailures > 0,
-    };
+    return result(granted, tokens, granted < counts.length ? "circuit_open" : null, 5, probe);
   }
 
   /** Returns tokens a granted batch did not use (its campaign was paused, say). */

@@ -1,10 +1,11 @@
 import { sql } from "drizzle-orm";
 import { pgArray } from "../src/lib/sql";
-import { enqueueRecipients, sendFanout } from "../src/campaigns/enqueue";
+import { enqueueRecipients, sendFanout, sendFanouts } from "../src/campaigns/enqueue";
 import { FanoutMessage, type Recipient } from "../src/campaigns/messages";
 import { progressStub } from "../src/campaigns/progress";
 import { uuidv7 } from "../src/lib/ids";
 import type { Db } from "../src/services/db";
+import type { Logger } from "../src/services/logger";
 import type { MessageHandler } from "./handler";
 
 /** Contacts per fan-out step; each step is one keyset page and one queue message. */
@@ -26,10 +27,12 @@ interface CampaignRow extends Record<string, unknown> {
 }
 
 /**
- * Expands a campaign's audience page by page: each step reads one keyset page of contacts, records
- * the undeliverable ones (unsubscribed, bounced, complained, suppressed) as skipped, queues the rest
- * in send messages of up to 100, then queues the next step. Re-running a step is harmless: claims in
- * the message log stop a recipient from being mailed twice.
+ * Expands a campaign's audience. Launch plans it: one query numbers the audience and cuts it into
+ * ranges of FANOUT_PAGE_SIZE, which are queued together so they expand in parallel, and the exact
+ * total goes to CampaignProgress. Each range (or, for resume and retry, each page of a chain)
+ * records its undeliverable contacts (unsubscribed, bounced, complained, suppressed) as skipped
+ * and queues the rest in send messages of up to 100. Re-running a step is harmless: claims in the
+ * message log stop a recipient from being mailed twice.
  */
 export const handleFanout: MessageHandler = async (raw, { env, db, logger }) => {
   const msg = FanoutMessage.parse(raw);
@@ -42,9 +45,12 @@ export const handleFanout: MessageHandler = async (raw, { env, db, logger }) => 
     logger.info("fan-out stopped: campaign is not sending", { campaign_id: msg.campaign_id, state: campaign?.state });
     return;
   }
+  if (msg.mode === "launch") return planRanges(msg, campaign, { env, db, logger });
   if (msg.mode === "retry") return retryStep(msg, campaign, { env, db });
 
+  const t0 = Date.now();
   const rows = await audiencePage(db, msg, campaign);
+  const tQuery = Date.now() - t0;
   const skipped = rows.filter((r) => !r.deliverable);
   const recipients: Recipient[] = rows.filter((r) => r.deliverable).map((r) => ({ c: r.id, e: r.email, n: r.name, a: r.attributes ?? {} }));
 
@@ -58,6 +64,7 @@ export const handleFanout: MessageHandler = async (raw, { env, db, logger }) => 
       RETURNING 1`);
     newlySkipped = inserted.rows.length;
   }
+  const t1 = Date.now();
   if (recipients.length > 0) {
     await enqueueRecipients(
       env.SEND_QUEUE,
@@ -65,22 +72,56 @@ export const handleFanout: MessageHandler = async (raw, { env, db, logger }) => 
       recipients,
     );
   }
-
-  const seen = msg.seen + rows.length;
-  const last = rows.length < FANOUT_PAGE_SIZE;
-  if (!last) {
-    await sendFanout(env, { ...msg, cursor: rows[rows.length - 1]!.id, seen } satisfies FanoutMessage);
+  // Contacts deleted since the plan counted them will never be sent; they count as skipped so the
+  // campaign can still complete.
+  const vanished = msg.mode === "range" ? Math.max(0, (msg.expected ?? 0) - rows.length) : 0;
+  if (msg.mode === "resume" && rows.length === FANOUT_PAGE_SIZE) {
+    await sendFanout(env, { ...msg, cursor: rows[rows.length - 1]!.id, seen: msg.seen + rows.length });
   }
-  const progress = progressStub(env, msg.campaign_id);
-  if (newlySkipped > 0) await progress.report({ sent: 0, failed: 0, skipped: newlySkipped });
-  // The launch-time count was an estimate; the enumeration is exact.
-  if (last && msg.mode === "launch") await progress.setTotal(seen);
-  logger.info("fan-out step", { campaign_id: msg.campaign_id, mode: msg.mode, page: rows.length, queued: recipients.length, skipped: newlySkipped, last });
+  if (newlySkipped + vanished > 0) await progressStub(env, msg.campaign_id).report({ sent: 0, failed: 0, skipped: newlySkipped + vanished });
+  logger.info("fan-out step", { campaign_id: msg.campaign_id, mode: msg.mode, page: rows.length, queued: recipients.length, skipped: newlySkipped, vanished, query_ms: tQuery, enqueue_ms: Date.now() - t1 });
 };
 
+/** The audience of a campaign as SQL conditions on contacts `c`: list members as of launch. */
+function audienceOf(msg: FanoutMessage, campaign: CampaignRow) {
+  return sql`c.tenant_id = ${msg.tenant_id}
+      AND EXISTS (
+        SELECT 1 FROM list_members m
+        WHERE m.tenant_id = c.tenant_id AND m.contact_id = c.id
+          AND m.list_id = ANY(${pgArray(campaign.list_ids)}::uuid[]) AND m.created_at <= ${campaign.started_at}::timestamptz)`;
+}
+
+/** One statement numbers the audience and returns every FANOUT_PAGE_SIZE-th id and the last. */
+async function planRanges(msg: FanoutMessage, campaign: CampaignRow, { env, db, logger }: { env: Env; db: () => Db; logger: Logger }) {
+  const cuts = await db().execute<{ id: string; rn: number; total: number }>(sql`
+    WITH numbered AS (
+      SELECT c.id, row_number() OVER (ORDER BY c.id)::int AS rn, count(*) OVER ()::int AS total
+      FROM contacts c WHERE ${audienceOf(msg, campaign)}
+    )
+    SELECT id, rn, total FROM numbered WHERE rn % ${FANOUT_PAGE_SIZE} = 0 OR rn = total ORDER BY rn`);
+  const total = cuts.rows[0]?.total ?? 0;
+  let lo: string | null = null;
+  let before = 0;
+  const ranges: FanoutMessage[] = [];
+  for (const cut of cuts.rows) {
+    ranges.push({ ...msg, mode: "range", cursor: lo, until: cut.id, expected: cut.rn - before, seen: before });
+    lo = cut.id;
+    before = cut.rn;
+  }
+  await sendFanouts(env, ranges);
+  // The launch-time count was an estimate; this enumeration is exact.
+  await progressStub(env, msg.campaign_id).setTotal(total);
+  logger.info("fan-out planned", { campaign_id: msg.campaign_id, total, ranges: ranges.length });
+}
+
+/**
+ * One keyset page of the audience. It is driven from list_members' primary key (tenant, list,
+ * contact), so it stays an index walk even on tables too freshly filled to have statistics.
+ */
 async function audiencePage(db: () => Db, msg: FanoutMessage, campaign: CampaignRow) {
   const after = msg.cursor ?? "00000000-0000-0000-0000-000000000000";
-  // Members who joined after launch are not part of this send; resume skips anyone already handled.
+  const upTo = msg.mode === "range" && msg.until ? sql`AND m.contact_id <= ${msg.until}` : sql``;
+  // Resume skips anyone already handled (a `retrying` row is not handled: its batch was released).
   const unhandled =
     msg.mode === "resume"
       ? sql`AND NOT EXISTS (SELECT 1 FROM messages x WHERE x.month = ${campaign.message_month}::date AND x.campaign_id = ${msg.campaign_id} AND x.contact_id = c.id AND x.status <> 'retrying')`
@@ -90,11 +131,10 @@ async function audiencePage(db: () => Db, msg: FanoutMessage, campaign: Campaign
       (c.status = 'active' AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = c.tenant_id AND s.email = c.email)) AS deliverable
     FROM contacts c
     WHERE c.tenant_id = ${msg.tenant_id}
-      AND c.id > ${after}
-      AND EXISTS (
-        SELECT 1 FROM list_members m
-        WHERE m.tenant_id = c.tenant_id AND m.contact_id = c.id
-          AND m.list_id = ANY(${pgArray(campaign.list_ids)}::uuid[]) AND m.created_at <= ${campaign.started_at}::timestamptz)
+      AND c.id IN (
+        SELECT m.contact_id FROM list_members m
+        WHERE m.tenant_id = ${msg.tenant_id} AND m.list_id = ANY(${pgArray(campaign.list_ids)}::uuid[])
+          AND m.contact_id > ${after} ${upTo} AND m.created_at <= ${campaign.started_at}::timestamptz)
       ${unhandled}
     ORDER BY c.id
     LIMIT ${FANOUT_PAGE_SIZE}`);

@@ -30,7 +30,8 @@ export class RetryLater extends Error {
 const BACKOFF_BASE_SECONDS = 2;
 const BACKOFF_MAX_SECONDS = 300;
 const MAX_DELAY_SECONDS = 43_200; // the Queues limit for a retry delay
-const CONCURRENCY = 8;
+// Messages of one batch in flight at once; each holds at most one of the batch pool's connections.
+const CONCURRENCY = 16;
 
 export function backoffSeconds(attempts: number): number {
   const ceiling = Math.min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** Math.max(0, attempts - 1));

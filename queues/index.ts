@@ -4,10 +4,9 @@ import { handleDeadFanout, handleDeadSend } from "./dead-letters";
 import { handleFanout } from "./fanout";
 import { processBatch, type MessageHandler } from "./handler";
 import { DLQ_SUFFIX, QUEUE_NAMES } from "./messages";
-import { handleSend } from "./send";
+import { processSendBatch } from "./send";
 
 const HANDLERS: Record<string, MessageHandler> = {
-  [QUEUE_NAMES.send]: handleSend,
   [QUEUE_NAMES.fanout]: handleFanout,
   [QUEUE_NAMES.events]: handleEvent,
 };
@@ -18,6 +17,11 @@ const DEAD_LETTER_HANDLERS: Record<string, MessageHandler> = {
   [QUEUE_NAMES.events]: handleDeadLetter,
 };
 
+/** Queues whose consumer works on the whole batch at once rather than message by message. */
+const BATCH_HANDLERS: Record<string, typeof processSendBatch> = {
+  [QUEUE_NAMES.send]: processSendBatch,
+};
+
 export function handlerFor(queue: string): MessageHandler | undefined {
   if (queue.endsWith(DLQ_SUFFIX)) return DEAD_LETTER_HANDLERS[queue.slice(0, -DLQ_SUFFIX.length)];
   return HANDLERS[queue];
@@ -25,6 +29,8 @@ export function handlerFor(queue: string): MessageHandler | undefined {
 
 export async function queue(batch: MessageBatch, env: Env, ctx: ExecutionContext): Promise<void> {
   const logger = new JsonLogger({ batch_id: crypto.randomUUID(), queue: batch.queue }, parseLogLevel(env.LOG_LEVEL));
+  const whole = BATCH_HANDLERS[batch.queue];
+  if (whole) return whole(batch, env, ctx, logger);
   const handle = handlerFor(batch.queue);
   if (!handle) {
     // A queue bound to this worker by mistake: keep its messages for whoever should consume them.

@@ -1,88 +1,202 @@
-import type { Lease } from "../durable-objects/provider-limiter";
-import { claimRecipients, recordOutcomes, releaseClaims, type Outcome } from "../src/campaigns/claims";
+import type { BatchLease } from "../durable-objects/provider-limiter";
+import { claimRecipients, recordOutcomes, releaseClaims, type Claimed, type Outcome } from "../src/campaigns/claims";
 import { SendMessage, type Recipient } from "../src/campaigns/messages";
 import { limiterStub, progressStub } from "../src/campaigns/progress";
-import { sendingContext, type SendingContext } from "../src/campaigns/sending-context";
+import { policyProviders, sendingContext, type SendingContext } from "../src/campaigns/sending-context";
 import { uuidv7 } from "../src/lib/ids";
-import { loadProviders, type LoadedProvider } from "../src/providers/registry";
 import { PartialBatchError } from "../src/providers/errors";
+import type { LoadedProvider } from "../src/providers/registry";
 import { ProviderError, type OutboundEmail, type SendResult } from "../src/providers/types";
-import { backoffSeconds, RetryLater, type MessageHandler, type QueueContext } from "./handler";
+import { openDb, type Db } from "../src/services/db";
+import type { Logger } from "../src/services/logger";
+import { backoffSeconds } from "./handler";
 
 const MAX_WAIT_SECONDS = 300;
+/**
+ * A batch is worked in chunks of this many messages, a few at a time, so one chunk's Postgres work
+ * overlaps another's provider calls instead of each phase waiting for the whole batch.
+ */
+const CHUNK_MESSAGES = 50;
+const CHUNKS_IN_FLIGHT = 2;
+/** Provider calls in flight at once per batch (a Worker invocation keeps six connections open). */
+const SEND_CONCURRENCY = 8;
+
+interface Job {
+  message: Message;
+  body: SendMessage;
+  provider?: LoadedProvider;
+  /** Set once the job's fate is known: ack, or retry after this many seconds. */
+  retryAfter?: number;
+}
 
 /**
- * Sends one queue message of up to 100 recipients: lease the whole batch's tokens from the chosen
- * provider's limiter (one DO call), claim the recipients and read the campaign state (one Postgres
- * round trip), render, send through the provider's batch endpoint, record every result (one round
- * trip) and report the counts to the campaign's progress (one DO call).
+ * Sends a queue batch of campaign messages (up to 100 recipients each), in chunks of messages of
+ * one campaign. Per chunk: one ProviderLimiter call leases tokens for every message, one Postgres
+ * statement reads the campaign state and claims every recipient, the messages go out through the provider's batch
+ * endpoint a few at a time, one statement records every result and one CampaignProgress call
+ * reports the counts. A message is acked when all its recipients are settled and retried (with
+ * the limiter's or the provider's delay) when some were not.
  */
-export const handleSend: MessageHandler = async (raw, qc) => {
-  const msg = SendMessage.parse(raw);
-  const { env, db, logger } = qc;
-  const tenantId = msg.tenant_id;
-  const ctx = await sendingContext(db(), tenantId, msg.campaign_id);
-  if (!ctx) {
-    logger.warn("campaign has no launch snapshot; dropping send message", { campaign_id: msg.campaign_id });
+export async function processSendBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
+  const byCampaign = new Map<string, Job[]>();
+  for (const message of batch.messages) {
+    const parsed = SendMessage.safeParse(message.body);
+    if (!parsed.success) {
+      logger.error("malformed send message dropped", { message_id: message.id, issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
+      message.ack();
+      continue;
+    }
+    const key = `${parsed.data.tenant_id}:${parsed.data.campaign_id}`;
+    byCampaign.set(key, [...(byCampaign.get(key) ?? []), { message, body: parsed.data }]);
+  }
+  if (byCampaign.size === 0) return;
+  const handle = openDb(env);
+  const chunks: Job[][] = [];
+  for (const jobs of byCampaign.values()) {
+    for (let i = 0; i < jobs.length; i += CHUNK_MESSAGES) chunks.push(jobs.slice(i, i + CHUNK_MESSAGES));
+  }
+  try {
+    await runLimited(
+      chunks.map((jobs) => async () => {
+        const log = logger.child({ tenant_id: jobs[0]!.body.tenant_id, campaign_id: jobs[0]!.body.campaign_id });
+        try {
+          await sendCampaignJobs(jobs, env, handle.db, log);
+        } catch (err) {
+          log.warn("send chunk failed; its messages will be retried", { err });
+          for (const job of jobs) job.retryAfter ??= backoffSeconds(job.message.attempts);
+        }
+        for (const job of jobs) {
+          if (job.retryAfter === undefined) job.message.ack();
+          else job.message.retry({ delaySeconds: Math.min(43_200, Math.max(1, Math.ceil(job.retryAfter))) });
+        }
+      }),
+      CHUNKS_IN_FLIGHT,
+    );
+  } finally {
+    ctx.waitUntil(handle.close());
+  }
+}
+
+async function sendCampaignJobs(jobs: Job[], env: Env, db: Db, logger: Logger) {
+  const { tenant_id: tenantId, campaign_id: campaignId, month } = jobs[0]!.body;
+  const timer = phases();
+  const context = await sendingContext(db, tenantId, campaignId);
+  if (!context) {
+    logger.warn("campaign has no launch snapshot; dropping its send messages");
     return;
   }
-  const providers = await loadProviders(db(), env, tenantId, ctx.providerIds);
-  const { chosen, lease } = await leaseFromPolicy(env, ctx.providerIds, providers, msg.recipients.length);
+  const providers = await policyProviders(db, env, tenantId, context.providerIds);
+  const leases = await leaseFromPolicy(env, context.providerIds, providers, jobs);
+  const granted = jobs.filter((j) => j.provider);
+  if (granted.length === 0) return;
 
-  const ids = msg.recipients.map(() => uuidv7());
-  let claim;
-  try {
-    claim = await claimRecipients(db(), { tenantId, campaignId: msg.campaign_id, month: msg.month, providerId: chosen.id, recipients: msg.recipients, ids });
-  } catch (err) {
-    await limiterStub(env, chosen.id).refund(lease.count);
-    throw err;
+  // Claim every granted recipient (and read the campaign state) in one statement.
+  const recipients: Recipient[] = [];
+  const providerIds: string[] = [];
+  const providerOf = new Map<string, string>();
+  for (const job of granted) {
+    for (const r of job.body.recipients) {
+      recipients.push(r);
+      providerIds.push(job.provider!.id);
+      if (!providerOf.has(r.c)) providerOf.set(r.c, job.provider!.id);
+    }
   }
-  const toSend = claim.claimed.filter((c) => c.status === "claimed");
-  const skipped = claim.claimed.length - toSend.length;
-  const unused = lease.count - toSend.length;
-  if (unused > 0) qc.ctx.waitUntil(limiterStub(env, chosen.id).refund(unused).catch(() => {}));
+  timer.mark("lease");
+  const claim = await claimRecipients(db, { tenantId, campaignId, month, recipients, ids: recipients.map(() => uuidv7()), providerIds });
+  timer.mark("claim");
+  const claimedByContact = new Map<string, Claimed>(claim.claimed.map((c) => [c.contactId, c]));
+  const used = new Map<string, number>();
+  for (const c of claim.claimed) {
+    const provider = providerOf.get(c.contactId)!;
+    if (c.status === "claimed") used.set(provider, (used.get(provider) ?? 0) + 1);
+  }
+  refundUnused(env, leases, used);
   if (claim.state !== "sending") {
     // Paused or cancelled: send nothing. A resume fans out again whatever is still unclaimed.
-    logger.info("campaign not sending; message dropped", { campaign_id: msg.campaign_id, state: claim.state });
+    logger.info("campaign not sending; messages dropped", { state: claim.state });
     return;
   }
-  // A new template version would need a new snapshot; launch pins one, so this only refreshes the cache.
-  const live = claim.templateVersion === ctx.templateVersion ? ctx : ((await sendingContext(db(), tenantId, msg.campaign_id, claim.templateVersion)) ?? ctx);
+  const live = (claim.templateVersion === context.templateVersion ? context : await sendingContext(db, tenantId, campaignId, claim.templateVersion)) ?? context;
 
-  const byContact = new Map(msg.recipients.map((r) => [r.c, r]));
-  const emails = toSend.map((c) => render(live, msg.campaign_id, c.id, byContact.get(c.contactId)!));
-  const { outcomes, release: released, failure } = await sendAll(chosen, emails);
+  const outcomes: Outcome[] = [];
+  const release: string[] = [];
+  const failures = new Map<string, ProviderError>();
+  // A contact in two messages of the batch was claimed once; the first message to reach it sends.
+  const taken = new Set<string>();
+  const queue = granted.map((job) => async () => {
+    const emails: OutboundEmail[] = [];
+    for (const r of job.body.recipients) {
+      const c = claimedByContact.get(r.c);
+      if (c?.status !== "claimed" || taken.has(r.c)) continue;
+      taken.add(r.c);
+      emails.push(render(live, campaignId, c.id, r));
+    }
+    const result = await sendAll(job.provider!, emails);
+    outcomes.push(...result.outcomes);
+    release.push(...result.release);
+    if (result.failure) {
+      failures.set(job.provider!.id, result.failure);
+      if (result.release.length > 0) job.retryAfter = result.failure.retryAfterSeconds ?? backoffSeconds(job.message.attempts);
+    }
+  });
+  await runLimited(queue, SEND_CONCURRENCY);
+  timer.mark("send");
 
-  await recordOutcomes(db(), msg.month, outcomes);
-  if (released.length > 0) await releaseClaims(db(), msg.month, released);
-
+  await recordOutcomes(db, month, outcomes);
+  if (release.length > 0) await releaseClaims(db, month, release);
+  timer.mark("record");
   const sent = outcomes.filter((o) => o.status === "sent").length;
   const failed = outcomes.length - sent;
-  if (sent + failed + skipped > 0) await progressStub(env, msg.campaign_id).report({ sent, failed, skipped });
-  if (failure || lease.reportOutcome) await limiterStub(env, chosen.id).reportResult(!failure);
-
-  if (failure?.transient) {
-    logger.warn("provider failed transiently; batch will be retried", { provider_id: chosen.id, kind: failure.kind, remaining: released.length });
-    throw new RetryLater(failure.retryAfterSeconds ?? backoffSeconds(qc.attempts), `provider ${failure.kind}`);
+  const skipped = claim.claimed.filter((c) => c.status === "skipped").length;
+  const reports: Promise<unknown>[] = [];
+  if (sent + failed + skipped > 0) reports.push(progressStub(env, campaignId).report({ sent, failed, skipped }));
+  for (const [providerId, lease] of leases) {
+    const failure = failures.get(providerId);
+    if (failure || lease.reportOutcome) reports.push(limiterStub(env, providerId).reportResult(!failure));
   }
-};
+  await Promise.all(reports);
+  timer.mark("report");
+  logger.debug("send chunk", { messages: jobs.length, sent, failed, skipped, ...timer.done() });
+  if (release.length > 0) logger.warn("provider failed transiently; unsent recipients will be retried", { released: release.length });
+}
 
 /**
- * Walks the campaign's provider policy in order: a provider whose breaker is open or whose daily
- * quota is spent is passed over for the next; a plain rate limit means waiting as the DO says.
+ * Walks the campaign's provider policy in order, leasing for all waiting messages with one call per
+ * provider: a provider whose breaker is open or whose daily quota is spent passes the rest to the
+ * next; a plain rate limit means those messages wait as the limiter says.
  */
-async function leaseFromPolicy(env: Env, policy: string[], providers: Map<string, LoadedProvider>, count: number) {
+async function leaseFromPolicy(env: Env, policy: string[], providers: Map<string, LoadedProvider>, jobs: Job[]) {
+  const leases = new Map<string, BatchLease>();
+  let waiting = jobs;
   let wait = Infinity;
   for (const id of policy) {
     const p = providers.get(id);
-    if (!p || !p.enabled) continue;
-    const lease: Lease = await limiterStub(env, id).lease(count, { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota });
-    if (lease.granted) return { chosen: p, lease };
-    if (lease.limitedBy === "rate") throw new RetryLater(lease.retryAfterSeconds, `rate limit of provider ${id}`);
+    if (!p || !p.enabled || waiting.length === 0) continue;
+    const lease = await limiterStub(env, id).leaseBatch(
+      waiting.map((j) => j.body.recipients.length),
+      { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota },
+    );
+    if (lease.grantedMessages > 0) leases.set(id, lease);
+    for (const job of waiting.slice(0, lease.grantedMessages)) job.provider = p;
+    waiting = waiting.slice(lease.grantedMessages);
+    if (waiting.length === 0) break;
+    if (lease.limitedBy === "rate") {
+      wait = lease.retryAfterSeconds;
+      break;
+    }
     wait = Math.min(wait, lease.retryAfterSeconds);
   }
-  if (wait === Infinity) throw new RetryLater(60, "no enabled provider in the campaign's policy");
-  throw new RetryLater(Math.min(MAX_WAIT_SECONDS, wait), "every provider in the policy is unavailable");
+  const delay = wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait);
+  for (const job of waiting) job.retryAfter = delay;
+  return leases;
+}
+
+/** Tokens leased for recipients that turned out to be claimed already (a duplicate delivery). */
+function refundUnused(env: Env, leases: Map<string, BatchLease>, used: Map<string, number>) {
+  for (const [providerId, lease] of leases) {
+    const unused = lease.grantedTokens - (used.get(providerId) ?? 0);
+    if (unused > 0) void limiterStub(env, providerId).refund(unused).catch(() => {});
+  }
 }
 
 function render(ctx: SendingContext, campaignId: string, messageId: string, r: Recipient): OutboundEmail {
@@ -97,6 +211,29 @@ function render(ctx: SendingContext, campaignId: string, messageId: string, r: R
     text: out.text,
     headers: { "X-Herald-Campaign": campaignId, "X-Herald-Message": messageId },
   };
+}
+
+/** Wall-clock time per phase of a chunk, for debug logs. */
+function phases() {
+  let last = Date.now();
+  const out: Record<string, number> = {};
+  return {
+    mark(name: string) {
+      const now = Date.now();
+      out[`${name}_ms`] = now - last;
+      last = now;
+    },
+    done: () => out,
+  };
+}
+
+async function runLimited(tasks: (() => Promise<void>)[], limit: number) {
+  const queue = [...tasks];
+  await Promise.all(
+    Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let task = queue.shift(); task; task = queue.shift()) await task();
+    }),
+  );
 }
 
 /**
@@ -140,5 +277,3 @@ async function sendAll(chosen: LoadedProvider, emails: OutboundEmail[]): Promise
 function toOutcome(id: string, r: SendResult): Outcome {
   return r.status === "accepted" ? { id, status: "sent", providerMessageId: r.providerMessageId } : { id, status: "failed", error: r.error ?? "rejected by the provider" };
 }
-
-export type { QueueContext };

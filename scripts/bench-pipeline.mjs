@@ -55,7 +55,7 @@ async function main() {
       ADMIN_SECRET: admin,
       ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
       TRACKING_SECRET: "bench",
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: process.env.HERALD_BENCH_LOG_LEVEL ?? "warn",
       HERALD_METRICS: "1",
     },
   });
@@ -87,7 +87,7 @@ async function main() {
     html: `<html><body><h1>Hello {{name}}</h1><p>Your plan is {{attributes.plan}}.</p>${"<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>".repeat(20)}</body></html>`,
     text: "Hello {{name}}, your plan is {{attributes.plan}}.",
   });
-  const provider = await api("POST", "/v1/providers", key, { name: "sink", kind: "sink", config: { url: sink.url }, rate_per_second: 1_000_000, daily_quota: 0 });
+  const provider = await api("POST", "/v1/providers", key, { name: "sink", kind: "sink", config: { url: sink.url }, rate_per_second: 100_000, daily_quota: 0 });
   const campaign = await api("POST", "/v1/campaigns", key, {
     name: "bench",
     template_id: template.id,
@@ -121,7 +121,7 @@ async function main() {
     if (accepted !== lastCount) {
       lastCount = accepted;
       lastChange = Date.now();
-      process.stderr.write(`\r[bench] ${accepted.toLocaleString()} / ${N.toLocaleString()} at the sink`);
+      process.stderr.write(`\n[bench] ${((Date.now() - launchedAt) / 1000).toFixed(1)} s: ${accepted.toLocaleString()} / ${N.toLocaleString()} at the sink`);
     }
     if (sink.byRecipient.size >= N) break;
     if (Date.now() - lastChange > 60_000 || Date.now() > deadline) {

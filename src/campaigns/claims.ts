@@ -25,22 +25,25 @@ export interface ClaimResult {
  */
 export async function claimRecipients(
   db: Db,
-  p: { tenantId: string; campaignId: string; month: string; providerId: string; recipients: Recipient[]; ids: string[] },
+  p: { tenantId: string; campaignId: string; month: string; recipients: Recipient[]; ids: string[]; providerIds: string[] },
 ): Promise<ClaimResult> {
   const result = await db.execute<{ state: string | null; version: number | null; claimed: { id: string; c: string; s: "claimed" | "skipped" }[] }>(sql`
     WITH camp AS (
       SELECT state, (template_snapshot->>'version')::int AS version
       FROM campaigns WHERE tenant_id = ${p.tenantId} AND id = ${p.campaignId}
     ), input AS (
-      SELECT i.id, i.contact_id, i.email,
+      -- A contact in two messages of one batch is claimed once.
+      SELECT DISTINCT ON (i.contact_id) i.id, i.contact_id, i.email, i.provider_id,
         (c.status = 'active' AND NOT EXISTS (
           SELECT 1 FROM suppressions s WHERE s.tenant_id = ${p.tenantId} AND s.email = i.email)) AS mailable
-      FROM unnest(${pgArray(p.ids)}::uuid[], ${pgArray(p.recipients.map((r) => r.c))}::uuid[], ${pgArray(p.recipients.map((r) => r.e))}::text[]) AS i(id, contact_id, email)
+      FROM unnest(${pgArray(p.ids)}::uuid[], ${pgArray(p.recipients.map((r) => r.c))}::uuid[], ${pgArray(p.recipients.map((r) => r.e))}::text[], ${pgArray(p.providerIds)}::uuid[])
+        AS i(id, contact_id, email, provider_id)
       LEFT JOIN contacts c ON c.tenant_id = ${p.tenantId} AND c.id = i.contact_id
+      ORDER BY i.contact_id
     ), claimed AS (
       INSERT INTO messages AS m (month, id, tenant_id, campaign_id, contact_id, email, status, provider_id, error)
       SELECT ${p.month}::date, i.id, ${p.tenantId}, ${p.campaignId}, i.contact_id, i.email,
-        CASE WHEN i.mailable THEN 'claimed' ELSE 'skipped' END, ${p.providerId}::uuid,
+        CASE WHEN i.mailable THEN 'claimed' ELSE 'skipped' END, i.provider_id,
         CASE WHEN i.mailable THEN NULL ELSE 'unsubscribed or suppressed before sending' END
       FROM input i
       WHERE (SELECT state FROM camp) = 'sending'

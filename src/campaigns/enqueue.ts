@@ -56,3 +56,11 @@ export async function sendFanout(env: Env, message: FanoutMessage): Promise<void
   await env.FANOUT_QUEUE.send(message, { contentType: "json" });
   count("queue_messages");
 }
+
+/** Queues many fan-out steps, in sendBatch calls of at most 100. */
+export async function sendFanouts(env: Env, messages: FanoutMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += MAX_BATCH_MESSAGES) {
+    await env.FANOUT_QUEUE.sendBatch(messages.slice(i, i + MAX_BATCH_MESSAGES).map((body) => ({ body, contentType: "json" as const })));
+  }
+  count("queue_messages", messages.length);
+}

@@ -14,12 +14,17 @@ const STALE_CLAIM_MINUTES = 15;
  * retry-failed leaves alone.
  */
 export async function sweepStaleClaims(db: Db, env: Env, logger: Logger): Promise<number> {
+  // Only running campaigns can hold claims, so the sweep walks their rows by (tenant, campaign)
+  // and leaves status unindexed, which keeps result writes cheap.
   const result = await db.execute<{ tenant_id: string; campaign_id: string; n: number }>(sql`
     WITH swept AS (
-      UPDATE messages SET status = 'failed', updated_at = now(),
+      UPDATE messages m SET status = 'failed', updated_at = now(),
         error = 'outcome_unknown: the sender stopped after claiming; not re-sent to avoid a duplicate'
-      WHERE status = 'claimed' AND updated_at < now() - make_interval(mins => ${STALE_CLAIM_MINUTES})
-      RETURNING tenant_id, campaign_id
+      FROM campaigns c
+      WHERE c.state IN ('sending', 'paused') AND c.message_month IS NOT NULL
+        AND m.month = c.message_month AND m.tenant_id = c.tenant_id AND m.campaign_id = c.id
+        AND m.status = 'claimed' AND m.updated_at < now() - make_interval(mins => ${STALE_CLAIM_MINUTES})
+      RETURNING m.tenant_id, m.campaign_id
     )
     SELECT tenant_id, campaign_id, count(*)::int AS n FROM swept WHERE campaign_id IS NOT NULL GROUP BY 1, 2`);
   let total = 0;

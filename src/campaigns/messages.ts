@@ -13,11 +13,19 @@ export const FanoutMessage = z.object({
   type: z.literal("campaign_fanout"),
   tenant_id: z.string().uuid(),
   campaign_id: z.string().uuid(),
-  /** launch: the whole audience; resume: the part not yet claimed; retry: failed recipients. */
-  mode: z.enum(["launch", "resume", "retry"]),
-  /** Last contact id handed out (keyset cursor), null on the first page. */
+  /**
+   * launch: plan the audience into ranges, queued at once so they expand in parallel;
+   * range: one planned range; resume: the part not yet handled, page after page;
+   * retry: the recipients retry-failed marked, page after page.
+   */
+  mode: z.enum(["launch", "range", "resume", "retry"]),
+  /** Keyset cursor: the last contact id before this page, null at the start. */
   cursor: z.string().uuid().nullable(),
-  /** Audience members enumerated by earlier pages (launch mode), for the exact total. */
+  /** range: the last contact id of the range, inclusive. */
+  until: z.string().uuid().optional(),
+  /** range: how many audience members the plan counted in it. */
+  expected: z.number().int().min(0).optional(),
+  /** Recipients handled by earlier pages (resume and retry), for logs. */
   seen: z.number().int().min(0),
 });
 export type FanoutMessage = z.infer<typeof FanoutMessage>;

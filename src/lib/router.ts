@@ -5,16 +5,20 @@ import { HeraldError, type FieldError } from "../errors";
 interface Issue {
   path: PropertyKey[];
   message: string;
+  code?: string;
+  keys?: string[];
 }
 
 const TARGET_NAMES: Record<string, string> = { json: "body", query: "query", param: "path", header: "header", form: "body", cookie: "cookie" };
 
 function fieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
   const prefix = TARGET_NAMES[target] ?? target;
-  return issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].join("."),
-    message: issue.message,
-  }));
+  return issues.flatMap((issue) =>
+    // An unknown key is reported at the key itself, so a typo is named exactly.
+    issue.code === "unrecognized_keys" && issue.keys?.length
+      ? issue.keys.map((key) => ({ field: [prefix, ...issue.path.map(String), key].join("."), message: `unknown field "${key}"` }))
+      : [{ field: [prefix, ...issue.path.map(String)].join("."), message: issue.message }],
+  );
 }
 
 /** Every router shares one validation hook, so every validation failure has the same problem shape. */
