@@ -34,6 +34,10 @@ interface Stored extends ProgressCounts {
   dirty: boolean;
   /** Fan-out has counted the whole audience, so `total` is exact. */
   totalFinal: boolean;
+  /** Audience members deleted between the fan-out plan and their page: never sent, never in the log. */
+  vanished: number;
+  /** Bumped on every change, so a persist knows whether it saw the latest counters. */
+  version: number;
 }
 
 const TICK_MS = 1000;
@@ -68,13 +72,17 @@ export class CampaignProgress extends DurableObject<Env> {
       updatedAt: null,
       dirty: false,
       totalFinal: false,
+      vanished: 0,
+      version: 0,
     };
+    this.s.vanished ??= 0;
+    this.s.version ??= 0;
   }
 
   async start(init: { tenantId: string; campaignId: string; total: number }): Promise<ProgressSnapshot> {
     assertCount(init.total);
     const now = Date.now();
-    this.s = { ...this.s, campaignId: init.campaignId, tenantId: init.tenantId, total: init.total, sent: 0, failed: 0, skipped: 0, state: "sending", startedAt: now, updatedAt: now, dirty: true, totalFinal: false };
+    this.s = { ...this.s, campaignId: init.campaignId, tenantId: init.tenantId, total: init.total, sent: 0, failed: 0, skipped: 0, state: "sending", startedAt: now, updatedAt: now, dirty: true, totalFinal: false, vanished: 0 };
     this.samples = [];
     await this.changed(true);
     return this.snapshot();
@@ -89,12 +97,24 @@ export class CampaignProgress extends DurableObject<Env> {
     return this.snapshot();
   }
 
-  async report(counts: ProgressCounts): Promise<ProgressSnapshot> {
-    for (const n of [counts.sent, counts.failed, counts.skipped]) assertCount(n);
+  async report(counts: ProgressCounts & { vanished?: number }): Promise<ProgressSnapshot> {
+    for (const n of [counts.sent, counts.failed, counts.skipped, counts.vanished ?? 0]) assertCount(n);
     this.s.sent += counts.sent;
     this.s.failed += counts.failed;
     this.s.skipped += counts.skipped;
+    this.s.vanished += counts.vanished ?? 0;
     await this.changed(false);
+    return this.snapshot();
+  }
+
+  /**
+   * Replaces the counters with a recount from the message log: the cron's repair for reports that
+   * were lost (a call that failed after its rows were committed).
+   */
+  async setCounts(counts: ProgressCounts): Promise<ProgressSnapshot> {
+    for (const n of [counts.sent, counts.failed, counts.skipped]) assertCount(n);
+    Object.assign(this.s, { sent: counts.sent, failed: counts.failed, skipped: counts.skipped });
+    await this.changed(true);
     return this.snapshot();
   }
 
@@ -116,7 +136,7 @@ export class CampaignProgress extends DurableObject<Env> {
 
   snapshot(): ProgressSnapshot {
     const s = this.s;
-    const done = s.sent + s.failed + s.skipped;
+    const done = s.sent + s.failed + s.skipped + s.vanished;
     const queued = Math.max(0, s.total - done);
     const rate = this.rate();
     return {
@@ -127,7 +147,7 @@ export class CampaignProgress extends DurableObject<Env> {
       queued,
       sent: s.sent,
       failed: s.failed,
-      skipped: s.skipped,
+      skipped: s.skipped + s.vanished,
       rate_per_second: Math.round(rate * 10) / 10,
       eta_seconds: s.state === "sending" && rate > 0 ? Math.ceil(queued / rate) : null,
       started_at: s.startedAt ? new Date(s.startedAt).toISOString() : null,
@@ -173,24 +193,27 @@ export class CampaignProgress extends DurableObject<Env> {
 
   private isFinished(): boolean {
     const s = this.s;
-    return s.state === "sending" && (s.total > 0 || s.totalFinal) && s.sent + s.failed + s.skipped >= s.total;
+    return s.state === "sending" && (s.total > 0 || s.totalFinal) && s.sent + s.failed + s.skipped + s.vanished >= s.total;
   }
 
   private async persistToPostgres() {
     const s = this.s;
     if (!s.campaignId || !s.tenantId) return;
     const finishing = this.isFinished();
+    // Reports may land while Postgres is being written; only a persist that saw the latest
+    // version may call the counters clean.
+    const version = s.version;
     const result = await persistProgress(this.env, {
       tenantId: s.tenantId,
       campaignId: s.campaignId,
       total: s.total,
       sent: s.sent,
       failed: s.failed,
-      skipped: s.skipped,
+      skipped: s.skipped + s.vanished,
       complete: finishing,
     });
     this.lastPersist = Date.now();
-    s.dirty = false;
+    if (s.version === version) s.dirty = false;
     if (result.state && result.state !== s.state) {
       s.state = result.state;
       s.updatedAt = Date.now();
@@ -203,7 +226,8 @@ export class CampaignProgress extends DurableObject<Env> {
     const now = Date.now();
     this.s.updatedAt = now;
     this.s.dirty = true;
-    this.samples.push({ at: now, done: this.s.sent + this.s.failed + this.s.skipped });
+    this.s.version++;
+    this.samples.push({ at: now, done: this.s.sent + this.s.failed + this.s.skipped + this.s.vanished });
     while (this.samples.length > 2 && now - this.samples[0]!.at > RATE_WINDOW_MS) this.samples.shift();
     this.stored.save(this.s);
     this.broadcast(now, force);

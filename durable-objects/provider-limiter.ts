@@ -50,11 +50,14 @@ export interface LimiterState {
   openedAt: number | null;
   cooldownMs: number;
   probeInFlight: boolean;
+  /** When the probe was granted: a probe never reported (its sender died) expires. */
+  probeStartedAt?: number;
 }
 
 /** Consecutive failed batches that open the breaker. */
 export const BREAKER_THRESHOLD = 5;
 const BASE_COOLDOWN_MS = 30_000;
+const PROBE_EXPIRY_MS = 60_000;
 const MAX_COOLDOWN_MS = 5 * 60_000;
 const DEFAULTS: LimiterSettings = { ratePerSecond: 10, dailyQuota: 0 };
 
@@ -126,7 +129,10 @@ export class ProviderLimiter extends DurableObject<Env> {
     const result = (grantedMessages: number, grantedTokens: number, limitedBy: Lease["limitedBy"], retryAfterSeconds: number, probe: boolean): BatchLease => {
       s.tokens -= grantedTokens;
       s.usedToday += grantedTokens;
-      if (probe && grantedMessages > 0) s.probeInFlight = true;
+      if (probe && grantedMessages > 0) {
+        s.probeInFlight = true;
+        s.probeStartedAt = now;
+      }
       this.persist();
       return {
         grantedMessages,
@@ -146,8 +152,9 @@ export class ProviderLimiter extends DurableObject<Env> {
       s.probeInFlight = false;
     }
     if (s.breaker === "half_open") {
-      // One probe message at a time tests the provider; everyone else waits for its verdict.
-      if (s.probeInFlight) return result(0, 0, "circuit_open", 5, false);
+      // One probe message at a time tests the provider; everyone else waits for its verdict, unless
+      // the probe's sender never reported back.
+      if (s.probeInFlight && now - (s.probeStartedAt ?? 0) < PROBE_EXPIRY_MS) return result(0, 0, "circuit_open", 5, false);
       probe = true;
     }
 

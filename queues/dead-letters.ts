@@ -6,8 +6,9 @@ import { pgArray } from "../src/lib/sql";
 import type { MessageHandler } from "./handler";
 
 /**
- * A send message that exhausted its retries: every recipient in it that is not already terminal is
- * marked failed, so the campaign can still complete and retry-failed can pick them up.
+ * A send message that exhausted its retries: its recipients that were never claimed (or were
+ * released) are marked failed, so the campaign can still complete and retry-failed can pick them
+ * up. A recipient still `claimed` may have been mailed; the sweeper settles it as outcome_unknown.
  */
 export const handleDeadSend: MessageHandler = async (raw, { env, db, logger }) => {
   const msg = SendMessage.parse(raw);
@@ -18,7 +19,7 @@ export const handleDeadSend: MessageHandler = async (raw, { env, db, logger }) =
       AS i(id, contact_id, email)
     ON CONFLICT (month, campaign_id, contact_id) DO UPDATE
       SET status = 'failed', error = EXCLUDED.error, updated_at = now()
-      WHERE m.status IN ('claimed', 'retrying')
+      WHERE m.status = 'retrying'
     RETURNING 1`);
   const failed = result.rows.length;
   logger.error("send message dead-lettered", { campaign_id: msg.campaign_id, recipients: msg.recipients.length, marked_failed: failed });

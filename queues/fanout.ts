@@ -60,7 +60,9 @@ export const handleFanout: MessageHandler = async (raw, { env, db, logger }) => 
       INSERT INTO messages (month, id, tenant_id, campaign_id, contact_id, email, status, error)
       SELECT ${campaign.message_month}::date, s.id, ${msg.tenant_id}, ${msg.campaign_id}, s.contact_id, s.email, 'skipped', 'suppressed or unsubscribed'
       FROM unnest(${pgArray(skipped.map(() => uuidv7()))}::uuid[], ${pgArray(skipped.map((r) => r.id))}::uuid[], ${pgArray(skipped.map((r) => r.email))}::text[]) AS s(id, contact_id, email)
-      ON CONFLICT (month, campaign_id, contact_id) DO NOTHING
+      ON CONFLICT (month, campaign_id, contact_id) DO UPDATE
+        SET status = 'skipped', error = EXCLUDED.error, updated_at = now()
+        WHERE messages.status = 'retrying'
       RETURNING 1`);
     newlySkipped = inserted.rows.length;
   }
@@ -78,7 +80,7 @@ export const handleFanout: MessageHandler = async (raw, { env, db, logger }) => 
   if (msg.mode === "resume" && rows.length === FANOUT_PAGE_SIZE) {
     await sendFanout(env, { ...msg, cursor: rows[rows.length - 1]!.id, seen: msg.seen + rows.length });
   }
-  if (newlySkipped + vanished > 0) await progressStub(env, msg.campaign_id).report({ sent: 0, failed: 0, skipped: newlySkipped + vanished });
+  if (newlySkipped + vanished > 0) await progressStub(env, msg.campaign_id).report({ sent: 0, failed: 0, skipped: newlySkipped, vanished });
   logger.info("fan-out step", { campaign_id: msg.campaign_id, mode: msg.mode, page: rows.length, queued: recipients.length, skipped: newlySkipped, vanished, query_ms: tQuery, enqueue_ms: Date.now() - t1 });
 };
 
@@ -108,9 +110,10 @@ async function planRanges(msg: FanoutMessage, campaign: CampaignRow, { env, db, 
     lo = cut.id;
     before = cut.rn;
   }
-  await sendFanouts(env, ranges);
-  // The launch-time count was an estimate; this enumeration is exact.
+  // The launch-time count was an estimate; this enumeration is exact. Set before the ranges go, so
+  // a failure here re-plans without any range having run.
   await progressStub(env, msg.campaign_id).setTotal(total);
+  await sendFanouts(env, ranges);
   logger.info("fan-out planned", { campaign_id: msg.campaign_id, total, ranges: ranges.length });
 }
 
@@ -147,21 +150,33 @@ async function audiencePage(db: () => Db, msg: FanoutMessage, campaign: Campaign
  */
 async function retryStep(msg: FanoutMessage, campaign: CampaignRow, { env, db }: { env: Env; db: () => Db }) {
   const after = msg.cursor ?? "00000000-0000-0000-0000-000000000000";
-  const page = await db().execute<AudienceRow>(sql`
-    SELECT c.id, c.email, c.name, c.attributes, true AS deliverable
-    FROM messages x JOIN contacts c ON c.tenant_id = x.tenant_id AND c.id = x.contact_id
+  const page = await db().execute<AudienceRow & { contact_id: string }>(sql`
+    SELECT x.contact_id, c.id, c.email, c.name, c.attributes, true AS deliverable
+    FROM messages x LEFT JOIN contacts c ON c.tenant_id = x.tenant_id AND c.id = x.contact_id
     WHERE x.month = ${campaign.message_month}::date AND x.tenant_id = ${msg.tenant_id} AND x.campaign_id = ${msg.campaign_id}
       AND x.status = 'retrying' AND x.contact_id > ${after}
     ORDER BY x.contact_id
     LIMIT ${FANOUT_PAGE_SIZE}`);
-  const rows = page.rows;
-  if (rows.length === 0) return;
-  await enqueueRecipients(
-    env.SEND_QUEUE,
-    { type: "campaign_send", tenant_id: msg.tenant_id, campaign_id: msg.campaign_id, month: campaign.message_month },
-    rows.map((r) => ({ c: r.id, e: r.email, n: r.name, a: r.attributes ?? {} })),
-  );
-  if (rows.length === FANOUT_PAGE_SIZE) {
-    await sendFanout(env, { ...msg, cursor: rows[rows.length - 1]!.id, seen: msg.seen + rows.length } satisfies FanoutMessage);
+  if (page.rows.length === 0) return;
+  const rows = page.rows.filter((r) => r.id !== null);
+  const gone = page.rows.filter((r) => r.id === null).map((r) => r.contact_id);
+  if (gone.length > 0) {
+    // Contacts deleted since they failed: nobody left to mail, so their rows end as skipped.
+    const settled = await db().execute(sql`
+      UPDATE messages SET status = 'skipped', error = 'contact deleted', updated_at = now()
+      WHERE month = ${campaign.message_month}::date AND tenant_id = ${msg.tenant_id} AND campaign_id = ${msg.campaign_id}
+        AND status = 'retrying' AND contact_id = ANY(${pgArray(gone)}::uuid[])
+      RETURNING 1`);
+    if (settled.rows.length > 0) await progressStub(env, msg.campaign_id).report({ sent: 0, failed: 0, skipped: settled.rows.length });
+  }
+  if (rows.length > 0) {
+    await enqueueRecipients(
+      env.SEND_QUEUE,
+      { type: "campaign_send", tenant_id: msg.tenant_id, campaign_id: msg.campaign_id, month: campaign.message_month },
+      rows.map((r) => ({ c: r.id, e: r.email, n: r.name, a: r.attributes ?? {} })),
+    );
+  }
+  if (page.rows.length === FANOUT_PAGE_SIZE) {
+    await sendFanout(env, { ...msg, cursor: page.rows[page.rows.length - 1]!.contact_id, seen: msg.seen + page.rows.length } satisfies FanoutMessage);
   }
 }

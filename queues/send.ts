@@ -1,5 +1,6 @@
 import type { BatchLease } from "../durable-objects/provider-limiter";
 import { claimRecipients, recordOutcomes, releaseClaims, type Claimed, type Outcome } from "../src/campaigns/claims";
+import { requeueSends } from "../src/campaigns/enqueue";
 import { SendMessage, type Recipient } from "../src/campaigns/messages";
 import { limiterStub, progressStub } from "../src/campaigns/progress";
 import { policyProviders, sendingContext, type SendingContext } from "../src/campaigns/sending-context";
@@ -25,8 +26,10 @@ interface Job {
   message: Message;
   body: SendMessage;
   provider?: LoadedProvider;
-  /** Set once the job's fate is known: ack, or retry after this many seconds. */
+  /** A failure: retry the message after this many seconds (counts toward its retries). */
   retryAfter?: number;
+  /** The limiter said wait: send the message again after this many seconds, as a new message. */
+  defer?: number;
 }
 
 /**
@@ -65,15 +68,30 @@ export async function processSendBatch(batch: MessageBatch, env: Env, ctx: Execu
           log.warn("send chunk failed; its messages will be retried", { err });
           for (const job of jobs) job.retryAfter ??= backoffSeconds(job.message.attempts);
         }
-        for (const job of jobs) {
-          if (job.retryAfter === undefined) job.message.ack();
-          else job.message.retry({ delaySeconds: Math.min(43_200, Math.max(1, Math.ceil(job.retryAfter))) });
-        }
+        await settle(jobs, env, log);
       }),
       CHUNKS_IN_FLIGHT,
     );
   } finally {
     ctx.waitUntil(handle.close());
+  }
+}
+
+/** Acks, retries or re-queues each message of a chunk according to what happened to it. */
+async function settle(jobs: Job[], env: Env, logger: Logger) {
+  const deferred = jobs.filter((j) => j.retryAfter === undefined && j.defer !== undefined);
+  if (deferred.length > 0) {
+    try {
+      // Spread the wake-ups, so deferred messages don't all come back to fight for the same tokens.
+      await requeueSends(env.SEND_QUEUE, deferred.map((j, i) => ({ body: j.body, delaySeconds: j.defer! + (i % 10) * 0.5 })));
+    } catch (err) {
+      logger.warn("could not re-queue deferred messages; retrying them instead", { err });
+      for (const j of deferred) j.retryAfter = j.defer;
+    }
+  }
+  for (const job of jobs) {
+    if (job.retryAfter !== undefined) job.message.retry({ delaySeconds: Math.min(43_200, Math.max(1, Math.ceil(job.retryAfter))) });
+    else job.message.ack();
   }
 }
 
@@ -110,7 +128,9 @@ async function sendCampaignJobs(jobs: Job[], env: Env, db: Db, logger: Logger) {
     const provider = providerOf.get(c.contactId)!;
     if (c.status === "claimed") used.set(provider, (used.get(provider) ?? 0) + 1);
   }
-  refundUnused(env, leases, used);
+  const refunds: Promise<unknown>[] = [];
+  refundUnused(env, leases, used, refunds);
+  await Promise.all(refunds);
   if (claim.state !== "sending") {
     // Paused or cancelled: send nothing. A resume fans out again whatever is still unclaimed.
     logger.info("campaign not sending; messages dropped", { state: claim.state });
@@ -142,11 +162,10 @@ async function sendCampaignJobs(jobs: Job[], env: Env, db: Db, logger: Logger) {
   await runLimited(queue, SEND_CONCURRENCY);
   timer.mark("send");
 
-  await recordOutcomes(db, month, outcomes);
+  const recorded = await recordOutcomes(db, month, outcomes);
   if (release.length > 0) await releaseClaims(db, month, release);
   timer.mark("record");
-  const sent = outcomes.filter((o) => o.status === "sent").length;
-  const failed = outcomes.length - sent;
+  const { sent, failed } = recorded;
   const skipped = claim.claimed.filter((c) => c.status === "skipped").length;
   const reports: Promise<unknown>[] = [];
   if (sent + failed + skipped > 0) reports.push(progressStub(env, campaignId).report({ sent, failed, skipped }));
@@ -187,15 +206,15 @@ async function leaseFromPolicy(env: Env, policy: string[], providers: Map<string
     wait = Math.min(wait, lease.retryAfterSeconds);
   }
   const delay = wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait);
-  for (const job of waiting) job.retryAfter = delay;
+  for (const job of waiting) job.defer = delay;
   return leases;
 }
 
 /** Tokens leased for recipients that turned out to be claimed already (a duplicate delivery). */
-function refundUnused(env: Env, leases: Map<string, BatchLease>, used: Map<string, number>) {
+function refundUnused(env: Env, leases: Map<string, BatchLease>, used: Map<string, number>, pending: Promise<unknown>[]) {
   for (const [providerId, lease] of leases) {
     const unused = lease.grantedTokens - (used.get(providerId) ?? 0);
-    if (unused > 0) void limiterStub(env, providerId).refund(unused).catch(() => {});
+    if (unused > 0) pending.push(limiterStub(env, providerId).refund(unused).catch(() => {}));
   }
 }
 

@@ -1,8 +1,8 @@
-import { ensurePartitions, launchDueCampaigns, sweepStaleClaims } from "./campaigns/maintenance";
+import { ensurePartitions, launchDueCampaigns, repairStalledProgress, sweepStaleClaims } from "./campaigns/maintenance";
 import { openDb } from "./services/db";
 import { JsonLogger, parseLogLevel } from "./services/logger";
 
-/** The cron tick: launch due campaigns, resolve stale claims, keep message partitions ahead. */
+/** The cron tick: launch due campaigns, resolve stale claims, repair stalled progress, keep message partitions ahead. */
 export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const logger = new JsonLogger({ cron: controller.cron, tick_id: crypto.randomUUID() }, parseLogLevel(env.LOG_LEVEL));
   const handle = openDb(env);
@@ -10,7 +10,8 @@ export async function scheduled(controller: ScheduledController, env: Env, ctx: 
     await ensurePartitions(handle.db);
     const launched = await launchDueCampaigns(handle.db, env, logger);
     const swept = await sweepStaleClaims(handle.db, env, logger);
-    logger.info("cron tick", { scheduled_time: new Date(controller.scheduledTime).toISOString(), launched, swept });
+    const repaired = await repairStalledProgress(handle.db, env, logger);
+    logger.info("cron tick", { scheduled_time: new Date(controller.scheduledTime).toISOString(), launched, swept, repaired });
   } finally {
     ctx.waitUntil(handle.close());
   }

@@ -270,8 +270,11 @@ describe("send consumer edge cases (invoked directly)", () => {
       expect(r.retryMessages).toHaveLength(1);
     }
     expect((await limiterStub(env, providers[0]!).snapshot()).breaker).toBe("open");
+    // With the breaker open the message waits: it is queued again as a new message (so waiting
+    // does not use up its retries) and this delivery is acked.
     const refused = await deliver("herald-send", [body]);
-    expect(refused.retryMessages).toHaveLength(1);
+    expect(refused.retryMessages).toEqual([]);
+    expect(refused.explicitAcks).toEqual(["m0"]);
   });
 
   it("the dead-letter consumer marks every unfinished recipient failed so the campaign still ends", async () => {
@@ -293,5 +296,47 @@ describe("send consumer edge cases (invoked directly)", () => {
     expect(result.explicitAcks).toEqual(["m0"]);
     expect(Object.keys(await receivedBy(t))).toEqual([]);
     expect((await query(sql`SELECT 1 FROM messages WHERE campaign_id = ${id}`)).length).toBe(0);
+  });
+});
+
+describe("repairs", () => {
+  it("the cron recounts a stalled campaign from the message log and completes it", async () => {
+    const { apiKey, tenantId } = await newTenant();
+    const t = tag();
+    const a = await audience(apiKey, t, 3);
+    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    await launch(apiKey, id);
+    await waitFor(apiKey, id, done);
+    // Simulate reports lost after their rows were committed: the campaign is stuck sending.
+    await query(sql`UPDATE campaigns SET state = 'sending', updated_at = now() - interval '10 minutes' WHERE id = ${id}`);
+    await progressStub(env, id).setCounts({ sent: 0, failed: 0, skipped: 0 });
+    await progressStub(env, id).setState("sending");
+    expect((await progressOf(apiKey, id)).queued).toBe(3);
+    await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
+    const final = await waitFor(apiKey, id, done);
+    expect(final).toMatchObject({ state: "completed", counts: { sent: 3 } });
+    expect(tenantId).toBeTruthy();
+  });
+
+  it("the sweeper settles claims left by a consumer that died mid-send as outcome_unknown, never resending", async () => {
+    const { apiKey } = await newTenant();
+    const t = tag();
+    const a = await audience(apiKey, t, 2);
+    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    await launch(apiKey, id);
+    await waitFor(apiKey, id, done);
+    // One recipient's result was never written: its row is still a claim, 20 minutes old.
+    await query(sql`UPDATE campaigns SET state = 'sending' WHERE id = ${id}`);
+    await query(sql`UPDATE messages SET status = 'claimed', updated_at = now() - interval '20 minutes' WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`);
+    await progressStub(env, id).setCounts({ sent: 1, failed: 0, skipped: 0 });
+    await progressStub(env, id).setState("sending");
+    await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
+    const [row] = await query<{ status: string; error: string }>(sql`SELECT status, error FROM messages WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`);
+    expect(row).toMatchObject({ status: "failed" });
+    expect(row!.error).toMatch(/^outcome_unknown/);
+    // retry-failed leaves it alone: it may have been delivered.
+    await waitFor(apiKey, id, done);
+    await expectProblem(await post(apiKey, id, "retry-failed"), 409, "conflict");
+    expect(await receivedBy(t)).toEqual(Object.fromEntries(a.emails.map((e) => [e, 1])));
   });
 });

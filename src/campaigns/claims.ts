@@ -70,17 +70,24 @@ export interface Outcome {
   error?: string;
 }
 
-/** One round trip: writes a batch's per-recipient results. */
-export async function recordOutcomes(db: Db, month: string, outcomes: Outcome[]): Promise<void> {
-  if (outcomes.length === 0) return;
-  await db.execute(sql`
+/**
+ * One round trip: writes a batch's per-recipient results. Returns how many rows really changed, by
+ * status: a row the sweeper settled meanwhile is not counted twice.
+ */
+export async function recordOutcomes(db: Db, month: string, outcomes: Outcome[]): Promise<{ sent: number; failed: number }> {
+  if (outcomes.length === 0) return { sent: 0, failed: 0 };
+  const result = await db.execute<{ sent: number; failed: number }>(sql`
+    WITH done AS (
     UPDATE messages m SET
       status = r.status, provider_message_id = r.pmid, error = r.error, updated_at = now(),
       sent_at = CASE WHEN r.status = 'sent' THEN now() ELSE NULL END
     FROM unnest(${pgArray(outcomes.map((o) => o.id))}::uuid[], ${pgArray(outcomes.map((o) => o.status))}::text[],
                 ${pgArray(outcomes.map((o) => o.providerMessageId ?? null))}::text[], ${pgArray(outcomes.map((o) => (o.error ? o.error.slice(0, 500) : null)))}::text[])
       AS r(id, status, pmid, error)
-    WHERE m.month = ${month}::date AND m.id = r.id AND m.status = 'claimed'`);
+    WHERE m.month = ${month}::date AND m.id = r.id AND m.status = 'claimed'
+    RETURNING m.status)
+    SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM done`);
+  return result.rows[0] ?? { sent: 0, failed: 0 };
 }
 
 /** Gives claims back after a transient failure, so the retried message can claim them again. */

@@ -64,3 +64,25 @@ export async function sendFanouts(env: Env, messages: FanoutMessage[]): Promise<
   }
   count("queue_messages", messages.length);
 }
+
+/**
+ * Puts send messages back on the queue with a delay, as new messages: waiting for the rate limiter
+ * is not a failure, so it must not use up the message's retries and land it in the dead-letter queue.
+ */
+export async function requeueSends(queue: Queue, items: { body: SendMessage; delaySeconds: number }[]): Promise<void> {
+  let batch: MessageSendRequest<SendMessage>[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (batch.length > 0) await queue.sendBatch(batch);
+    count("queue_messages", batch.length);
+    batch = [];
+    bytes = 0;
+  };
+  for (const item of items) {
+    const size = byteLength(item.body);
+    if (batch.length >= MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES) await flush();
+    batch.push({ body: item.body, contentType: "json", delaySeconds: Math.min(43_200, Math.max(1, Math.ceil(item.delaySeconds))) });
+    bytes += size;
+  }
+  await flush();
+}

@@ -48,6 +48,7 @@ export async function launchCampaign(db: Db, env: Env, tenantId: string, campaig
   } catch (err) {
     // Nothing was queued, so put the campaign back where it was rather than leave it stuck.
     await db.execute(sql`UPDATE campaigns SET state = ${row.previous}, started_at = NULL WHERE tenant_id = ${tenantId} AND id = ${campaignId} AND state = 'sending'`);
+    await progress.setState(row.previous).catch(() => {});
     throw err;
   }
   return { id: row.id, state: row.state, total: row.total, startedAt: row.started_at };

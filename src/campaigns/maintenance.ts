@@ -61,3 +61,30 @@ export async function ensurePartitions(db: Db): Promise<void> {
   await db.execute(sql`SELECT herald_ensure_message_partitions(2)`);
   partitionsCheckedAt = Date.now();
 }
+
+/** A running campaign whose progress has not moved for this long gets its counters recounted. */
+const STALLED_MINUTES = 2;
+
+/**
+ * Counters travel to CampaignProgress after their rows are committed, so a lost report (a DO reset
+ * mid-call, say) would leave a campaign short of its total for ever. Every minute, campaigns that
+ * are sending but have not moved for a while get their counters recounted from the message log,
+ * which completes them if every recipient is in fact terminal.
+ */
+export async function repairStalledProgress(db: Db, env: Env, logger: Logger): Promise<number> {
+  const stalled = await db.execute<{ id: string; tenant_id: string; sent: number; failed: number; skipped: number }>(sql`
+    SELECT c.id, c.tenant_id,
+      count(*) FILTER (WHERE m.status = 'sent')::int AS sent,
+      count(*) FILTER (WHERE m.status = 'failed')::int AS failed,
+      count(*) FILTER (WHERE m.status = 'skipped')::int AS skipped
+    FROM (SELECT id, tenant_id, message_month FROM campaigns
+          WHERE state = 'sending' AND updated_at < now() - make_interval(mins => ${STALLED_MINUTES})
+          ORDER BY updated_at LIMIT 20) c
+    LEFT JOIN messages m ON m.month = c.message_month AND m.tenant_id = c.tenant_id AND m.campaign_id = c.id
+    GROUP BY c.id, c.tenant_id`);
+  for (const row of stalled.rows) {
+    await progressStub(env, row.id).setCounts({ sent: row.sent, failed: row.failed, skipped: row.skipped });
+    logger.warn("stalled campaign progress recounted", { tenant_id: row.tenant_id, campaign_id: row.id, sent: row.sent, failed: row.failed, skipped: row.skipped });
+  }
+  return stalled.rows.length;
+}

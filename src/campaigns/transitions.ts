@@ -33,8 +33,14 @@ export async function pauseCampaign(db: Db, env: Env, tenantId: string, campaign
 /** Sending picks up where it stopped: fan-out runs again over whoever is not yet handled. */
 export async function resumeCampaign(db: Db, env: Env, tenantId: string, campaignId: string) {
   await transition(db, tenantId, campaignId, "resume", "sending");
-  await progressStub(env, campaignId).setState("sending");
-  await queueFanout(env, tenantId, campaignId, "resume");
+  try {
+    await queueFanout(env, tenantId, campaignId, "resume");
+    await progressStub(env, campaignId).setState("sending");
+  } catch (err) {
+    // Nothing will send, so the campaign stays paused and the caller can try again.
+    await db.execute(sql`UPDATE campaigns SET state = 'paused' WHERE tenant_id = ${tenantId} AND id = ${campaignId} AND state = 'sending'`);
+    throw err;
+  }
 }
 
 export async function cancelCampaign(db: Db, env: Env, tenantId: string, campaignId: string) {
@@ -65,9 +71,19 @@ export async function retryFailed(db: Db, env: Env, tenantId: string, campaignId
     if (why.code === "not_found" || why.options.extensions?.state) throw why;
     throw new HeraldError("conflict", "there are no failed recipients to retry");
   }
-  await transition(db, tenantId, campaignId, "retry_failed", "sending", sql`, completed_at = NULL`);
-  await progressStub(env, campaignId).retrying(n);
-  await queueFanout(env, tenantId, campaignId, "retry");
+  const { previous } = await transition(db, tenantId, campaignId, "retry_failed", "sending", sql`, completed_at = NULL`);
+  try {
+    await progressStub(env, campaignId).retrying(n);
+    await queueFanout(env, tenantId, campaignId, "retry");
+  } catch (err) {
+    // Nothing will send them: put the recipients and the campaign back as they were.
+    await db.execute(sql`
+      UPDATE messages SET status = 'failed' WHERE tenant_id = ${tenantId} AND campaign_id = ${campaignId} AND status = 'retrying'`);
+    await db.execute(sql`
+      UPDATE campaigns SET state = ${previous}, completed_at = now() WHERE tenant_id = ${tenantId} AND id = ${campaignId} AND state = 'sending'`);
+    await progressStub(env, campaignId).setState(previous).catch(() => {});
+    throw err;
+  }
   return n;
 }
 

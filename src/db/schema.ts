@@ -216,6 +216,8 @@ export const campaigns = pgTable(
     index("campaigns_tenant_id_idx").on(t.tenantId, t.id),
     // The cron scan for due campaigns is the one cross-tenant query; it reads only this partial index.
     index("campaigns_due_idx").on(t.scheduledAt).where(sql`state = 'scheduled'`),
+    // The cron's progress repair looks at running campaigns only.
+    index("campaigns_sending_idx").on(t.updatedAt).where(sql`state = 'sending'`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "campaigns_sending_idx" ON "campaigns" USING btree ("updated_at") WHERE state = 'sending';
