@@ -1,5 +1,5 @@
 import type { BatchLease } from "../durable-objects/provider-limiter";
-import { claimRecipients, recordOutcomes, releaseClaims, type Claimed, type Outcome } from "../src/campaigns/claims";
+import { claimRecipients, recordOutcomes, releaseClaims, type Claimed, type ClaimResult, type Outcome } from "../src/campaigns/claims";
 import { requeueSends } from "../src/campaigns/enqueue";
 import { SendMessage, type Recipient } from "../src/campaigns/messages";
 import { limiterStub, progressStub } from "../src/campaigns/progress";
@@ -122,6 +122,36 @@ async function sendCampaignJobs(jobs: Job[], env: Env, db: Db, logger: Logger) {
   timer.mark("lease");
   const claim = await claimRecipients(db, { tenantId, campaignId, month, recipients, ids: recipients.map(() => uuidv7()), providerIds });
   timer.mark("claim");
+  const progress = { sendingStarted: false };
+  try {
+    await deliverClaimed(granted, claim, { env, db, logger, leases, providerOf, timer, tenantId, campaignId, month, context, progress });
+  } catch (err) {
+    // Before any provider call, giving the claims back is safe and lets the retry send them. Once
+    // sending began, a claim may stand for delivered mail: it stays, and the sweeper settles it.
+    if (!progress.sendingStarted) {
+      await releaseClaims(db, month, claim.claimed.filter((c) => c.status === "claimed").map((c) => c.id)).catch(() => {});
+    }
+    throw err;
+  }
+}
+
+interface DeliverContext {
+  env: Env;
+  db: Db;
+  logger: Logger;
+  leases: Map<string, BatchLease>;
+  providerOf: Map<string, string>;
+  timer: ReturnType<typeof phases>;
+  tenantId: string;
+  campaignId: string;
+  month: string;
+  context: SendingContext;
+  progress: { sendingStarted: boolean };
+}
+
+/** Renders and sends the chunk's claimed recipients, then records and reports the results. */
+async function deliverClaimed(granted: Job[], claim: ClaimResult, d: DeliverContext) {
+  const { env, db, logger, leases, providerOf, timer, tenantId, campaignId, month, context, progress } = d;
   const claimedByContact = new Map<string, Claimed>(claim.claimed.map((c) => [c.contactId, c]));
   const used = new Map<string, number>();
   for (const c of claim.claimed) {
@@ -159,6 +189,7 @@ async function sendCampaignJobs(jobs: Job[], env: Env, db: Db, logger: Logger) {
       if (result.release.length > 0) job.retryAfter = result.failure.retryAfterSeconds ?? backoffSeconds(job.message.attempts);
     }
   });
+  progress.sendingStarted = true;
   await runLimited(queue, SEND_CONCURRENCY);
   timer.mark("send");
 
@@ -175,7 +206,7 @@ async function sendCampaignJobs(jobs: Job[], env: Env, db: Db, logger: Logger) {
   }
   await Promise.all(reports);
   timer.mark("report");
-  logger.debug("send chunk", { messages: jobs.length, sent, failed, skipped, ...timer.done() });
+  logger.debug("send chunk", { messages: granted.length, sent, failed, skipped, ...timer.done() });
   if (release.length > 0) logger.warn("provider failed transiently; unsent recipients will be retried", { released: release.length });
 }
 
