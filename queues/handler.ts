@@ -1,4 +1,5 @@
 import { ZodError } from "zod";
+import { runLimited } from "../src/lib/concurrency";
 import { openDb, type Db, type DbHandle } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { Envelope } from "./messages";
@@ -16,20 +17,9 @@ export interface QueueContext {
 /** Handles one valid message. Throwing retries that message alone, with backoff. */
 export type MessageHandler = (body: Envelope & Record<string, unknown>, qc: QueueContext) => Promise<void>;
 
-/** Thrown by a handler that wants its message back after a delay it knows (a rate limit, say). */
-export class RetryLater extends Error {
-  constructor(
-    readonly delaySeconds: number,
-    reason: string,
-  ) {
-    super(reason);
-    this.name = "RetryLater";
-  }
-}
 
 const BACKOFF_BASE_SECONDS = 2;
 const BACKOFF_MAX_SECONDS = 300;
-const MAX_DELAY_SECONDS = 43_200; // the Queues limit for a retry delay
 // Messages of one batch in flight at once; each holds at most one of the batch pool's connections.
 const CONCURRENCY = 16;
 
@@ -52,14 +42,11 @@ export async function processBatch(
 ): Promise<void> {
   let handle_: DbHandle | undefined;
   const db = () => (handle_ ??= openDb(base.env)).db;
-  const queue = [...batch.messages];
-  const worker = async () => {
-    for (let message = queue.shift(); message; message = queue.shift()) {
-      await processOne(message, batch.queue, handle, { ...base, db, attempts: message.attempts });
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+    await runLimited(
+      batch.messages.map((message) => () => processOne(message, batch.queue, handle, { ...base, db, attempts: message.attempts })),
+      CONCURRENCY,
+    );
   } finally {
     if (handle_) base.ctx.waitUntil(handle_.close());
   }
@@ -83,9 +70,8 @@ async function processOne(message: Message, queue: string, handle: MessageHandle
       message.ack();
       return;
     }
-    const delaySeconds = err instanceof RetryLater ? Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(err.delaySeconds))) : backoffSeconds(message.attempts);
-    if (err instanceof RetryLater) log.info("queue message deferred", { reason: err.message, delay_seconds: delaySeconds });
-    else log.warn("queue message failed; will retry", { err, delay_seconds: delaySeconds });
+    const delaySeconds = backoffSeconds(message.attempts);
+    log.warn("queue message failed; will retry", { err, delay_seconds: delaySeconds });
     message.retry({ delaySeconds });
   }
 }

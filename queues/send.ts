@@ -1,9 +1,10 @@
 import type { BatchLease } from "../durable-objects/provider-limiter";
 import { claimRecipients, recordOutcomes, releaseClaims, type Claimed, type ClaimResult, type Outcome } from "../src/campaigns/claims";
 import { requeueSends } from "../src/campaigns/enqueue";
-import { SendMessage, type Recipient } from "../src/campaigns/messages";
+import { queueDelay, SendMessage, type Recipient } from "../src/campaigns/messages";
 import { limiterStub, progressStub } from "../src/campaigns/progress";
 import { policyProviders, sendingContext, type SendingContext } from "../src/campaigns/sending-context";
+import { runLimited } from "../src/lib/concurrency";
 import { uuidv7 } from "../src/lib/ids";
 import { PartialBatchError } from "../src/providers/errors";
 import type { LoadedProvider } from "../src/providers/registry";
@@ -90,7 +91,7 @@ async function settle(jobs: Job[], env: Env, logger: Logger) {
     }
   }
   for (const job of jobs) {
-    if (job.retryAfter !== undefined) job.message.retry({ delaySeconds: Math.min(43_200, Math.max(1, Math.ceil(job.retryAfter))) });
+    if (job.retryAfter !== undefined) job.message.retry({ delaySeconds: queueDelay(job.retryAfter) });
     else job.message.ack();
   }
 }
@@ -277,14 +278,6 @@ function phases() {
   };
 }
 
-async function runLimited(tasks: (() => Promise<void>)[], limit: number) {
-  const queue = [...tasks];
-  await Promise.all(
-    Array.from({ length: Math.min(limit, queue.length) }, async () => {
-      for (let task = queue.shift(); task; task = queue.shift()) await task();
-    }),
-  );
-}
 
 /**
  * Sends in the provider's batch sizes. Stops at the first whole-batch failure: a transient one

@@ -1,5 +1,5 @@
 import { count } from "../lib/metrics";
-import { type FanoutMessage, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, RECIPIENTS_PER_MESSAGE, type Recipient, type SendMessage } from "./messages";
+import { type FanoutMessage, queueDelay, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, RECIPIENTS_PER_MESSAGE, type Recipient, type SendMessage } from "./messages";
 
 const encoder = new TextEncoder();
 const byteLength = (value: unknown) => encoder.encode(JSON.stringify(value)).length;
@@ -81,7 +81,7 @@ export async function requeueSends(queue: Queue, items: { body: SendMessage; del
   for (const item of items) {
     const size = byteLength(item.body);
     if (batch.length >= MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES) await flush();
-    batch.push({ body: item.body, contentType: "json", delaySeconds: Math.min(43_200, Math.max(1, Math.ceil(item.delaySeconds))) });
+    batch.push({ body: item.body, contentType: "json", delaySeconds: queueDelay(item.delaySeconds) });
     bytes += size;
   }
   await flush();
