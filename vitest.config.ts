@@ -22,6 +22,9 @@ export default defineConfig({
           TEST_JWKS: JSON.stringify(inject("jwks")),
           TEST_PROVIDER_STUBS: JSON.stringify(inject("providerStubs")),
           TEST_SINK_URL: inject("sinkUrl"),
+          // Empty when redis-server is missing locally; the Upstash tests then skip.
+          TEST_UPSTASH_URL: inject("upstash")?.url ?? "",
+          TEST_UPSTASH_TOKEN: inject("upstash")?.token ?? "",
         },
       },
     })),

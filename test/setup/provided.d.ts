@@ -8,5 +8,7 @@ declare module "vitest" {
     jwks: JwksInfo;
     providerStubs: ProviderStubInfo;
     sinkUrl: string;
+    /** The local Upstash REST endpoint; null when redis-server isn't installed (never in CI). */
+    upstash: { url: string; token: string } | null;
   }
 }
