@@ -5,6 +5,7 @@ import { counters } from "./lib/metrics";
 import { newRouter } from "./lib/router";
 import { limitBody } from "./middleware/body-limit";
 import { notFound, onError } from "./middleware/errors";
+import { ipRateLimit } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
 import { services } from "./middleware/services";
 import { renderDocsPage } from "./routes/docs/page";
@@ -37,6 +38,7 @@ export function createApp(): OpenAPIHono<HonoEnv> {
     (c, next) => (c.req.method === "POST" && c.req.path === CONTACT_IMPORT_PATH ? next() : defaultBodyLimit(c, next)),
     services,
   );
+  app.use("/v1/*", ipRateLimit);
 
   registerHealth(app);
   app.route("/v1/tenants", tenantsRoutes());

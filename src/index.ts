@@ -4,6 +4,7 @@ import { scheduled } from "./scheduled";
 
 export { CampaignProgress } from "../durable-objects/campaign-progress";
 export { ProviderLimiter } from "../durable-objects/provider-limiter";
+export { RateLimiter } from "../durable-objects/rate-limiter";
 
 const app = createApp();
 

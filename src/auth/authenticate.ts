@@ -41,33 +41,58 @@ export async function authenticate(token: string, deps: AuthDeps): Promise<Princ
   return looksLikeApiKey(token) ? authenticateApiKey(token, deps) : authenticateJwt(token, deps);
 }
 
-async function authenticateApiKey(token: string, { db, defer }: AuthDeps): Promise<Principal> {
+/** What the cache keeps of an API key: enough to authenticate, never the key itself. */
+interface CachedKey {
+  id: string;
+  tenantId: string;
+  scopes: string[];
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+/**
+ * How long a key lookup is cached. Revoking deletes the entry; the memory layer is skipped for
+ * keys, so a revocation takes effect at once on Upstash and within KV's propagation (≤ 60 s).
+ */
+export const API_KEY_CACHE_SECONDS = 300;
+export const apiKeyCacheKey = (hash: string) => `apikey:${hash}`;
+
+/** Per isolate: when each key's last_used_at was last written, so it is written at most every 5 minutes. */
+const lastUsedWrites = new Map<string, number>();
+
+async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps): Promise<Principal> {
   if (!isWellFormedApiKey(token)) throw unauthorized("malformed API key");
   const hash = await hashApiKey(token);
-  const [row] = await db
-    .select({
-      id: apiKeys.id,
-      tenantId: apiKeys.tenantId,
-      scopes: apiKeys.scopes,
-      expiresAt: apiKeys.expiresAt,
-      revokedAt: apiKeys.revokedAt,
-      lastUsedAt: apiKeys.lastUsedAt,
-    })
-    .from(apiKeys)
-    .where(eq(apiKeys.keyHash, hash))
-    .limit(1);
-  if (!row) throw unauthorized("unknown API key");
-  if (row.revokedAt) throw unauthorized("API key revoked");
-  if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw unauthorized("API key expired");
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+  const cacheKey = apiKeyCacheKey(hash);
+  let entry = await cache.get<CachedKey | { missing: true }>(cacheKey, { memory: false }).catch(() => undefined);
+  if (!entry) {
+    const [row] = await db
+      .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, scopes: apiKeys.scopes, expiresAt: apiKeys.expiresAt, revokedAt: apiKeys.revokedAt })
+      .from(apiKeys)
+      .where(eq(apiKeys.keyHash, hash))
+      .limit(1);
+    // Keys carry 256 random bits, so an unknown hash can be remembered as unknown: no key will ever
+    // be created with it, and a flood of made-up keys stops costing a query each.
+    entry = row
+      ? { id: row.id, tenantId: row.tenantId, scopes: row.scopes, expiresAt: row.expiresAt?.toISOString() ?? null, revokedAt: row.revokedAt?.toISOString() ?? null }
+      : { missing: true };
+    defer(cache.set(cacheKey, entry, row ? API_KEY_CACHE_SECONDS : 60));
+  }
+  if ("missing" in entry) throw unauthorized("unknown API key");
+  if (entry.revokedAt) throw unauthorized("API key revoked");
+  if (entry.expiresAt && Date.parse(entry.expiresAt) <= Date.now()) throw unauthorized("API key expired");
+  const now = Date.now();
+  if (now - (lastUsedWrites.get(entry.id) ?? 0) > LAST_USED_GRANULARITY_MS) {
+    lastUsedWrites.set(entry.id, now);
+    if (lastUsedWrites.size > 10_000) lastUsedWrites.clear();
     defer(
       db
         .update(apiKeys)
         .set({ lastUsedAt: new Date() })
-        .where(and(eq(apiKeys.id, row.id), isNull(apiKeys.revokedAt))),
+        .where(and(eq(apiKeys.id, entry.id), isNull(apiKeys.revokedAt))),
     );
   }
-  return { tenantId: row.tenantId, kind: "api_key", subject: row.id, scopes: row.scopes.filter(isScope) };
+  return { tenantId: entry.tenantId, kind: "api_key", subject: entry.id, scopes: entry.scopes.filter(isScope) };
 }
 
 async function authenticateJwt(token: string, { env, cache }: AuthDeps): Promise<Principal> {

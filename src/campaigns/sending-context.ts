@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { campaigns } from "../db/schema";
 import type { Db } from "../services/db";
 import { loadProviders, type LoadedProvider } from "../providers/registry";
+import { createCache } from "../services/cache";
 import { compileTemplate, type CompiledTemplate } from "../templates/engine";
 
 /** What a send consumer needs about a campaign besides its state, which it reads fresh each batch. */
@@ -61,7 +62,7 @@ export async function policyProviders(db: Db, env: Env, tenantId: string, ids: s
   const key = `${tenantId}:${ids.join(",")}`;
   const hit = providerCache.get(key);
   if (hit && Date.now() - hit.at < PROVIDERS_TTL_MS) return hit.providers;
-  const providers = await loadProviders(db, env, tenantId, ids);
+  const providers = await loadProviders(db, env, tenantId, ids, createCache(env));
   if (providerCache.size > 500) providerCache.clear();
   providerCache.set(key, { providers, at: Date.now() });
   return providers;

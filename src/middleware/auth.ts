@@ -3,6 +3,7 @@ import { authenticate, bearerToken } from "../auth/authenticate";
 import { grants, type Scope } from "../auth/scopes";
 import type { HonoEnv } from "../env";
 import { HeraldError } from "../errors";
+import { enforceKeyRateLimit } from "./rate-limit";
 
 /** Resolves the caller from `Authorization: Bearer <JWT | hk_ key>` into c.var.principal. */
 export const requireAuth = createMiddleware<HonoEnv>(async (c, next) => {
@@ -12,6 +13,7 @@ export const requireAuth = createMiddleware<HonoEnv>(async (c, next) => {
   const principal = await authenticate(token, { env: c.env, db: c.var.db, cache: c.var.cache, defer: c.var.defer });
   c.set("principal", principal);
   c.set("logger", c.var.logger.child({ tenant_id: principal.tenantId }));
+  await enforceKeyRateLimit(c);
   await next();
 });
 

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../env";
-import { KvCache } from "../services/cache";
+import { createCache } from "../services/cache";
 import { openDb } from "../services/db";
 
 /**
@@ -11,7 +11,7 @@ export const services = createMiddleware<HonoEnv>(async (c, next) => {
   const handle = openDb(c.env);
   const deferred: Promise<unknown>[] = [];
   c.set("db", handle.db);
-  c.set("cache", new KvCache(c.env.CACHE));
+  c.set("cache", createCache(c.env));
   c.set("defer", (task) => {
     deferred.push(task.catch((err) => c.var.logger.warn("deferred task failed", { err })));
   });

@@ -2,6 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { providers, type ProviderKind } from "../db/schema";
 import { decryptJson, DecryptionError } from "../lib/crypto";
 import { isUuid } from "../lib/ids";
+import type { Cache } from "../services/cache";
 import type { Db } from "../services/db";
 import { createProvider, type ProviderDeps } from "./index";
 import { ProviderError, type EmailProvider } from "./types";
@@ -80,15 +81,39 @@ async function cachedProvider(row: ProviderRow, env: Pick<Env, "ENCRYPTION_KEY">
   return provider;
 }
 
-/** The tenant's providers among `ids`, in one query; ids that are not the tenant's are simply absent. */
-export async function loadProviders(db: Db, env: Env, tenantId: string, ids: string[]): Promise<Map<string, LoadedProvider>> {
+/** A provider row read through the cache; credentials stay encrypted there. Writes delete the entry. */
+export const PROVIDER_CACHE_SECONDS = 300;
+export const providerCacheKey = (tenantId: string, id: string) => `provider:${tenantId}:${id.toLowerCase()}`;
+
+type CachedRow = Omit<ProviderRow, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+
+/**
+ * The tenant's providers among `ids`: from the cache where it has them, the rest in one query. Ids
+ * that are not the tenant's are simply absent.
+ */
+export async function loadProviders(db: Db, env: Env, tenantId: string, ids: string[], cache?: Cache): Promise<Map<string, LoadedProvider>> {
   const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
   const out = new Map<string, LoadedProvider>();
   if (wanted.length === 0) return out;
-  const rows = await db
-    .select()
-    .from(providers)
-    .where(and(eq(providers.tenantId, tenantId), inArray(providers.id, wanted)));
+  const rows: ProviderRow[] = [];
+  const missing: string[] = [];
+  for (const id of wanted) {
+    const hit = cache ? await cache.get<CachedRow>(providerCacheKey(tenantId, id)).catch(() => undefined) : undefined;
+    if (hit) rows.push({ ...hit, createdAt: new Date(hit.createdAt), updatedAt: new Date(hit.updatedAt) });
+    else missing.push(id);
+  }
+  if (missing.length > 0) {
+    const fresh = await db
+      .select()
+      .from(providers)
+      .where(and(eq(providers.tenantId, tenantId), inArray(providers.id, missing)));
+    for (const row of fresh) {
+      rows.push(row);
+      await cache
+        ?.set(providerCacheKey(tenantId, row.id), { ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() }, PROVIDER_CACHE_SECONDS)
+        .catch(() => {});
+    }
+  }
   for (const row of rows) {
     out.set(row.id, {
       id: row.id,

@@ -1,31 +1,115 @@
-/** A small JSON cache. Backends: Workers KV now; Upstash Redis can sit behind the same interface. */
+import { Redis } from "@upstash/redis/cloudflare";
+
+export interface CacheGetOptions {
+  /**
+   * Skip the per-isolate memory layer. For entries whose invalidation must reach every isolate
+   * within the backend's own bound (API keys), not the memory layer's.
+   */
+  memory?: boolean;
+}
+
+/** A small JSON cache: Workers KV by default, Upstash Redis when configured, memory in front. */
 export interface Cache {
-  get<T>(key: string): Promise<T | undefined>;
+  /** "kv" is eventually consistent (deletes reach every location within about 60 s); "upstash" at once. */
+  readonly backend: "kv" | "upstash";
+  get<T>(key: string, options?: CacheGetOptions): Promise<T | undefined>;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;
 }
 
+type Backend = Omit<Cache, "get"> & { get<T>(key: string): Promise<T | undefined> };
+
 // KV rejects expirationTtl below 60 seconds.
 const KV_MIN_TTL = 60;
+const PREFIX = "herald:";
 
-export class KvCache implements Cache {
-  constructor(
-    private readonly kv: KVNamespace,
-    private readonly prefix = "herald:",
-  ) {}
+export class KvCache implements Backend {
+  readonly backend = "kv" as const;
+  constructor(private readonly kv: KVNamespace) {}
 
   async get<T>(key: string): Promise<T | undefined> {
-    const value = await this.kv.get<T>(this.prefix + key, "json");
-    return value ?? undefined;
+    return (await this.kv.get<T>(PREFIX + key, "json")) ?? undefined;
+  }
+  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    await this.kv.put(PREFIX + key, JSON.stringify(value), { expirationTtl: Math.max(KV_MIN_TTL, Math.ceil(ttlSeconds)) });
+  }
+  async delete(key: string): Promise<void> {
+    await this.kv.delete(PREFIX + key);
+  }
+}
+
+export class UpstashCache implements Backend {
+  readonly backend = "upstash" as const;
+  constructor(private readonly redis: Redis) {}
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return ((await this.redis.get<T>(PREFIX + key)) ?? undefined) as T | undefined;
+  }
+  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    await this.redis.set(PREFIX + key, value, { ex: Math.max(1, Math.ceil(ttlSeconds)) });
+  }
+  async delete(key: string): Promise<void> {
+    await this.redis.del(PREFIX + key);
+  }
+}
+
+/** Seconds an entry lives in an isolate's memory before the backend is asked again. */
+export const MEMORY_TTL_SECONDS = 5;
+const MEMORY_MAX_ENTRIES = 2000;
+const memory = new Map<string, { value: unknown; expires: number }>();
+
+/**
+ * The per-isolate memory layer in front of either backend. Its TTL bounds how stale another
+ * isolate can be after an invalidation; entries that need the backend's own bound skip it.
+ */
+export class LayeredCache implements Cache {
+  readonly backend: Cache["backend"];
+  constructor(private readonly inner: Backend) {
+    this.backend = inner.backend;
+  }
+
+  async get<T>(key: string, options: CacheGetOptions = {}): Promise<T | undefined> {
+    const now = Date.now();
+    const scoped = `${this.backend}:${key}`;
+    if (options.memory !== false) {
+      const hit = memory.get(scoped);
+      if (hit && hit.expires > now) return structuredClone(hit.value) as T;
+    }
+    const value = await this.inner.get<T>(key);
+    if (value !== undefined && options.memory !== false) remember(scoped, value, now);
+    return value;
   }
 
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
-    await this.kv.put(this.prefix + key, JSON.stringify(value), {
-      expirationTtl: Math.max(KV_MIN_TTL, Math.ceil(ttlSeconds)),
-    });
+    await this.inner.set(key, value, ttlSeconds);
+    remember(`${this.backend}:${key}`, value, Date.now());
   }
 
   async delete(key: string): Promise<void> {
-    await this.kv.delete(this.prefix + key);
+    memory.delete(`${this.backend}:${key}`);
+    await this.inner.delete(key);
   }
+}
+
+function remember(key: string, value: unknown, now: number) {
+  if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
+  memory.set(key, { value: structuredClone(value), expires: now + MEMORY_TTL_SECONDS * 1000 });
+}
+
+const redisClients = new Map<string, Redis>();
+
+/** Upstash when both settings are present, Workers KV otherwise; memory in front of either. */
+export function createCache(env: Pick<Env, "CACHE" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN">): Cache {
+  const url = env.UPSTASH_REDIS_REST_URL?.trim();
+  const token = env.UPSTASH_REDIS_REST_TOKEN?.trim();
+  if (url && token) {
+    const id = `${url} ${token}`;
+    let redis = redisClients.get(id);
+    if (!redis) {
+      redis = new Redis({ url, token, retry: { retries: 1, backoff: () => 50 } });
+      redisClients.set(id, redis);
+    }
+    return new LayeredCache(new UpstashCache(redis));
+  }
+  return new LayeredCache(new KvCache(env.CACHE));
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq, isNull } from "drizzle-orm";
+import { apiKeyCacheKey } from "../../../auth/authenticate";
 import { apiKeys } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { IdParam, problems } from "../../../lib/schemas";
@@ -31,6 +32,8 @@ export function registerDelete(api: OpenAPIHono<HonoEnv>) {
       .set({ revokedAt: new Date() })
       .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, existing.id), isNull(apiKeys.revokedAt)))
       .returning();
+    // The cached lookup goes too, so the key stops working now (Upstash) or within KV's bound.
+    await c.var.cache.delete(apiKeyCacheKey(existing.keyHash));
     c.var.logger.info("api key revoked", { api_key_id: existing.id });
     return c.json(toApiKeyDto(row ?? existing), 200);
   });

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, arrayContains, eq, inArray } from "drizzle-orm";
 import { campaigns, providers } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
+import { providerCacheKey } from "../../../providers/registry";
 import { HeraldError } from "../../../errors";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
@@ -40,6 +41,7 @@ export function registerDelete(api: OpenAPIHono<HonoEnv>) {
       throw new HeraldError("conflict", `campaign ${live.id} still sends through this provider; disable the provider instead`);
     }
     await c.var.db.delete(providers).where(and(eq(providers.tenantId, tenantId), eq(providers.id, existing.id)));
+    await c.var.cache.delete(providerCacheKey(c.var.principal.tenantId, existing.id));
     c.var.logger.info("provider deleted", { provider_id: existing.id });
     return c.body(null, 204);
   });

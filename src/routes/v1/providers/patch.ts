@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { providers } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
+import { providerCacheKey } from "../../../providers/registry";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { findProvider } from "./get";
@@ -45,6 +46,7 @@ export function registerPatch(api: OpenAPIHono<HonoEnv>) {
       .where(and(eq(providers.tenantId, tenantId), eq(providers.id, existing.id)))
       .returning();
     if (!row) return c.json(toProviderDto(await findProvider(c.var.db, tenantId, existing.id)), 200);
+    await c.var.cache.delete(providerCacheKey(c.var.principal.tenantId, row.id));
     c.var.logger.info("provider updated", { provider_id: row.id, fields: Object.keys(body) });
     return c.json(toProviderDto(row), 200);
   });

@@ -5,7 +5,7 @@ import type { HonoEnv } from "../../../env";
 import { isUuid } from "../../../lib/ids";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { noSuchTemplate } from "./store";
+import { noSuchTemplate, templateCacheKey } from "./store";
 
 const route = createRoute({
   method: "delete",
@@ -30,6 +30,7 @@ export function registerDelete(api: OpenAPIHono<HonoEnv>) {
       .where(and(eq(templates.tenantId, c.var.principal.tenantId), eq(templates.id, id.toLowerCase())))
       .returning({ id: templates.id });
     if (deleted.length === 0) throw noSuchTemplate();
+    await c.var.cache.delete(templateCacheKey(c.var.principal.tenantId, deleted[0]!.id));
     c.var.logger.info("template deleted", { template_id: deleted[0]!.id });
     return c.body(null, 204);
   });

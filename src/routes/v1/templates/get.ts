@@ -1,9 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { etag } from "hono/etag";
 import type { HonoEnv } from "../../../env";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { TemplateSchema, toTemplateDto } from "./schema";
-import { findTemplate } from "./store";
+import { findTemplate, TEMPLATE_CACHE_SECONDS, templateCacheKey } from "./store";
 
 const route = createRoute({
   method: "get",
@@ -11,7 +12,8 @@ const route = createRoute({
   tags: ["templates"],
   summary: "Get one template",
   security: [{ bearerAuth: [] }],
-  middleware: [requireScope("templates:read")] as const,
+  // ETag answers If-None-Match with 304; the client must revalidate every time (no-cache).
+  middleware: [requireScope("templates:read"), etag({ weak: true })] as const,
   request: { params: IdParam },
   responses: {
     200: { description: "The template", content: { "application/json": { schema: TemplateSchema } } },
@@ -21,7 +23,15 @@ const route = createRoute({
 
 export function registerGet(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
-    const row = await findTemplate(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
-    return c.json(toTemplateDto(row), 200);
+    const { tenantId } = c.var.principal;
+    const id = c.req.valid("param").id.toLowerCase();
+    const key = templateCacheKey(tenantId, id);
+    let dto = await c.var.cache.get<ReturnType<typeof toTemplateDto>>(key).catch(() => undefined);
+    if (!dto) {
+      dto = toTemplateDto(await findTemplate(c.var.db, tenantId, id));
+      c.var.defer(c.var.cache.set(key, dto, TEMPLATE_CACHE_SECONDS));
+    }
+    c.header("cache-control", "private, no-cache");
+    return c.json(dto, 200);
   });
 }

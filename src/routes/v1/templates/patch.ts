@@ -6,7 +6,7 @@ import { HeraldError } from "../../../errors";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { TemplateSchema, toTemplateDto, UpdateTemplateBody } from "./schema";
-import { findTemplate, variablesOf } from "./store";
+import { findTemplate, templateCacheKey, variablesOf } from "./store";
 
 const route = createRoute({
   method: "patch",
@@ -62,6 +62,7 @@ export function registerPatch(api: OpenAPIHono<HonoEnv>) {
         .returning();
       return updated!;
     });
+    await c.var.cache.delete(templateCacheKey(tenantId, row.id));
     return c.json(toTemplateDto(row), 200);
   });
 }

@@ -5,6 +5,10 @@ import { isUuid } from "../../../lib/ids";
 import type { Db } from "../../../services/db";
 import { compileTemplate, TemplateSyntaxError, type TemplateSource } from "../../../templates/engine";
 
+/** A template read through the cache; every write path deletes the entry. */
+export const TEMPLATE_CACHE_SECONDS = 300;
+export const templateCacheKey = (tenantId: string, id: string) => `template:${tenantId}:${id.toLowerCase()}`;
+
 export function noSuchTemplate(): HeraldError {
   return new HeraldError("not_found", "no such template");
 }

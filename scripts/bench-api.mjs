@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// `npm run bench:api [-- --duration S]`: API throughput with autocannon at 50 connections against
+// the built worker served by Miniflare's API (wrangler dev's proxy caps near 500 req/s), on its own
+// PostgreSQL, proxy and local KV:
+//   (a) an empty route, (b) a cached authenticated read with a JWT, (c) the same with an API key,
+//   (d) a read that goes to Postgres. Last line: one JSON object.
+import { createRequire } from "node:module";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { buildWorker, serveBuiltWorker } from "./lib/built-worker.mjs";
+import { runMigrations } from "./lib/migrate.mjs";
+import { startPostgres } from "./lib/postgres.mjs";
+import { startWsProxy } from "./lib/ws-proxy.mjs";
+
+const autocannon = createRequire(import.meta.url)("autocannon");
+const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "50" } } });
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+const log = (m) => process.stderr.write(`[bench:api] ${m}\n`);
+const stops = [];
+
+try {
+  await main();
+} catch (err) {
+  console.error(`[bench:api] failed: ${err?.stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  for (const stop of stops.reverse()) await stop().catch(() => {});
+}
+
+async function main() {
+  log("building the worker");
+  const build = buildWorker(".data/bench/build");
+  const pgPort = Number(process.env.HERALD_BENCH_PG_PORT ?? 54358);
+  const pg = await startPostgres({ dataDir: ".data/bench/api-pg", port: pgPort, database: "herald_bench_api", fresh: true });
+  stops.push(() => pg.stop());
+  const proxy = await startWsProxy({ allowedTargets: [`127.0.0.1:${pgPort}`] });
+  stops.push(() => proxy.close());
+  await runMigrations({ databaseUrl: pg.url, wsProxy: proxy.address });
+  const admin = "bench-admin-secret";
+  const { mf, url } = await serveBuiltWorker({
+    script: build.script,
+    vars: {
+      DATABASE_URL: pg.url,
+      NEON_WS_PROXY: proxy.address,
+      JWT_SECRET: "bench-jwt-secret-0123456789abcdef0123456789",
+      ADMIN_SECRET: admin,
+      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+      TRACKING_SECRET: "bench",
+      LOG_LEVEL: "error",
+      // Limits high enough that the benchmark measures serving (the limiter still runs on every
+      // request), not the limiter saying no.
+      RATE_LIMIT_OVERRIDES: JSON.stringify({
+        ip: { limit: 10_000_000, windowSeconds: 60 },
+        free: { read: { limit: 10_000_000, windowSeconds: 60 }, send: { limit: 10_000_000, windowSeconds: 60 } },
+      }),
+    },
+  });
+  stops.push(() => mf.dispose());
+
+  const post = async (path, token, body) => {
+    const res = await fetch(`${url}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body ?? {}) });
+    if (res.status >= 300) throw new Error(`POST ${path} → ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const tenant = await post("/v1/tenants", admin, { name: "bench" });
+  const key = tenant.api_key.key;
+  const tpl = await post("/v1/templates", key, { name: "t", subject: "Hello {{name}}", html: "<p>Hi {{name}}</p>", text: "Hi {{name}}" });
+  const { access_token: jwt } = await fetch(`${url}/v1/auth/token`, { method: "POST", headers: { authorization: `Bearer ${key}` } }).then((r) => r.json());
+
+  const scenarios = [
+    ["empty", "/health", undefined],
+    ["jwt_cached", `/v1/templates/${tpl.id}`, jwt],
+    ["apikey_cached", `/v1/templates/${tpl.id}`, key],
+    ["db_read", "/v1/api-keys?limit=5", key],
+  ];
+  const results = {};
+  for (const [name, path, token] of scenarios) {
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    const check = await fetch(`${url}${path}`, { headers });
+    if (check.status !== 200) throw new Error(`${name}: ${path} answered ${check.status} ${await check.text()}`);
+    // A short warm-up, so caches and connections are in their steady state.
+    await run({ url: `${url}${path}`, headers, connections: CONNECTIONS, duration: 2 });
+    const r = await run({ url: `${url}${path}`, headers, connections: CONNECTIONS, duration: DURATION });
+    if (r.non2xx > 0 || r.errors > 0) log(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    results[name] = { rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99 };
+    log(`${name.padEnd(14)} ${String(results[name].rps).padStart(6)} req/s   p50 ${results[name].p50} ms   p99 ${results[name].p99} ms`);
+  }
+  console.log(`herald API benchmark — ${os.cpus().length} cores, Node ${process.version}, ${CONNECTIONS} connections, ${DURATION} s each`);
+  for (const [name, path] of scenarios) {
+    const r = results[name];
+    console.log(`${name.padEnd(14)} ${path.padEnd(48)} ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms`);
+  }
+  const ratio = (x) => Math.round((x / results.empty.rps) * 100);
+  console.log(`cached reads vs empty route: JWT ${ratio(results.jwt_cached.rps)} %, API key ${ratio(results.apikey_cached.rps)} % (target ≥ 80 %)`);
+  console.log(
+    JSON.stringify({
+      empty_rps: results.empty.rps,
+      jwt_cached_rps: results.jwt_cached.rps,
+      apikey_cached_rps: results.apikey_cached.rps,
+      db_read_rps: results.db_read.rps,
+      jwt_cached_p99_ms: results.jwt_cached.p99,
+      apikey_cached_p99_ms: results.apikey_cached.p99,
+    }),
+  );
+}
+
+function run(options) {
+  return new Promise((resolve, reject) => autocannon(options, (err, result) => (err ? reject(err) : resolve(result))));
+}

@@ -1,0 +1,62 @@
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis } from "@upstash/redis/cloudflare";
+import type { RateLimitRule } from "./limits";
+import type { RateLimitResult, RateLimiter } from "./limiter";
+
+/**
+ * How long a limit check may take before @upstash/ratelimit gives up and lets the request through
+ * (reason "timeout"). Upstash answers a Worker in a few ms; a second is far beyond a healthy call
+ * and short enough that an outage adds at most a second to each request (we fail open anyway).
+ */
+export const UPSTASH_TIMEOUT_MS = 1_000;
+
+/** Ratelimit instances are cheap but not free to build: one per (database, rule), per isolate. */
+const instances = new Map<string, Ratelimit>();
+
+function instanceFor(url: string, token: string, rule: RateLimitRule): Ratelimit {
+  const id = `${url}\n${token}\n${rule.limit}/${rule.windowSeconds}`;
+  let rl = instances.get(id);
+  if (!rl) {
+    rl = new Ratelimit({
+      // One quick retry for a transient error; the timeout bounds the whole call regardless.
+      redis: new Redis({ url, token, retry: { retries: 1, backoff: () => 50 } }),
+      limiter: Ratelimit.slidingWindow(rule.limit, `${rule.windowSeconds} s`),
+      prefix: `herald:rl:${rule.limit}/${rule.windowSeconds}`,
+      // Every call reaches Redis: an in-isolate block cache would hide state from the other isolates.
+      ephemeralCache: false,
+      timeout: UPSTASH_TIMEOUT_MS,
+      analytics: false,
+    });
+    instances.set(id, rl);
+  }
+  return rl;
+}
+
+export class TimedOut extends Error {
+  constructor() {
+    super(`the Upstash rate limit call took longer than ${UPSTASH_TIMEOUT_MS} ms`);
+    this.name = "TimedOut";
+  }
+}
+
+export class UpstashRateLimiter implements RateLimiter {
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly waitUntil: (p: Promise<unknown>) => void = () => {},
+  ) {}
+
+  async limit(key: string, rule: RateLimitRule): Promise<RateLimitResult> {
+    const r = await instanceFor(this.url, this.token, rule).limit(key);
+    this.waitUntil(r.pending);
+    // The library's own timeout answers "success" with reason "timeout"; surface it as a failure of
+    // the store so the caller applies (and logs) herald's fail-open policy in one place.
+    if (r.reason === "timeout") throw new TimedOut();
+    return {
+      success: r.success,
+      limit: r.limit,
+      remaining: Math.max(0, r.remaining),
+      resetSeconds: Math.max(1, Math.ceil((r.reset - Date.now()) / 1000)),
+    };
+  }
+}
