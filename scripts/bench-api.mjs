@@ -11,6 +11,9 @@ import { buildWorker, serveBuiltWorker } from "./lib/built-worker.mjs";
 import { runMigrations } from "./lib/migrate.mjs";
 import { startPostgres } from "./lib/postgres.mjs";
 import { startWsProxy } from "./lib/ws-proxy.mjs";
+import { requireNode22 } from "./lib/node-version.mjs";
+
+requireNode22();
 
 const autocannon = createRequire(import.meta.url)("autocannon");
 const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "50" } } });

@@ -12,6 +12,9 @@ import { runMigrations } from "./lib/migrate.mjs";
 import { startPostgres } from "./lib/postgres.mjs";
 import { startSinkServer } from "./lib/sink-server.mjs";
 import { startWsProxy } from "./lib/ws-proxy.mjs";
+import { requireNode22 } from "./lib/node-version.mjs";
+
+requireNode22();
 
 const { values } = parseArgs({ options: { recipients: { type: "string", default: "100000" }, timeout: { type: "string", default: "900" } } });
 const N = Number(values.recipients);

@@ -4,6 +4,9 @@
 // campaign's WebSocket stream, and ends with the send rate and where to see the mail.
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { requireNode22 } from "./lib/node-version.mjs";
+
+requireNode22();
 
 const { values } = parseArgs({
   options: { contacts: { type: "string", default: "10000" }, provider: { type: "string", default: "smtp" } },

@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { ensureDevVars } from "./lib/dev-vars.mjs";
+import { requireNode22 } from "./lib/node-version.mjs";
 import { runMigrations } from "./lib/migrate.mjs";
 import { portInUse, startPostgres } from "./lib/postgres.mjs";
 import { startWsProxy } from "./lib/ws-proxy.mjs";
@@ -42,8 +43,7 @@ process.on("SIGINT", () => shutdown(0));
 process.on("SIGTERM", () => shutdown(0));
 
 async function main() {
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  if (major < 22 || (major === 22 && minor < 12)) throw new Error(`Node >= 22.12 is needed (this is ${process.version})`);
+  requireNode22();
   mkdirSync(".data", { recursive: true });
   const devVars = ensureDevVars();
   if (await portInUse(PORT)) throw new Error(`port ${PORT} is in use: is herald already running?`);
