@@ -7,10 +7,7 @@
 import { createRequire } from "node:module";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { buildWorker, serveBuiltWorker } from "./lib/built-worker.mjs";
-import { runMigrations } from "./lib/migrate.mjs";
-import { startPostgres } from "./lib/postgres.mjs";
-import { startWsProxy } from "./lib/ws-proxy.mjs";
+import { BENCH_ADMIN_SECRET, startBenchStack } from "./lib/bench-stack.mjs";
 import { requireNode22 } from "./lib/node-version.mjs";
 
 requireNode22();
@@ -32,24 +29,11 @@ try {
 }
 
 async function main() {
-  log("building the worker");
-  const build = buildWorker(".data/bench/build");
-  const pgPort = Number(process.env.HERALD_BENCH_PG_PORT ?? 54358);
-  const pg = await startPostgres({ dataDir: ".data/bench/api-pg", port: pgPort, database: "herald_bench_api", fresh: true });
-  stops.push(() => pg.stop());
-  const proxy = await startWsProxy({ allowedTargets: [`127.0.0.1:${pgPort}`] });
-  stops.push(() => proxy.close());
-  await runMigrations({ databaseUrl: pg.url, wsProxy: proxy.address });
-  const admin = "bench-admin-secret";
-  const { mf, url } = await serveBuiltWorker({
-    script: build.script,
+  const admin = BENCH_ADMIN_SECRET;
+  const { url } = await startBenchStack({
+    name: "api",
+    pgPort: Number(process.env.HERALD_BENCH_PG_PORT ?? 54358),
     vars: {
-      DATABASE_URL: pg.url,
-      NEON_WS_PROXY: proxy.address,
-      JWT_SECRET: "bench-jwt-secret-0123456789abcdef0123456789",
-      ADMIN_SECRET: admin,
-      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
-      TRACKING_SECRET: "bench",
       LOG_LEVEL: "error",
       // Limits high enough that the benchmark measures serving (the limiter still runs on every
       // request), not the limiter saying no.
@@ -58,8 +42,9 @@ async function main() {
         free: { read: { limit: 10_000_000, windowSeconds: 60 }, send: { limit: 10_000_000, windowSeconds: 60 } },
       }),
     },
+    stops,
+    log,
   });
-  stops.push(() => mf.dispose());
 
   const post = async (path, token, body) => {
     const res = await fetch(`${url}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body ?? {}) });

@@ -4,14 +4,10 @@
 // CampaignProgress DOs, Postgres claims and results) to the local sink provider, then prints a
 // report. Self-contained: it starts its own PostgreSQL, proxy and sink, serves the built worker
 // with Miniflare, and stops everything at the end. The last line is one JSON object.
-import { mkdirSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { buildWorker, serveBuiltWorker } from "./lib/built-worker.mjs";
-import { runMigrations } from "./lib/migrate.mjs";
-import { startPostgres } from "./lib/postgres.mjs";
+import { BENCH_ADMIN_SECRET, startBenchStack } from "./lib/bench-stack.mjs";
 import { startSinkServer } from "./lib/sink-server.mjs";
-import { startWsProxy } from "./lib/ws-proxy.mjs";
 import { requireNode22 } from "./lib/node-version.mjs";
 
 requireNode22();
@@ -36,33 +32,16 @@ try {
 }
 
 async function main() {
-  mkdirSync(".data/bench", { recursive: true });
-  log("building the worker");
-  const build = buildWorker(".data/bench/build");
-  const pgPort = Number(process.env.HERALD_BENCH_PG_PORT ?? 54359);
-  const pg = await startPostgres({ dataDir: ".data/bench/pg", port: pgPort, database: "herald_bench", fresh: true });
-  stops.push(() => pg.stop());
-  const proxy = await startWsProxy({ allowedTargets: [`127.0.0.1:${pgPort}`] });
-  stops.push(() => proxy.close());
-  await runMigrations({ databaseUrl: pg.url, wsProxy: proxy.address });
   const sink = await startSinkServer();
   stops.push(() => sink.close());
-
-  const admin = "bench-admin-secret";
-  const { mf, url } = await serveBuiltWorker({
-    script: build.script,
-    vars: {
-      DATABASE_URL: pg.url,
-      NEON_WS_PROXY: proxy.address,
-      JWT_SECRET: "bench-jwt-secret-0123456789abcdef0123456789",
-      ADMIN_SECRET: admin,
-      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
-      TRACKING_SECRET: "bench",
-      LOG_LEVEL: process.env.HERALD_BENCH_LOG_LEVEL ?? "warn",
-      HERALD_METRICS: "1",
-    },
+  const admin = BENCH_ADMIN_SECRET;
+  const { build, pg, url } = await startBenchStack({
+    name: "pipeline",
+    pgPort: Number(process.env.HERALD_BENCH_PG_PORT ?? 54359),
+    vars: { LOG_LEVEL: process.env.HERALD_BENCH_LOG_LEVEL ?? "warn", HERALD_METRICS: "1" },
+    stops,
+    log,
   });
-  stops.push(() => mf.dispose());
   const api = async (method, path, token, body, type = "application/json") => {
     const res = await fetch(`${url}${path}`, {
       method,
