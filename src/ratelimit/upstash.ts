@@ -1,5 +1,5 @@
 import { Ratelimit } from "@upstash/ratelimit";
-import { Redis } from "@upstash/redis/cloudflare";
+import { upstashRedis } from "../services/upstash";
 import type { RateLimitRule } from "./limits";
 import type { RateLimitResult, RateLimiter } from "./limiter";
 
@@ -18,8 +18,8 @@ function instanceFor(url: string, token: string, rule: RateLimitRule): Ratelimit
   let rl = instances.get(id);
   if (!rl) {
     rl = new Ratelimit({
-      // One quick retry for a transient error; the timeout bounds the whole call regardless.
-      redis: new Redis({ url, token, retry: { retries: 1, backoff: () => 50 } }),
+      // The timeout bounds the whole call, the client's one retry included.
+      redis: upstashRedis(url, token),
       limiter: Ratelimit.slidingWindow(rule.limit, `${rule.windowSeconds} s`),
       prefix: `herald:rl:${rule.limit}/${rule.windowSeconds}`,
       // Every call reaches Redis: an in-isolate block cache would hide state from the other isolates.

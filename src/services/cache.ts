@@ -1,4 +1,5 @@
-import { Redis } from "@upstash/redis/cloudflare";
+import type { Redis } from "@upstash/redis/cloudflare";
+import { upstashRedis } from "./upstash";
 
 export interface CacheGetOptions {
   /**
@@ -96,20 +97,10 @@ function remember(key: string, value: unknown, now: number) {
   memory.set(key, { value: structuredClone(value), expires: now + MEMORY_TTL_SECONDS * 1000 });
 }
 
-const redisClients = new Map<string, Redis>();
-
 /** Upstash when both settings are present, Workers KV otherwise; memory in front of either. */
 export function createCache(env: Pick<Env, "CACHE" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN">): Cache {
   const url = env.UPSTASH_REDIS_REST_URL?.trim();
   const token = env.UPSTASH_REDIS_REST_TOKEN?.trim();
-  if (url && token) {
-    const id = `${url} ${token}`;
-    let redis = redisClients.get(id);
-    if (!redis) {
-      redis = new Redis({ url, token, retry: { retries: 1, backoff: () => 50 } });
-      redisClients.set(id, redis);
-    }
-    return new LayeredCache(new UpstashCache(redis));
-  }
+  if (url && token) return new LayeredCache(new UpstashCache(upstashRedis(url, token)));
   return new LayeredCache(new KvCache(env.CACHE));
 }

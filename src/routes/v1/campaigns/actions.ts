@@ -2,12 +2,10 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { launchCampaign } from "../../../campaigns/launch";
 import { cancelCampaign, pauseCampaign, resumeCampaign, retryFailed, scheduleCampaign } from "../../../campaigns/transitions";
 import type { HonoEnv } from "../../../env";
-import { HeraldError } from "../../../errors";
-import { isUuid } from "../../../lib/ids";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { CampaignSchema, ScheduleBody, toCampaignDto } from "./schema";
-import { findCampaign } from "./store";
+import { campaignIdOf, findCampaign } from "./store";
 
 const AcceptedSchema = z
   .object({
@@ -65,46 +63,41 @@ const schedule = createRoute({
   },
 });
 
-function campaignId(id: string): string {
-  if (!isUuid(id)) throw new HeraldError("not_found", "no such campaign");
-  return id.toLowerCase();
-}
-
 export function registerActions(api: OpenAPIHono<HonoEnv>) {
   api.openapi(schedule, async (c) => {
-    const id = campaignId(c.req.valid("param").id);
+    const id = campaignIdOf(c.req.valid("param").id);
     const { scheduled_at } = c.req.valid("json");
     await scheduleCampaign(c.var.db, c.var.principal.tenantId, id, new Date(scheduled_at));
     return c.json(toCampaignDto(await findCampaign(c.var.db, c.var.principal.tenantId, id)), 200);
   });
 
   api.openapi(accepted("launch", "Launch now: answers 202 at once, whatever the audience size"), async (c) => {
-    const id = campaignId(c.req.valid("param").id);
+    const id = campaignIdOf(c.req.valid("param").id);
     const launched = await launchCampaign(c.var.db, c.env, c.var.principal.tenantId, id);
     c.var.logger.info("campaign launched", { campaign_id: id, total: launched.total });
     return c.json({ id, state: launched.state, total: launched.total, progress_url: `/v1/campaigns/${id}/progress` }, 202);
   });
 
   api.openapi(changed("pause", "Pause sending; batches in flight finish, nothing new is sent"), async (c) => {
-    const id = campaignId(c.req.valid("param").id);
+    const id = campaignIdOf(c.req.valid("param").id);
     await pauseCampaign(c.var.db, c.env, c.var.principal.tenantId, id);
     return c.json(toCampaignDto(await findCampaign(c.var.db, c.var.principal.tenantId, id)), 200);
   });
 
   api.openapi(accepted("resume", "Resume a paused campaign where it stopped"), async (c) => {
-    const id = campaignId(c.req.valid("param").id);
+    const id = campaignIdOf(c.req.valid("param").id);
     await resumeCampaign(c.var.db, c.env, c.var.principal.tenantId, id);
     return c.json({ id, state: "sending", progress_url: `/v1/campaigns/${id}/progress` }, 202);
   });
 
   api.openapi(changed("cancel", "Cancel; nothing more is sent"), async (c) => {
-    const id = campaignId(c.req.valid("param").id);
+    const id = campaignIdOf(c.req.valid("param").id);
     await cancelCampaign(c.var.db, c.env, c.var.principal.tenantId, id);
     return c.json(toCampaignDto(await findCampaign(c.var.db, c.var.principal.tenantId, id)), 200);
   });
 
   api.openapi(accepted("retry-failed", "Send again to the failed recipients only (not those whose outcome is unknown)"), async (c) => {
-    const id = campaignId(c.req.valid("param").id);
+    const id = campaignIdOf(c.req.valid("param").id);
     const retrying = await retryFailed(c.var.db, c.env, c.var.principal.tenantId, id);
     return c.json({ id, state: "sending", retrying, progress_url: `/v1/campaigns/${id}/progress` }, 202);
   });

@@ -7,7 +7,7 @@ import { HeraldError } from "../../../errors";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { CampaignSchema, toCampaignDto, UpdateCampaignBody } from "./schema";
-import { checkReferences, findCampaign } from "./store";
+import { campaignColumns, checkReferences, findCampaign } from "./store";
 
 const update = createRoute({
   method: "patch",
@@ -31,16 +31,7 @@ export function registerPatch(api: OpenAPIHono<HonoEnv>) {
     await checkReferences(c.var.db, tenantId, body);
     const [row] = await c.var.db
       .update(campaigns)
-      .set({
-        name: body.name,
-        templateId: body.template_id,
-        listIds: body.list_ids,
-        fromAddress: body.from,
-        replyTo: body.reply_to,
-        providerIds: body.provider_ids,
-        data: body.data,
-        updatedAt: new Date(),
-      })
+      .set({ ...campaignColumns(body), updatedAt: new Date() })
       .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, existing.id), inArray(campaigns.state, [...ALLOWED_FROM.edit])))
       .returning();
     if (!row) throw new HeraldError("conflict", "the campaign changed state meanwhile; reload it");

@@ -5,7 +5,7 @@ import { uuidv7 } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { CampaignSchema, CreateCampaignBody, toCampaignDto } from "./schema";
-import { checkReferences } from "./store";
+import { campaignColumns, checkReferences } from "./store";
 
 const create = createRoute({
   method: "post",
@@ -28,13 +28,7 @@ export function registerPost(api: OpenAPIHono<HonoEnv>) {
       .values({
         id: uuidv7(),
         tenantId,
-        name: body.name,
-        templateId: body.template_id,
-        listIds: body.list_ids,
-        fromAddress: body.from,
-        replyTo: body.reply_to,
-        providerIds: body.provider_ids,
-        data: body.data,
+        ...campaignColumns(body),
       })
       .returning();
     return c.json(toCampaignDto(row!), 201);

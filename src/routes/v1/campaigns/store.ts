@@ -3,17 +3,47 @@ import { campaigns, lists, providers, templates } from "../../../db/schema";
 import { HeraldError, type FieldError } from "../../../errors";
 import { isUuid } from "../../../lib/ids";
 import type { Db } from "../../../services/db";
+import type { CreateCampaignBody } from "./schema";
 
-/** Another tenant's campaign, or an id that is not even a UUID, is simply not found. */
-export async function findCampaign(db: Db, tenantId: string, id: string) {
+type CampaignFields = Partial<Omit<import("@hono/zod-openapi").z.infer<typeof CreateCampaignBody>, "reply_to">> & { reply_to?: string | null };
+
+/** A path id as a campaign id: one that is not even a UUID is simply not found, before any query. */
+export function campaignIdOf(id: string): string {
   if (!isUuid(id)) throw new HeraldError("not_found", "no such campaign");
+  return id.toLowerCase();
+}
+
+/** Another tenant's campaign is simply not found. */
+export async function findCampaign(db: Db, tenantId: string, id: string) {
   const [row] = await db
     .select()
     .from(campaigns)
-    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, id.toLowerCase())))
+    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, campaignIdOf(id))))
     .limit(1);
   if (!row) throw new HeraldError("not_found", "no such campaign");
   return row;
+}
+
+/** The columns a create or an update body sets; fields left out of an update stay undefined (unchanged). */
+export function campaignColumns<B extends CampaignFields>(body: B) {
+  const columns: {
+    name: B["name"];
+    templateId: B["template_id"];
+    listIds: B["list_ids"];
+    fromAddress: B["from"];
+    replyTo: B["reply_to"];
+    providerIds: B["provider_ids"];
+    data: B["data"];
+  } = {
+    name: body.name,
+    templateId: body.template_id,
+    listIds: body.list_ids,
+    fromAddress: body.from,
+    replyTo: body.reply_to,
+    providerIds: body.provider_ids,
+    data: body.data,
+  };
+  return columns;
 }
 
 /** Every referenced template, list and provider must be the caller's own; one round trip checks all. */
