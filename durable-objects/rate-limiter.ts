@@ -29,9 +29,19 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   limit(rule: RateLimitRule, now = Date.now()): RateLimitResult {
+    const { granted, ...result } = this.take(rule, 1, now);
+    return { ...result, success: granted === 1 };
+  }
+
+  /**
+   * Takes up to `want` permits at once (at least one, or none when the window is full). The
+   * per-isolate leasing in src/ratelimit/leasing.ts asks for blocks so most requests need no call.
+   */
+  take(rule: RateLimitRule, want: number, now = Date.now()): RateLimitResult & { granted: number } {
     if (!Number.isInteger(rule?.limit) || rule.limit <= 0 || !Number.isInteger(rule.windowSeconds) || rule.windowSeconds <= 0) {
       throw new RangeError("invalid rate limit rule");
     }
+    if (!Number.isInteger(want) || want < 1) throw new RangeError("invalid permit count");
     const windowMs = rule.windowSeconds * 1000;
     const start = now - (now % windowMs);
     let w = this.w;
@@ -43,8 +53,9 @@ export class RateLimiter extends DurableObject<Env> {
     const elapsed = now - start;
     const weight = 1 - elapsed / windowMs;
     const used = w.previous * weight + w.current;
-    const success = used + 1 <= rule.limit;
-    if (success) w.current++;
+    const granted = Math.max(0, Math.min(want, Math.floor(rule.limit - used)));
+    const success = granted > 0;
+    w.current += granted;
     w.lastSeen = now;
     this.w = w;
     this.stored.save(w);
@@ -63,8 +74,9 @@ export class RateLimiter extends DurableObject<Env> {
     }
     return {
       success,
+      granted,
       limit: rule.limit,
-      remaining: Math.max(0, Math.floor(rule.limit - used - (success ? 1 : 0))),
+      remaining: Math.max(0, Math.floor(rule.limit - used - granted)),
       resetSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
     };
   }

@@ -115,6 +115,15 @@ describe("JWT verification (HS256 configured)", () => {
     await expectUnauthorized(await listKeys(flipped), /signature|malformed/);
   });
 
+  it("a token verified once is not honoured under a configuration that would refuse it", async () => {
+    const { tenantId } = await newTenant();
+    const jwt = await mintJwt(userClaims(tenantId), { alg: "HS256", secret: SECRET });
+    expect((await listKeys(jwt)).status).toBe(200);
+    await expectUnauthorized(await listKeys(jwt, { JWT_AUDIENCE: "someone-else" }), /audience/);
+    await expectUnauthorized(await listKeys(jwt, { JWT_SECRET: "a-rotated-secret-that-is-long-enough-0123456789" }), /signature/);
+    expect((await listKeys(jwt)).status).toBe(200);
+  });
+
   it("checks exp and nbf with a small clock skew", async () => {
     const { tenantId } = await newTenant();
     const now = nowSeconds();

@@ -4,6 +4,10 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { classify, RATE_LIMITS } from "../src/ratelimit";
+import { DurableObjectPermits } from "../src/ratelimit/durable-object";
+import { LEASE_MIN_LIMIT, LeasingRateLimiter } from "../src/ratelimit/leasing";
+import type { PermitStore } from "../src/ratelimit/limiter";
+import { UpstashPermits } from "../src/ratelimit/upstash";
 import { call, expectProblem, newTenant } from "./helpers";
 
 type TestEnv = Env & { TEST_UPSTASH_URL: string; TEST_UPSTASH_TOKEN: string };
@@ -82,6 +86,77 @@ describe("the RateLimiter Durable Object's sliding window", () => {
     expect(message).toMatch(/invalid rate limit rule/);
   });
 });
+
+describe("the Durable Object's block grants", () => {
+  it("grants up to the room left, then none", async () => {
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`unit:${crypto.randomUUID()}`));
+    const rule = { limit: 10, windowSeconds: 60 };
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 + 1_000;
+    expect(await stub.take(rule, 7, t0)).toMatchObject({ granted: 7, remaining: 3, success: true });
+    expect(await stub.take(rule, 7, t0)).toMatchObject({ granted: 3, remaining: 0, success: true });
+    expect(await stub.take(rule, 1, t0)).toMatchObject({ granted: 0, remaining: 0, success: false });
+  });
+});
+
+/** Counts the calls that reach the real store. */
+function counting(store: PermitStore): PermitStore & { calls: number } {
+  const counted = {
+    calls: 0,
+    take: (...args: Parameters<PermitStore["take"]>) => {
+      counted.calls++;
+      return store.take(...args);
+    },
+  };
+  return counted;
+}
+
+const permitStores = [
+  { name: "Durable Object", skip: false, store: (): PermitStore => new DurableObjectPermits(env.RATE_LIMITER) },
+  { name: "Upstash", skip: !UPSTASH_URL, store: (): PermitStore => new UpstashPermits(UPSTASH_URL, UPSTASH_TOKEN) },
+];
+
+for (const backend of permitStores) {
+  describe.skipIf(backend.skip)(`permit leasing over the ${backend.name}`, () => {
+    it("serves a busy key from leased blocks, never past the limit, with a falling remaining count", async () => {
+      const store = counting(backend.store());
+      const limiter = new LeasingRateLimiter(store);
+      const rule = { limit: 1_000, windowSeconds: 60 };
+      const key = `lease:${crypto.randomUUID()}`;
+      const results = [];
+      for (let i = 0; i < 900; i++) results.push(await limiter.limit(key, rule));
+      // Doubling from one permit to 20 takes 5 calls; the rest is 20 at a time.
+      expect(store.calls).toBeLessThan(60);
+      for (let i = 0; i < 200; i++) results.push(await limiter.limit(key, rule));
+      const passed = results.filter((r) => r.success).length;
+      // Blocks grow to 1/50 of the limit; whatever is leased is counted by the store.
+      expect(passed).toBeLessThanOrEqual(1_000);
+      expect(passed).toBeGreaterThanOrEqual(1_000 - rule.limit / 50);
+      const remaining = results.filter((r) => r.success).map((r) => r.remaining);
+      for (let i = 1; i < remaining.length; i++) expect(remaining[i]).toBeLessThanOrEqual(remaining[i - 1]!);
+      expect(results.at(-1)).toMatchObject({ success: false });
+    });
+
+    it("concurrent requests of one isolate share one refill", async () => {
+      const store = counting(backend.store());
+      const limiter = new LeasingRateLimiter(store);
+      const key = `lease:${crypto.randomUUID()}`;
+      const results = await Promise.all(Array.from({ length: 20 }, () => limiter.limit(key, { limit: 1_000, windowSeconds: 60 })));
+      expect(results.every((r) => r.success)).toBe(true);
+      expect(store.calls).toBeLessThan(20);
+    });
+
+    it(`asks the store on every request below ${LEASE_MIN_LIMIT} per window, so small limits are exact`, async () => {
+      const store = counting(backend.store());
+      const limiter = new LeasingRateLimiter(store);
+      const key = `lease:${crypto.randomUUID()}`;
+      const results = [];
+      for (let i = 0; i < 12; i++) results.push(await limiter.limit(key, { limit: 10, windowSeconds: 60 }));
+      expect(store.calls).toBe(12);
+      expect(results.filter((r) => r.success)).toHaveLength(10);
+      expect(results.map((r) => r.remaining).slice(0, 10)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    });
+  });
+}
 
 const backends = [
   { name: "Durable Object fallback", skip: false, env: (): Partial<Env> => ({}) },

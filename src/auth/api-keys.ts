@@ -31,7 +31,19 @@ export async function generateApiKey(): Promise<NewApiKey> {
   return { key, prefix: key.slice(0, PREFIX_LENGTH), hash: await hashApiKey(key) };
 }
 
+/**
+ * The hashes of keys this isolate has seen, so a key in steady use is hashed once rather than on
+ * every request. Isolate memory already holds each request's key; nothing here leaves it.
+ */
+const recentHashes = new Map<string, string>();
+const MAX_RECENT_HASHES = 10_000;
+
 /** Keys carry 256 random bits, so a fast hash is enough: there is nothing to brute-force. */
-export function hashApiKey(key: string): Promise<string> {
-  return sha256Hex(key);
+export async function hashApiKey(key: string): Promise<string> {
+  const known = recentHashes.get(key);
+  if (known) return known;
+  const hash = await sha256Hex(key);
+  if (recentHashes.size >= MAX_RECENT_HASHES) recentHashes.clear();
+  recentHashes.set(key, hash);
+  return hash;
 }

@@ -51,8 +51,10 @@ interface CachedKey {
 }
 
 /**
- * How long a key lookup is cached. Revoking deletes the entry; the memory layer is skipped for
- * keys, so a revocation takes effect at once on Upstash and within KV's propagation (≤ 60 s).
+ * How long a key lookup is cached. Revoking deletes the entry. On Upstash the memory layer is
+ * skipped for keys, so a revocation takes effect at once; on KV, whose own propagation is the
+ * larger term anyway, a key may stay in another isolate's memory for 5 s on top of KV's read cache
+ * (30 s), so a revocation takes effect everywhere within 35 s (at once in the revoking isolate).
  */
 export const API_KEY_CACHE_SECONDS = 300;
 export const apiKeyCacheKey = (hash: string) => `apikey:${hash}`;
@@ -64,7 +66,7 @@ async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps)
   if (!isWellFormedApiKey(token)) throw unauthorized("malformed API key");
   const hash = await hashApiKey(token);
   const cacheKey = apiKeyCacheKey(hash);
-  let entry = await cache.get<CachedKey | { missing: true }>(cacheKey, { memory: false }).catch(() => undefined);
+  let entry = await cache.get<CachedKey | { missing: true }>(cacheKey, { memory: cache.backend === "kv" }).catch(() => undefined);
   if (!entry) {
     const [row] = await db
       .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, scopes: apiKeys.scopes, expiresAt: apiKeys.expiresAt, revokedAt: apiKeys.revokedAt })
@@ -95,8 +97,29 @@ async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps)
   return { tenantId: entry.tenantId, kind: "api_key", subject: entry.id, scopes: entry.scopes.filter(isScope) };
 }
 
-async function authenticateJwt(token: string, { env, cache }: AuthDeps): Promise<Principal> {
-  const cfg = authConfig(env);
+/**
+ * Verified JWTs, per isolate, by the exact token string: a token that verified once verifies
+ * again until it expires, so a client reusing its token skips the signature check. Entries live at
+ * most a minute, so a key withdrawn from the JWKS stops being honoured within a minute too.
+ */
+const verifiedTokens = new Map<string, { principal: Principal; until: number }>();
+const VERIFIED_TOKEN_MS = 60_000;
+const MAX_VERIFIED_TOKENS = 10_000;
+
+async function authenticateJwt(token: string, deps: AuthDeps): Promise<Principal> {
+  const cfg = authConfig(deps.env);
+  // The verdict depends on the configuration as much as on the token.
+  const id = `${cfg.jwtAlg}\n${cfg.jwtSecret}\n${cfg.jwksUrl}\n${cfg.issuer}\n${cfg.audience}\n${token}`;
+  const now = Date.now();
+  const hit = verifiedTokens.get(id);
+  if (hit && now < hit.until) return { ...hit.principal, scopes: [...hit.principal.scopes] };
+  const { principal, exp } = await verifyJwtPrincipal(token, cfg, deps.cache);
+  if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) verifiedTokens.clear();
+  verifiedTokens.set(id, { principal, until: Math.min(now + VERIFIED_TOKEN_MS, exp * 1000) });
+  return principal;
+}
+
+async function verifyJwtPrincipal(token: string, cfg: AuthConfig, cache: Cache): Promise<{ principal: Principal; exp: number }> {
   let claims: JwtClaims;
   try {
     // Which verifier applies is read from the unverified iss, but each verifier pins its own
@@ -107,7 +130,8 @@ async function authenticateJwt(token: string, { env, cache }: AuthDeps): Promise
     if (err instanceof JwtError) throw unauthorized(err.message);
     throw err;
   }
-  return principalFromClaims(claims);
+  // verifyJwt has checked that exp is a number.
+  return { principal: principalFromClaims(claims), exp: claims.exp! };
 }
 
 function verifySession(token: string, cfg: AuthConfig): Promise<JwtClaims> {

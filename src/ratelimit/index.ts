@@ -2,13 +2,14 @@ export { RATE_LIMITS, classify, effectiveLimits } from "./limits";
 export type { Plan, RateLimitClass, RateLimitRule, RateLimitTable } from "./limits";
 export type { RateLimitResult, RateLimiter } from "./limiter";
 import type { RateLimiter } from "./limiter";
-import { DurableObjectRateLimiter } from "./durable-object";
-import { UpstashRateLimiter } from "./upstash";
+import { DurableObjectPermits } from "./durable-object";
+import { LeasingRateLimiter } from "./leasing";
+import { UpstashPermits } from "./upstash";
 
-/** Upstash when both settings are present, the RateLimiter Durable Object otherwise. */
+/** Upstash when both settings are present, the RateLimiter Durable Object otherwise; leased per isolate. */
 export function rateLimiterFor(env: Env, waitUntil?: (p: Promise<unknown>) => void): { limiter: RateLimiter; backend: "upstash" | "durable_object" } {
   if (env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN) {
-    return { limiter: new UpstashRateLimiter(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, waitUntil), backend: "upstash" };
+    return { limiter: new LeasingRateLimiter(new UpstashPermits(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, waitUntil)), backend: "upstash" };
   }
-  return { limiter: new DurableObjectRateLimiter(env.RATE_LIMITER), backend: "durable_object" };
+  return { limiter: new LeasingRateLimiter(new DurableObjectPermits(env.RATE_LIMITER)), backend: "durable_object" };
 }

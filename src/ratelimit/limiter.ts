@@ -12,3 +12,18 @@ export interface RateLimitResult {
 export interface RateLimiter {
   limit(key: string, rule: RateLimitRule): Promise<RateLimitResult>;
 }
+
+/** What a backend grants when asked for several permits at once. */
+export interface PermitGrant {
+  /** Between 0 (denied) and the number asked for. */
+  granted: number;
+  limit: number;
+  /** Left in the window after this grant. */
+  remaining: number;
+  resetSeconds: number;
+}
+
+/** A backend store (Upstash, the Durable Object) that can hand out permits in blocks. */
+export interface PermitStore {
+  take(key: string, rule: RateLimitRule, want: number): Promise<PermitGrant>;
+}

@@ -1,7 +1,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { upstashRedis } from "../services/upstash";
 import type { RateLimitRule } from "./limits";
-import type { RateLimitResult, RateLimiter } from "./limiter";
+import type { PermitGrant, PermitStore } from "./limiter";
 
 /**
  * How long a limit check may take before @upstash/ratelimit gives up and lets the request through
@@ -39,21 +39,29 @@ export class TimedOut extends Error {
   }
 }
 
-export class UpstashRateLimiter implements RateLimiter {
+export class UpstashPermits implements PermitStore {
   constructor(
     private readonly url: string,
     private readonly token: string,
     private readonly waitUntil: (p: Promise<unknown>) => void = () => {},
   ) {}
 
-  async limit(key: string, rule: RateLimitRule): Promise<RateLimitResult> {
-    const r = await instanceFor(this.url, this.token, rule).limit(key);
+  async take(key: string, rule: RateLimitRule, want: number): Promise<PermitGrant> {
+    const rl = instanceFor(this.url, this.token, rule);
+    // The library takes `rate` permits all or nothing; when a block does not fit, one may still.
+    let r = await rl.limit(key, { rate: want });
+    let granted = want;
+    if (!r.success && want > 1 && r.reason !== "timeout") {
+      this.waitUntil(r.pending);
+      r = await rl.limit(key);
+      granted = 1;
+    }
     this.waitUntil(r.pending);
     // The library's own timeout answers "success" with reason "timeout"; surface it as a failure of
     // the store so the caller applies (and logs) herald's fail-open policy in one place.
     if (r.reason === "timeout") throw new TimedOut();
     return {
-      success: r.success,
+      granted: r.success ? granted : 0,
       limit: r.limit,
       remaining: Math.max(0, r.remaining),
       resetSeconds: Math.max(1, Math.ceil((r.reset - Date.now()) / 1000)),

@@ -22,6 +22,11 @@ type Backend = Omit<Cache, "get"> & { get<T>(key: string): Promise<T | undefined
 
 // KV rejects expirationTtl below 60 seconds.
 const KV_MIN_TTL = 60;
+/**
+ * How long a KV read may be served from the location's cache (KV's minimum). KV's default is 60 s;
+ * 30 s keeps an invalidation's worst case (this plus the memory layer's 5 s) under 60 s.
+ */
+export const KV_READ_CACHE_SECONDS = 30;
 const PREFIX = "herald:";
 
 export class KvCache implements Backend {
@@ -29,7 +34,7 @@ export class KvCache implements Backend {
   constructor(private readonly kv: KVNamespace) {}
 
   async get<T>(key: string): Promise<T | undefined> {
-    return (await this.kv.get<T>(PREFIX + key, "json")) ?? undefined;
+    return (await this.kv.get<T>(PREFIX + key, { type: "json", cacheTtl: KV_READ_CACHE_SECONDS })) ?? undefined;
   }
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     await this.kv.put(PREFIX + key, JSON.stringify(value), { expirationTtl: Math.max(KV_MIN_TTL, Math.ceil(ttlSeconds)) });
@@ -74,7 +79,7 @@ export class LayeredCache implements Cache {
     const scoped = `${this.backend}:${key}`;
     if (options.memory !== false) {
       const hit = memory.get(scoped);
-      if (hit && hit.expires > now) return structuredClone(hit.value) as T;
+      if (hit && hit.expires > now) return hit.value as T;
     }
     const value = await this.inner.get<T>(key);
     if (value !== undefined && options.memory !== false) remember(scoped, value, now);
@@ -94,7 +99,19 @@ export class LayeredCache implements Cache {
 
 function remember(key: string, value: unknown, now: number) {
   if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
-  memory.set(key, { value: structuredClone(value), expires: now + MEMORY_TTL_SECONDS * 1000 });
+  memory.set(key, { value: deepFreeze(structuredClone(value)), expires: now + MEMORY_TTL_SECONDS * 1000 });
+}
+
+/**
+ * Memory hits are shared between requests, so they are frozen once when stored instead of copied
+ * on every hit: a caller that tried to change one would throw rather than corrupt the next request.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Upstash when both settings are present, Workers KV otherwise; memory in front of either. */

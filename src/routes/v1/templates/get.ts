@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { etag } from "hono/etag";
 import type { HonoEnv } from "../../../env";
+import { matchesIfNoneMatch, versionEtag } from "../../../lib/etag";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { TemplateSchema, toTemplateDto } from "./schema";
@@ -12,11 +12,11 @@ const route = createRoute({
   tags: ["templates"],
   summary: "Get one template",
   security: [{ bearerAuth: [] }],
-  // ETag answers If-None-Match with 304; the client must revalidate every time (no-cache).
-  middleware: [requireScope("templates:read"), etag({ weak: true })] as const,
+  middleware: [requireScope("templates:read")] as const,
   request: { params: IdParam },
   responses: {
     200: { description: "The template", content: { "application/json": { schema: TemplateSchema } } },
+    304: { description: "Not modified: the If-None-Match tag is current" },
     ...problems(401, 403, 404),
   },
 });
@@ -31,7 +31,12 @@ export function registerGet(api: OpenAPIHono<HonoEnv>) {
       dto = toTemplateDto(await findTemplate(c.var.db, tenantId, id));
       c.var.defer(c.var.cache.set(key, dto, TEMPLATE_CACHE_SECONDS));
     }
+    // Every update bumps updated_at, so it versions the whole body. The client must revalidate
+    // every time (no-cache) and gets 304 while its tag is current.
+    const tag = versionEtag(dto.id, dto.version, Date.parse(dto.updated_at));
+    c.header("etag", tag);
     c.header("cache-control", "private, no-cache");
+    if (matchesIfNoneMatch(c.req.header("if-none-match"), tag)) return c.body(null, 304);
     return c.json(dto, 200);
   });
 }
