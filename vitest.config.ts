@@ -19,6 +19,7 @@ export default defineConfig({
           DATABASE_URL: inject("databaseUrl"),
           NEON_WS_PROXY: inject("wsProxy"),
           LOG_LEVEL: "warn",
+          PUBLIC_URL: "https://herald.test",
           TEST_JWKS: JSON.stringify(inject("jwks")),
           TEST_PROVIDER_STUBS: JSON.stringify(inject("providerStubs")),
           TEST_SINK_URL: inject("sinkUrl"),

@@ -5,6 +5,8 @@ import { handleFanout } from "./fanout";
 import { processBatch, type MessageHandler } from "./handler";
 import { DLQ_SUFFIX, QUEUE_NAMES } from "./messages";
 import { processSendBatch } from "./send";
+import { processTransactionalBatch } from "./transactional";
+import { handleDeadWebhook, processWebhookBatch } from "./webhooks";
 
 const HANDLERS: Record<string, MessageHandler> = {
   [QUEUE_NAMES.fanout]: handleFanout,
@@ -15,11 +17,15 @@ const DEAD_LETTER_HANDLERS: Record<string, MessageHandler> = {
   [QUEUE_NAMES.send]: handleDeadSend,
   [QUEUE_NAMES.fanout]: handleDeadFanout,
   [QUEUE_NAMES.events]: handleDeadLetter,
+  [QUEUE_NAMES.transactional]: handleDeadLetter,
+  [QUEUE_NAMES.webhooks]: handleDeadWebhook,
 };
 
 /** Queues whose consumer works on the whole batch at once rather than message by message. */
 const BATCH_HANDLERS: Record<string, typeof processSendBatch> = {
   [QUEUE_NAMES.send]: processSendBatch,
+  [QUEUE_NAMES.transactional]: processTransactionalBatch,
+  [QUEUE_NAMES.webhooks]: processWebhookBatch,
 };
 
 export function handlerFor(queue: string): MessageHandler | undefined {

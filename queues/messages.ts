@@ -11,6 +11,8 @@ export const QUEUE_NAMES = {
   send: "herald-send",
   fanout: "herald-fanout",
   events: "herald-events",
+  transactional: "herald-transactional",
+  webhooks: "herald-webhooks",
 } as const;
 
 export const DLQ_SUFFIX = "-dlq";

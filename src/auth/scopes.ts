@@ -11,6 +11,9 @@ export const SCOPES = [
   "campaigns:read",
   "campaigns:write",
   "emails:send",
+  "emails:read",
+  "suppressions:read",
+  "suppressions:write",
   "webhooks:read",
   "webhooks:write",
 ] as const;

@@ -58,7 +58,7 @@ let partitionsCheckedAt = 0;
 /** Makes sure next months' message partitions exist, at most once an hour per isolate. */
 export async function ensurePartitions(db: Db): Promise<void> {
   if (Date.now() - partitionsCheckedAt < 3_600_000) return;
-  await db.execute(sql`SELECT herald_ensure_message_partitions(2)`);
+  await db.execute(sql`SELECT herald_ensure_message_partitions(2), herald_ensure_event_partitions(2)`);
   partitionsCheckedAt = Date.now();
 }
 

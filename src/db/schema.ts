@@ -205,6 +205,9 @@ export const campaigns = pgTable(
     /** The partition month of this campaign's messages (first day of the launch month, UTC). */
     messageMonth: date("message_month"),
     templateSnapshot: jsonb("template_snapshot").$type<TemplateSnapshot>(),
+    /** Open pixel and click rewriting for this campaign's mail. */
+    trackOpens: boolean("track_opens").notNull().default(false),
+    trackClicks: boolean("track_clicks").notNull().default(false),
     total: integer("total").notNull().default(0),
     sent: integer("sent").notNull().default(0),
     failed: integer("failed").notNull().default(0),
@@ -221,6 +224,120 @@ export const campaigns = pgTable(
   ],
 );
 
-/** claimed: being sent now; retrying: failed, queued again by retry-failed; the rest are terminal. */
-export const MESSAGE_STATUSES = ["claimed", "sent", "failed", "skipped", "retrying"] as const;
+/**
+ * queued: a transactional email accepted and waiting for its queue; claimed: being sent now;
+ * retrying: failed, queued again by retry-failed (or released after a transient failure); the rest are terminal.
+ */
+export const MESSAGE_STATUSES = ["queued", "claimed", "sent", "failed", "skipped", "retrying"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export const EMAIL_STATUSES = ["scheduled", "queued", "sent", "failed", "suppressed", "canceled"] as const;
+export type EmailStatus = (typeof EMAIL_STATUSES)[number];
+
+/**
+ * A transactional email as accepted by POST /v1/emails: what to send. Its send state lives in the
+ * shared message log (messages, same id); `status` here drives the outbox: a `queued` row whose
+ * queue message was lost, or a `scheduled` row that has come due, is queued again by the cron.
+ */
+export const emails = pgTable(
+  "emails",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    /** The provider asked for; null means the tenant's enabled providers by priority. */
+    providerId: uuid("provider_id"),
+    fromAddress: text("from_address").notNull(),
+    to: text("to_addresses").array().notNull(),
+    cc: text("cc_addresses").array().notNull().default(sql`'{}'::text[]`),
+    bcc: text("bcc_addresses").array().notNull().default(sql`'{}'::text[]`),
+    replyTo: text("reply_to").array().notNull().default(sql`'{}'::text[]`),
+    subject: text("subject").notNull(),
+    html: text("html"),
+    text: text("text"),
+    headers: jsonb("headers").$type<Record<string, string>>().notNull().default(sql`'{}'::jsonb`),
+    tags: jsonb("tags").$type<{ name: string; value: string }[]>().notNull().default(sql`'[]'::jsonb`),
+    trackOpens: boolean("track_opens").notNull().default(false),
+    trackClicks: boolean("track_clicks").notNull().default(false),
+    status: text("status").$type<EmailStatus>().notNull(),
+    lastEvent: text("last_event").notNull(),
+    scheduledAt: timestamp("scheduled_at", { withTimezone: true }),
+    enqueuedAt: timestamp("enqueued_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("emails_tenant_id_idx").on(t.tenantId, t.id),
+    // The outbox scans: queued rows whose queue message may be lost, scheduled rows coming due.
+    index("emails_queued_idx").on(t.enqueuedAt).where(sql`status = 'queued'`),
+    index("emails_scheduled_idx").on(t.scheduledAt).where(sql`status = 'scheduled'`),
+  ],
+);
+
+/** One Idempotency-Key per tenant, kept 24 hours: the request's hash and the response it got. */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    responseStatus: integer("response_status").notNull(),
+    responseBody: jsonb("response_body").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
+);
+
+/** A tenant's outbound webhook endpoint. The signing secret is AES-GCM ciphertext under ENCRYPTION_KEY. */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** herald event types delivered to this endpoint ("email.delivered", …); empty means all. */
+    eventTypes: text("event_types").array().notNull().default(sql`'{}'::text[]`),
+    secret: text("secret").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("webhook_endpoints_tenant_id_idx").on(t.tenantId, t.id)],
+);
+
+export const WEBHOOK_DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** The delivery log: one row per (endpoint, event), updated by every attempt. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: uuid("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    status: text("status").$type<WebhookDeliveryStatus>().notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    responseStatus: integer("response_status"),
+    error: text("error"),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("webhook_deliveries_endpoint_idx").on(t.tenantId, t.endpointId, t.id),
+    uniqueIndex("webhook_deliveries_event_uq").on(t.endpointId, t.eventId),
+  ],
+);

@@ -1,0 +1,168 @@
+import { utf8 } from "../../lib/encoding";
+import { event, fail, fromBase64, heraldHeader, isObject, outsideWindow, parseJson, str, toIso, type Json } from "./common";
+import { certificateSpki, pemCertificateDer } from "./der";
+import type { InboundEvent, InboundResult, Verifier } from "./types";
+
+/** SES publishes through SNS; the SNS envelope is what is signed. */
+const DEFAULT_SNS_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+const REPLAY_WINDOW_MS = 60 * 60 * 1000;
+
+// The string to sign, per the SNS docs: these keys in this (alphabetical) order, each "Key\nValue\n".
+const NOTIFICATION_KEYS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
+const CONFIRMATION_KEYS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
+
+/**
+ * Imported signing keys by version+URL. SNS rotates certificates rarely, so this saves a download
+ * per message. Only resolved CryptoKeys are kept, never pending promises: a promise created in one
+ * request and awaited from another is not safe in workerd.
+ */
+const keys = new Map<string, CryptoKey>();
+const MAX_KEYS = 32;
+
+function stringToSign(msg: Json, names: string[]): string | undefined {
+  let out = "";
+  for (const name of names) {
+    const value = msg[name];
+    // Subject is the only optional key; SNS leaves it out of the string when the message has none.
+    if (name === "Subject" && (value === undefined || value === null)) continue;
+    if (typeof value !== "string") return undefined;
+    out += `${name}\n${value}\n`;
+  }
+  return out;
+}
+
+/** An https URL on an SNS host. Anything else could point the verifier at an attacker's certificate. */
+function snsUrl(value: unknown, host: RegExp, pem: boolean): string | undefined {
+  const text = str(value);
+  if (!text) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "https:" || url.port !== "" || url.username !== "" || url.password !== "") return undefined;
+  if (!host.test(url.hostname)) return undefined;
+  if (pem && !url.pathname.endsWith(".pem")) return undefined;
+  return url.href;
+}
+
+async function signingKey(url: string, hash: "SHA-1" | "SHA-256", fetchText: (url: string) => Promise<string>): Promise<CryptoKey> {
+  const cacheKey = `${hash} ${url}`;
+  const cached = keys.get(cacheKey);
+  if (cached) return cached;
+  const der = pemCertificateDer(await fetchText(url));
+  if (!der) throw new Error("not a PEM certificate");
+  const key = await crypto.subtle.importKey("spki", certificateSpki(der), { name: "RSASSA-PKCS1-v1_5", hash }, false, ["verify"]);
+  if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!);
+  keys.set(cacheKey, key);
+  return key;
+}
+
+export const verifySes: Verifier = async (req, secrets, opts): Promise<InboundResult> => {
+  const msg = parseJson(req.body);
+  if (!isObject(msg)) return fail(400, "body is not an SNS message");
+  const type = msg.Type;
+  const names = type === "Notification" ? NOTIFICATION_KEYS : type === "SubscriptionConfirmation" || type === "UnsubscribeConfirmation" ? CONFIRMATION_KEYS : undefined;
+  if (!names) return fail(400, "unknown SNS message type");
+  const toSign = stringToSign(msg, names);
+  const sentAt = Date.parse(str(msg.Timestamp) ?? "");
+  if (toSign === undefined || Number.isNaN(sentAt)) return fail(400, "SNS message is missing fields");
+
+  const hash = msg.SignatureVersion === "1" ? "SHA-1" : msg.SignatureVersion === "2" ? "SHA-256" : undefined;
+  if (!hash) return fail(401, "unsupported SNS signature version");
+  const signature = fromBase64(str(msg.Signature) ?? "");
+  if (!signature || signature.length === 0) return fail(401, "missing signature");
+  const allowed = secrets.sesTopicArns;
+  if (allowed && allowed.length > 0 && !allowed.includes(msg.TopicArn as string)) return fail(401, "topic is not allowed");
+  const host = opts.snsCertHost ?? DEFAULT_SNS_HOST;
+  const certUrl = snsUrl(msg.SigningCertURL, host, true);
+  if (!certUrl) return fail(401, "signing certificate URL is not an SNS URL");
+  if (outsideWindow(sentAt, opts.now ?? Date.now(), REPLAY_WINDOW_MS)) return fail(401, "message is outside the replay window");
+
+  let key: CryptoKey;
+  try {
+    key = await signingKey(certUrl, hash, opts.fetchText);
+  } catch {
+    return fail(401, "signing certificate could not be loaded");
+  }
+  let valid = false;
+  try {
+    valid = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, utf8(toSign));
+  } catch {
+    valid = false;
+  }
+  if (!valid) return fail(401, "signature does not match");
+
+  if (type === "SubscriptionConfirmation") {
+    const subscribeUrl = snsUrl(msg.SubscribeURL, host, false);
+    if (!subscribeUrl) return fail(400, "SubscribeURL is not an SNS URL");
+    try {
+      await opts.fetchText(subscribeUrl);
+    } catch {
+      return fail(400, "subscription could not be confirmed");
+    }
+    return { ok: true, events: [], confirmed: true };
+  }
+  if (type === "UnsubscribeConfirmation") return { ok: true, events: [] };
+  return { ok: true, events: sesEvents(msg.Message as string, msg.MessageId as string, new Date(sentAt).toISOString()) };
+};
+
+function sesHeraldId(mail: Json): string | undefined {
+  // SES tags are {name: [values]}; the SES provider sends herald_id as an EmailTag.
+  const tags = isObject(mail.tags) ? mail.tags.herald_id : undefined;
+  return (Array.isArray(tags) ? str(tags[0]) : undefined) ?? heraldHeader(mail.headers);
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/**
+ * An authentic notification whose Message is not an SES event (SES's "Successfully validated" setup
+ * message, or an event type herald does not track) yields no events rather than an error, so SNS
+ * does not keep retrying it.
+ */
+function sesEvents(message: string, messageId: string, sentAt: string): InboundEvent[] {
+  const ev = parseJson(message);
+  if (!isObject(ev)) return [];
+  const kind = str(ev.eventType) ?? str(ev.notificationType);
+  const mail = isObject(ev.mail) ? ev.mail : {};
+  const base = { heraldMessageId: sesHeraldId(mail), providerMessageId: str(mail.messageId) };
+  const destination = list(mail.destination);
+  // Opens and clicks do not say which recipient acted; only a single-recipient message tells us.
+  const sole = destination.length === 1 ? str(destination[0]) : undefined;
+  const detail = (name: string): Json => (isObject(ev[name]) ? (ev[name] as Json) : {});
+  const at = (d: Json) => toIso(d.timestamp) ?? sentAt;
+  const id = (i: number) => `${messageId}:${i}`;
+
+  switch (kind) {
+    case "Delivery": {
+      const d = detail("delivery");
+      return list(d.recipients).map((r, i) => event({ ...base, providerEventId: id(i), type: "delivered", email: str(r), occurredAt: at(d) }));
+    }
+    case "Bounce": {
+      const b = detail("bounce");
+      const bounceType = b.bounceType === "Permanent" ? "hard" : "soft";
+      const raw = { bounceType: str(b.bounceType), bounceSubType: str(b.bounceSubType) };
+      return list(b.bouncedRecipients).map((r, i) =>
+        event({ ...base, providerEventId: id(i), type: "bounced", email: isObject(r) ? str(r.emailAddress) : undefined, occurredAt: at(b), bounceType, raw }),
+      );
+    }
+    case "Complaint": {
+      const c = detail("complaint");
+      const raw = { complaintFeedbackType: str(c.complaintFeedbackType) };
+      return list(c.complainedRecipients).map((r, i) =>
+        event({ ...base, providerEventId: id(i), type: "complained", email: isObject(r) ? str(r.emailAddress) : undefined, occurredAt: at(c), raw }),
+      );
+    }
+    case "Open":
+      return [event({ ...base, providerEventId: id(0), type: "opened", email: sole, occurredAt: at(detail("open")) })];
+    case "Click": {
+      const c = detail("click");
+      return [event({ ...base, providerEventId: id(0), type: "clicked", email: sole, occurredAt: at(c), url: str(c.link) })];
+    }
+    default:
+      return [];
+  }
+}
