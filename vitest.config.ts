@@ -23,6 +23,7 @@ export default defineConfig({
           TEST_JWKS: JSON.stringify(inject("jwks")),
           TEST_PROVIDER_STUBS: JSON.stringify(inject("providerStubs")),
           TEST_SINK_URL: inject("sinkUrl"),
+          TEST_WEBHOOK_URL: inject("webhookReceiver").url,
           // Empty when redis-server is missing locally; the Upstash tests then skip.
           TEST_UPSTASH_URL: inject("upstash")?.url ?? "",
           TEST_UPSTASH_TOKEN: inject("upstash")?.token ?? "",

@@ -8,7 +8,15 @@ export interface LimiterSettings {
   burst?: number;
   /** Sends per UTC day; 0 means unlimited. */
   dailyQuota: number;
+  /**
+   * The share of the rate (0 to 0.9) kept in a bucket of its own for transactional mail, so it
+   * finds tokens however large a campaign is draining through the same provider.
+   */
+  reserveShare?: number;
 }
+
+/** Who is asking: campaign batches stay out of the reserved share; transactional mail may use it. */
+export type Lane = "campaign" | "transactional";
 
 export type BreakerState = "closed" | "open" | "half_open";
 
@@ -42,7 +50,10 @@ export interface BatchLease {
 
 export interface LimiterState {
   settings: LimiterSettings;
+  /** The main bucket: campaigns draw only on it. */
   tokens: number;
+  /** The reserved bucket (reserveShare of the rate): only transactional mail draws on it. */
+  reserveTokens?: number;
   day: string;
   usedToday: number;
   breaker: BreakerState;
@@ -118,7 +129,7 @@ export class ProviderLimiter extends DurableObject<Env> {
    * breaker says stop. The caller sends the first `grantedMessages` and retries the rest after
    * `retryAfterSeconds`.
    */
-  leaseBatch(counts: number[], settings?: LimiterSettings, now = Date.now()): BatchLease {
+  leaseBatch(counts: number[], settings?: LimiterSettings, now = Date.now(), lane: Lane = "campaign"): BatchLease {
     if (!Array.isArray(counts) || counts.some((c) => !Number.isInteger(c) || c < 0)) {
       throw new RangeError("count must be a non-negative integer");
     }
@@ -127,7 +138,11 @@ export class ProviderLimiter extends DurableObject<Env> {
     if (settings) this.applySettings(settings);
     const s = this.state;
     const result = (grantedMessages: number, grantedTokens: number, limitedBy: Lease["limitedBy"], retryAfterSeconds: number, probe: boolean): BatchLease => {
-      s.tokens -= grantedTokens;
+      // Transactional mail spends the reserved bucket first and the main one after it.
+      const fromReserve = lane === "transactional" ? Math.min(Math.max(0, s.reserveTokens ?? 0), grantedTokens) : 0;
+      // The rest comes from the main bucket, which was checked to hold it (never deepening a campaign debt).
+      s.reserveTokens = (s.reserveTokens ?? 0) - fromReserve;
+      s.tokens -= grantedTokens - fromReserve;
       s.usedToday += grantedTokens;
       if (probe && grantedMessages > 0) {
         s.probeInFlight = true;
@@ -158,7 +173,13 @@ export class ProviderLimiter extends DurableObject<Env> {
       probe = true;
     }
 
-    const cap = capacity(s.settings);
+    const share = s.settings.reserveShare ?? 0;
+    const cap = lane === "transactional" ? capacity(s.settings) : capacity(s.settings) * (1 - share);
+    // A campaign message bigger than the bucket leaves the main bucket in debt; that debt is the
+    // campaigns' alone, and the reserved bucket still serves transactional mail meanwhile.
+    const inBuckets = lane === "transactional" ? Math.max(0, s.tokens) + Math.max(0, s.reserveTokens ?? 0) : s.tokens;
+    const rate =
+      lane === "campaign" ? s.settings.ratePerSecond * (1 - share) : s.tokens > 0 || share === 0 ? s.settings.ratePerSecond : s.settings.ratePerSecond * share;
     const quota = s.settings.dailyQuota > 0 ? s.settings.dailyQuota : Infinity;
     let granted = 0;
     let tokens = 0;
@@ -166,12 +187,12 @@ export class ProviderLimiter extends DurableObject<Env> {
       if (s.usedToday + tokens + count > quota) {
         return result(granted, tokens, "daily_quota", Math.ceil((nextUtcMidnight(now) - now) / 1000), probe);
       }
-      const available = s.tokens - tokens;
+      const available = inBuckets - tokens;
       // A message bigger than the bucket could never fit; it goes alone, once the bucket is full.
       const fits = count <= cap ? available >= count : granted === 0 && available >= cap;
       if (!fits) {
         const needed = Math.min(count, cap) - available;
-        return result(granted, tokens, "rate", Math.max(1, Math.ceil(needed / s.settings.ratePerSecond)), probe);
+        return result(granted, tokens, "rate", Math.max(1, Math.ceil(needed / rate)), probe);
       }
       tokens += count;
       granted++;
@@ -184,7 +205,7 @@ export class ProviderLimiter extends DurableObject<Env> {
   refund(count: number): void {
     if (!Number.isInteger(count) || count <= 0) return;
     this.refill(Date.now());
-    this.state.tokens = Math.min(capacity(this.state.settings), this.state.tokens + count);
+    this.state.tokens = Math.min(mainCapacity(this.state.settings), this.state.tokens + count);
     this.state.usedToday = Math.max(0, this.state.usedToday - count);
     this.persist();
   }
@@ -225,11 +246,20 @@ export class ProviderLimiter extends DurableObject<Env> {
 
   private applySettings(settings: LimiterSettings) {
     const old = this.state.settings;
-    if (old.ratePerSecond === settings.ratePerSecond && old.dailyQuota === settings.dailyQuota && old.burst === settings.burst) return;
+    if (
+      old.ratePerSecond === settings.ratePerSecond &&
+      old.dailyQuota === settings.dailyQuota &&
+      old.burst === settings.burst &&
+      old.reserveShare === settings.reserveShare
+    ) {
+      return;
+    }
     // A bigger bucket starts with the extra room filled; a smaller one keeps what still fits.
     const grown = Math.max(0, capacity(settings) - capacity(old));
     this.state.settings = { ...settings };
-    this.state.tokens = Math.min(this.state.tokens + grown, capacity(settings));
+    this.state.tokens = Math.min(this.state.tokens + grown, mainCapacity(settings));
+    const reserveGrown = Math.max(0, reserveCapacity(settings) - reserveCapacity(old));
+    this.state.reserveTokens = Math.min((this.state.reserveTokens ?? 0) + reserveGrown, reserveCapacity(settings));
   }
 
   private refill(now: number) {
@@ -240,7 +270,10 @@ export class ProviderLimiter extends DurableObject<Env> {
     }
     const elapsed = Math.max(0, now - this.lastRefill) / 1000;
     this.lastRefill = Math.max(this.lastRefill, now);
-    this.state.tokens = Math.min(capacity(this.state.settings), this.state.tokens + elapsed * this.state.settings.ratePerSecond);
+    const { settings } = this.state;
+    const share = settings.reserveShare ?? 0;
+    this.state.tokens = Math.min(mainCapacity(settings), this.state.tokens + elapsed * settings.ratePerSecond * (1 - share));
+    this.state.reserveTokens = Math.min(reserveCapacity(settings), (this.state.reserveTokens ?? reserveCapacity(settings)) + elapsed * settings.ratePerSecond * share);
   }
 
   private persist() {
@@ -249,13 +282,27 @@ export class ProviderLimiter extends DurableObject<Env> {
 }
 
 function validateSettings(settings: LimiterSettings) {
-  if (!(settings.ratePerSecond > 0) || !(settings.dailyQuota >= 0) || (settings.burst !== undefined && !(settings.burst > 0))) {
+  if (
+    !(settings.ratePerSecond > 0) ||
+    !(settings.dailyQuota >= 0) ||
+    (settings.burst !== undefined && !(settings.burst > 0)) ||
+    (settings.reserveShare !== undefined && !(settings.reserveShare >= 0 && settings.reserveShare <= 0.9))
+  ) {
     throw new RangeError("invalid limiter settings");
   }
 }
 
 function capacity(settings: LimiterSettings): number {
   return settings.burst ?? settings.ratePerSecond;
+}
+
+/** The main bucket holds the share of the capacity that is not reserved. */
+function mainCapacity(settings: LimiterSettings): number {
+  return capacity(settings) * (1 - (settings.reserveShare ?? 0));
+}
+
+function reserveCapacity(settings: LimiterSettings): number {
+  return capacity(settings) * (settings.reserveShare ?? 0);
 }
 
 function utcDay(ms: number): string {

@@ -1,5 +1,6 @@
 import { JsonLogger, parseLogLevel } from "../src/services/logger";
-import { handleDeadLetter, handleEvent } from "./consumers";
+import { handleDeadLetter } from "./consumers";
+import { processEventsBatch } from "./events";
 import { handleDeadFanout, handleDeadSend } from "./dead-letters";
 import { handleFanout } from "./fanout";
 import { processBatch, type MessageHandler } from "./handler";
@@ -10,7 +11,6 @@ import { handleDeadWebhook, processWebhookBatch } from "./webhooks";
 
 const HANDLERS: Record<string, MessageHandler> = {
   [QUEUE_NAMES.fanout]: handleFanout,
-  [QUEUE_NAMES.events]: handleEvent,
 };
 
 const DEAD_LETTER_HANDLERS: Record<string, MessageHandler> = {
@@ -25,6 +25,7 @@ const DEAD_LETTER_HANDLERS: Record<string, MessageHandler> = {
 const BATCH_HANDLERS: Record<string, typeof processSendBatch> = {
   [QUEUE_NAMES.send]: processSendBatch,
   [QUEUE_NAMES.transactional]: processTransactionalBatch,
+  [QUEUE_NAMES.events]: processEventsBatch,
   [QUEUE_NAMES.webhooks]: processWebhookBatch,
 };
 

@@ -1,6 +1,7 @@
 import type { BatchLease } from "../durable-objects/provider-limiter";
 import { claimRecipients, recordOutcomes, releaseClaims, type Claimed, type ClaimResult, type Outcome } from "../src/campaigns/claims";
 import { requeueSends } from "../src/campaigns/enqueue";
+import { transactionalShare } from "../src/config";
 import { queueDelay, SendMessage, type Recipient } from "../src/campaigns/messages";
 import { limiterStub, progressStub } from "../src/campaigns/progress";
 import { policyProviders, sendingContext, type SendingContext } from "../src/campaigns/sending-context";
@@ -9,6 +10,7 @@ import { uuidv7 } from "../src/lib/ids";
 import { PartialBatchError } from "../src/providers/errors";
 import type { LoadedProvider } from "../src/providers/registry";
 import { ProviderError, type OutboundEmail, type SendResult } from "../src/providers/types";
+import { decorate } from "../src/tracking/links";
 import { openDb, type Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { backoffSeconds } from "./handler";
@@ -180,7 +182,7 @@ async function deliverClaimed(granted: Job[], claim: ClaimResult, d: DeliverCont
       const c = claimedByContact.get(r.c);
       if (c?.status !== "claimed" || taken.has(r.c)) continue;
       taken.add(r.c);
-      emails.push(render(live, campaignId, c.id, r));
+      emails.push(await render(env, live, { tenantId, campaignId, messageId: c.id }, r));
     }
     const result = await sendAll(job.provider!, emails);
     outcomes.push(...result.outcomes);
@@ -225,7 +227,7 @@ async function leaseFromPolicy(env: Env, policy: string[], providers: Map<string
     if (!p || !p.enabled || waiting.length === 0) continue;
     const lease = await limiterStub(env, id).leaseBatch(
       waiting.map((j) => j.body.recipients.length),
-      { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota },
+      { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota, reserveShare: transactionalShare(env) },
     );
     if (lease.grantedMessages > 0) leases.set(id, lease);
     for (const job of waiting.slice(0, lease.grantedMessages)) job.provider = p;
@@ -250,17 +252,26 @@ function refundUnused(env: Env, leases: Map<string, BatchLease>, used: Map<strin
   }
 }
 
-function render(ctx: SendingContext, campaignId: string, messageId: string, r: Recipient): OutboundEmail {
+async function render(env: Env, ctx: SendingContext, ids: { tenantId: string; campaignId: string; messageId: string }, r: Recipient): Promise<OutboundEmail> {
   const out = ctx.template.render({ email: r.e, name: r.n, attributes: r.a, campaign: ctx.data });
+  const { html, headers } = await decorate(env, {
+    ...ids,
+    contactId: r.c,
+    email: r.e,
+    from: ctx.fromAddress,
+    trackOpens: ctx.trackOpens,
+    trackClicks: ctx.trackClicks,
+    listUnsubscribe: true,
+  }, out.html);
   return {
-    id: messageId,
+    id: ids.messageId,
     from: ctx.fromAddress,
     to: [r.e],
     replyTo: ctx.replyTo ?? undefined,
     subject: out.subject,
-    html: out.html,
+    html,
     text: out.text,
-    headers: { "X-Herald-Campaign": campaignId, "X-Herald-Message": messageId },
+    headers: { ...headers, "X-Herald-Campaign": ids.campaignId, "X-Herald-Message": ids.messageId },
   };
 }
 
@@ -285,7 +296,7 @@ function phases() {
  * rest outright. Emails a provider settled before failing part-way keep their outcome, so a retry
  * never sends them again.
  */
-async function sendAll(chosen: LoadedProvider, emails: OutboundEmail[]): Promise<{ outcomes: Outcome[]; release: string[]; failure?: ProviderError }> {
+export async function sendAll(chosen: LoadedProvider, emails: OutboundEmail[]): Promise<{ outcomes: Outcome[]; release: string[]; failure?: ProviderError }> {
   const outcomes: Outcome[] = [];
   const size = Math.max(1, chosen.provider.maxBatchSize);
   for (let i = 0; i < emails.length; i += size) {
@@ -317,6 +328,6 @@ async function sendAll(chosen: LoadedProvider, emails: OutboundEmail[]): Promise
   return { outcomes, release: [] };
 }
 
-function toOutcome(id: string, r: SendResult): Outcome {
+export function toOutcome(id: string, r: SendResult): Outcome {
   return r.status === "accepted" ? { id, status: "sent", providerMessageId: r.providerMessageId } : { id, status: "failed", error: r.error ?? "rejected by the provider" };
 }

@@ -1,6 +1,278 @@
+import { eq, and, asc, sql } from "drizzle-orm";
+import type { BatchLease } from "../durable-objects/provider-limiter";
+import { recordOutcomes, releaseClaims, type Outcome } from "../src/campaigns/claims";
+import { queueDelay } from "../src/campaigns/messages";
+import { limiterStub } from "../src/campaigns/progress";
+import { policyProviders } from "../src/campaigns/sending-context";
+import { transactionalShare } from "../src/config";
+import { providers as providersTable } from "../src/db/schema";
+import { TransactionalMessage } from "../src/emails/queue";
+import { publishEvents, type EventInput } from "../src/events/message";
+import { pgArray } from "../src/lib/sql";
+import { parseMailbox } from "../src/providers/address";
+import type { LoadedProvider } from "../src/providers/registry";
+import type { OutboundEmail } from "../src/providers/types";
+import { openDb, type Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
+import { decorate } from "../src/tracking/links";
+import { backoffSeconds } from "./handler";
+import { sendAll } from "./send";
 
-export async function processTransactionalBatch(batch: MessageBatch, _env: Env, _ctx: ExecutionContext, logger: Logger): Promise<void> {
-  logger.warn("transactional sending is not implemented yet");
-  batch.retryAll({ delaySeconds: 60 });
+interface Job {
+  message: Message;
+  body: TransactionalMessage;
+  email?: ClaimedEmail;
+  /** Retry the queue message after this many seconds. */
+  retryAfter?: number;
+}
+
+type ClaimedEmail = {
+  id: string;
+  month: string;
+  provider_id: string | null;
+  from_address: string;
+  to_addresses: string[];
+  cc_addresses: string[];
+  bcc_addresses: string[];
+  reply_to: string[];
+  subject: string;
+  html: string | null;
+  text: string | null;
+  headers: Record<string, string>;
+  track_opens: boolean;
+  track_clicks: boolean;
+};
+
+const bare = (address: string) => (parseMailbox(address)?.email ?? address).trim().toLowerCase();
+const MAX_WAIT_SECONDS = 300;
+
+/**
+ * Sends a batch from herald-transactional. This queue never carries campaign mail, so a campaign's
+ * backlog never delays it, and its leases draw on the share of each provider's rate that campaign
+ * leases leave alone. Per tenant: one statement claims the emails in the message log (so a
+ * duplicate queue message sends nothing), one reads suppressions again (an address suppressed since
+ * acceptance is dropped), providers are leased in priority order, and the outcomes are recorded in
+ * the message log and on the email.
+ */
+export async function processTransactionalBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
+  const byTenant = new Map<string, Job[]>();
+  for (const message of batch.messages) {
+    const parsed = TransactionalMessage.safeParse(message.body);
+    if (!parsed.success) {
+      logger.error("malformed transactional message dropped", { message_id: message.id });
+      message.ack();
+      continue;
+    }
+    byTenant.set(parsed.data.tenant_id, [...(byTenant.get(parsed.data.tenant_id) ?? []), { message, body: parsed.data }]);
+  }
+  if (byTenant.size === 0) return;
+  const handle = openDb(env);
+  try {
+    for (const [tenantId, jobs] of byTenant) {
+      const log = logger.child({ tenant_id: tenantId });
+      try {
+        await sendForTenant(tenantId, jobs, env, handle.db, log);
+      } catch (err) {
+        log.warn("transactional send failed; its messages will be retried", { err });
+        for (const job of jobs) job.retryAfter ??= backoffSeconds(job.message.attempts);
+      }
+      for (const job of jobs) {
+        if (job.retryAfter !== undefined) job.message.retry({ delaySeconds: queueDelay(job.retryAfter) });
+        else job.message.ack();
+      }
+    }
+  } finally {
+    ctx.waitUntil(handle.close());
+  }
+}
+
+async function claim(db: Db, tenantId: string, jobs: Job[]): Promise<ClaimedEmail[]> {
+  const result = await db.execute<ClaimedEmail>(sql`
+    WITH input AS (
+      SELECT * FROM unnest(${pgArray(jobs.map((j) => j.body.email_id))}::uuid[], ${pgArray(jobs.map((j) => j.body.month))}::date[]) AS i(id, month)
+    ), claimed AS (
+      UPDATE messages m SET status = 'claimed', attempts = m.attempts + 1, updated_at = now()
+      FROM input i, emails e
+      WHERE m.month = i.month AND m.id = i.id AND m.tenant_id = ${tenantId} AND m.status IN ('queued', 'retrying')
+        AND e.id = m.id AND e.tenant_id = ${tenantId} AND e.status = 'queued'
+      RETURNING m.id, m.month
+    )
+    SELECT e.id, to_char(c.month, 'YYYY-MM-DD') AS month, e.provider_id, e.from_address, e.to_addresses, e.cc_addresses,
+      e.bcc_addresses, e.reply_to, e.subject, e.html, e.text, e.headers, e.track_opens, e.track_clicks
+    FROM claimed c JOIN emails e ON e.id = c.id`);
+  return result.rows;
+}
+
+const POLICY_TTL_MS = 10_000;
+const policies = new Map<string, { ids: string[]; at: number }>();
+
+/** The tenant's enabled providers by priority, re-read at most every 10 s per isolate. */
+async function tenantPolicy(db: Db, tenantId: string): Promise<string[]> {
+  const hit = policies.get(tenantId);
+  if (hit && Date.now() - hit.at < POLICY_TTL_MS) return hit.ids;
+  const rows = await db
+    .select({ id: providersTable.id })
+    .from(providersTable)
+    .where(and(eq(providersTable.tenantId, tenantId), eq(providersTable.enabled, true)))
+    .orderBy(asc(providersTable.priority), asc(providersTable.id));
+  const ids = rows.map((r) => r.id);
+  if (policies.size > 1000) policies.clear();
+  policies.set(tenantId, { ids, at: Date.now() });
+  return ids;
+}
+
+async function sendForTenant(tenantId: string, jobs: Job[], env: Env, db: Db, logger: Logger) {
+  const claimed = await claim(db, tenantId, jobs);
+  const byId = new Map(claimed.map((e) => [e.id, e]));
+  // A message whose email is not claimable was sent, cancelled or is being sent by another delivery: ack it.
+  const live = jobs.filter((j) => {
+    j.email = byId.get(j.body.email_id);
+    byId.delete(j.body.email_id);
+    return j.email !== undefined;
+  });
+  if (live.length === 0) return;
+
+  const all = live.flatMap((j) => [...j.email!.to_addresses, ...j.email!.cc_addresses, ...j.email!.bcc_addresses].map(bare));
+  const suppressed = new Set(
+    (await db.execute<{ email: string }>(sql`SELECT email FROM suppressions WHERE tenant_id = ${tenantId} AND email = ANY(${pgArray([...new Set(all)])}::text[])`)).rows.map((r) => r.email),
+  );
+  const keep = (list: string[]) => list.filter((a) => !suppressed.has(bare(a)));
+  const skipped: Job[] = [];
+  const sendable: Job[] = [];
+  for (const job of live) {
+    const e = job.email!;
+    const to = keep(e.to_addresses);
+    if (to.length === 0) skipped.push(job);
+    else {
+      job.email = { ...e, to_addresses: to, cc_addresses: keep(e.cc_addresses), bcc_addresses: keep(e.bcc_addresses) };
+      sendable.push(job);
+    }
+  }
+
+  const defaultPolicy = sendable.some((j) => !j.email!.provider_id) ? await tenantPolicy(db, tenantId) : [];
+  const policyOf = (j: Job) => (j.email!.provider_id ? [j.email!.provider_id] : defaultPolicy);
+  const providers = await policyProviders(db, env, tenantId, [...new Set(sendable.flatMap(policyOf))]);
+  const { assigned, leases } = await lease(env, sendable, policyOf, providers);
+
+  const outcomes: Outcome[] = [];
+  const release: Job[] = [];
+  const failures = new Map<string, boolean>();
+  for (const [providerId, group] of groupBy(assigned, (a) => a.provider.id)) {
+    const provider = group[0]!.provider;
+    const emails = await Promise.all(group.map(({ job }) => render(env, tenantId, job.email!)));
+    const result = await sendAll(provider, emails);
+    outcomes.push(...result.outcomes);
+    const released = new Set(result.release);
+    for (const { job } of group) {
+      if (released.has(job.email!.id)) {
+        job.retryAfter = result.failure?.retryAfterSeconds ?? backoffSeconds(job.message.attempts);
+        release.push(job);
+      }
+    }
+    failures.set(providerId, !!result.failure);
+  }
+
+  for (const [month, group] of groupBy(outcomes, (o) => monthOf(live, o.id))) await recordOutcomes(db, month, group);
+  for (const [month, group] of groupBy(release, (j) => j.email!.month)) await releaseClaims(db, month, group.map((j) => j.email!.id));
+  const unleased = sendable.filter((j) => j.retryAfter !== undefined && !release.includes(j));
+  for (const [month, group] of groupBy(unleased, (j) => j.email!.month)) await releaseClaims(db, month, group.map((j) => j.email!.id));
+  for (const [month, group] of groupBy(skipped, (j) => j.email!.month)) {
+    await db.execute(sql`
+      UPDATE messages SET status = 'skipped', error = 'every recipient is suppressed', updated_at = now()
+      WHERE month = ${month}::date AND id = ANY(${pgArray(group.map((j) => j.email!.id))}::uuid[]) AND status = 'claimed'`);
+  }
+
+  const final = [
+    ...outcomes.map((o) => ({ id: o.id, status: o.status, event: o.status })),
+    ...skipped.map((j) => ({ id: j.email!.id, status: "suppressed", event: "suppressed" })),
+  ];
+  if (final.length > 0) {
+    await db.execute(sql`
+      UPDATE emails e SET status = f.status, last_event = f.event, updated_at = now()
+      FROM unnest(${pgArray(final.map((f) => f.id))}::uuid[], ${pgArray(final.map((f) => f.status))}::text[], ${pgArray(final.map((f) => f.event))}::text[]) AS f(id, status, event)
+      WHERE e.tenant_id = ${tenantId} AND e.id = f.id`);
+  }
+
+  const reports: Promise<unknown>[] = [];
+  for (const [providerId, l] of leases) {
+    const failed = failures.get(providerId);
+    if (failed || (failed !== undefined && l.reportOutcome)) reports.push(limiterStub(env, providerId).reportResult(!failed));
+  }
+  await Promise.all(reports);
+
+  const now = new Date().toISOString();
+  const events: EventInput[] = outcomes.map((o) => ({
+    type: o.status === "sent" ? "sent" : "failed",
+    source: "send",
+    message_id: o.id,
+    email: bare(live.find((j) => j.email!.id === o.id)!.email!.to_addresses[0]!),
+    provider_event_id: `send:${o.id}:${o.status}`,
+    occurred_at: now,
+    data: o.error ? { error: o.error } : o.providerMessageId ? { provider_message_id: o.providerMessageId } : {},
+  }));
+  if (events.length > 0) await publishEvents(env.EVENTS_QUEUE, tenantId, events).catch((err) => logger.warn("send events not queued", { err }));
+  logger.debug("transactional batch", { emails: live.length, sent: outcomes.filter((o) => o.status === "sent").length, skipped: skipped.length, released: release.length });
+}
+
+/**
+ * Leases one token per recipient for each email, walking its provider policy in order with the
+ * transactional lane (which may use the share campaigns leave alone). An email no provider can take
+ * now waits for the limiter's delay.
+ */
+async function lease(env: Env, jobs: Job[], policyOf: (j: Job) => string[], providers: Map<string, LoadedProvider>) {
+  const assigned: { job: Job; provider: LoadedProvider }[] = [];
+  const leases = new Map<string, BatchLease>();
+  for (const [, group] of groupBy(jobs, (j) => policyOf(j).join(","))) {
+    let waiting = group;
+    let wait = Infinity;
+    for (const id of policyOf(group[0]!)) {
+      const p = providers.get(id);
+      if (!p || !p.enabled || waiting.length === 0) continue;
+      const granted = await limiterStub(env, id).leaseBatch(
+        waiting.map((j) => j.email!.to_addresses.length + j.email!.cc_addresses.length + j.email!.bcc_addresses.length),
+        { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota, reserveShare: transactionalShare(env) },
+        Date.now(),
+        "transactional",
+      );
+      if (granted.grantedMessages > 0) leases.set(id, granted);
+      for (const job of waiting.slice(0, granted.grantedMessages)) assigned.push({ job, provider: p });
+      waiting = waiting.slice(granted.grantedMessages);
+      wait = Math.min(wait, granted.retryAfterSeconds || wait);
+      if (waiting.length === 0) break;
+      if (granted.limitedBy === "rate") break;
+    }
+    const delay = wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait);
+    for (const job of waiting) job.retryAfter = delay;
+  }
+  return { assigned, leases };
+}
+
+async function render(env: Env, tenantId: string, e: ClaimedEmail): Promise<OutboundEmail> {
+  const { html, headers } = await decorate(
+    env,
+    { tenantId, messageId: e.id, email: bare(e.to_addresses[0]!), from: e.from_address, trackOpens: e.track_opens, trackClicks: e.track_clicks, listUnsubscribe: false },
+    e.html,
+  );
+  return {
+    id: e.id,
+    from: e.from_address,
+    to: e.to_addresses,
+    cc: e.cc_addresses.length > 0 ? e.cc_addresses : undefined,
+    bcc: e.bcc_addresses.length > 0 ? e.bcc_addresses : undefined,
+    replyTo: e.reply_to.length > 0 ? e.reply_to.join(", ") : undefined,
+    subject: e.subject,
+    html,
+    text: e.text,
+    headers: { ...e.headers, ...headers, "X-Herald-Message": e.id },
+  };
+}
+
+function monthOf(jobs: Job[], id: string): string {
+  return jobs.find((j) => j.email?.id === id)!.email!.month;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
 }

@@ -1,12 +1,239 @@
+import { sql } from "drizzle-orm";
+import { queueDelay } from "../src/campaigns/messages";
+import { ConfigError } from "../src/config";
+import { runLimited } from "../src/lib/concurrency";
+import { DecryptionError } from "../src/lib/crypto";
+import { openDb, type Db, type DbHandle } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
+import { WebhookDeliveryMessage } from "../src/webhooks/outbound/dispatch";
+import { openWebhookSecret, webhookHeaders } from "../src/webhooks/outbound/sign";
 import type { MessageHandler } from "./handler";
 
-// Outbound webhook deliveries: filled in by the outbound-webhooks work.
-export async function processWebhookBatch(batch: MessageBatch, _env: Env, _ctx: ExecutionContext, logger: Logger): Promise<void> {
-  logger.warn("webhook deliveries are not implemented yet");
-  batch.ackAll();
+/** How long an endpoint has to answer one attempt. */
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+export const WEBHOOK_USER_AGENT = "herald-webhooks/1";
+/** The first retry waits this long; each further one twice as long as the one before… */
+export const WEBHOOK_BACKOFF_BASE_SECONDS = 30;
+/** …up to this. */
+export const WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600;
+/** Retries wait up to this fraction longer than the schedule, so retries after an outage spread out. */
+export const WEBHOOK_BACKOFF_JITTER = 0.2;
+/** Deliveries of one batch in flight at once (a Worker keeps at most six connections open). */
+const CONCURRENCY = 4;
+/** Error texts in the delivery log are kept this short. */
+const MAX_ERROR_CHARS = 300;
+/** How much of a failed answer's body the log keeps. */
+const MAX_BODY_SNIPPET = 200;
+
+/**
+ * The wait before retrying after the `attempts`-th delivery of a queue message failed:
+ * min(6 h, 30 s × 2^(attempts − 1)), plus up to 20 % jitter, within what Queues accept (≤ 12 h).
+ */
+export function webhookRetryDelaySeconds(attempts: number, random: () => number = Math.random): number {
+  const base = Math.min(WEBHOOK_BACKOFF_MAX_SECONDS, WEBHOOK_BACKOFF_BASE_SECONDS * 2 ** Math.max(0, attempts - 1));
+  return queueDelay(base * (1 + WEBHOOK_BACKOFF_JITTER * random()));
 }
 
-export const handleDeadWebhook: MessageHandler = async (body, { logger }) => {
-  logger.error("webhook delivery dead-lettered", { type: body.type });
+interface DeliveryRow extends Record<string, unknown> {
+  id: string;
+  status: string;
+  payload: Record<string, unknown>;
+  endpoint_id: string;
+  url: string;
+  secret: string;
+  enabled: boolean;
+}
+
+type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
+
+/**
+ * Delivers a batch of webhook deliveries, a few at a time, each acked or retried on its own: load the
+ * delivery and its endpoint (scoped by the message's tenant), POST the payload signed over the exact
+ * bytes sent, and record the attempt. A 2xx settles it; anything else is retried with exponential
+ * backoff until the queue's retries run out and it is dead-lettered (handleDeadWebhook marks it failed).
+ */
+export async function processWebhookBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
+  let handle: DbHandle | undefined;
+  const db = () => (handle ??= openDb(env)).db;
+  try {
+    await runLimited(
+      batch.messages.map((message) => () => deliverOne(message, env, db, logger)),
+      CONCURRENCY,
+    );
+  } finally {
+    if (handle) ctx.waitUntil(handle.close());
+  }
+}
+
+async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logger): Promise<void> {
+  const parsed = WebhookDeliveryMessage.safeParse(message.body);
+  if (!parsed.success) {
+    logger.error("malformed webhook message dropped", { message_id: message.id, issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
+    message.ack();
+    return;
+  }
+  const { tenant_id: tenantId, delivery_id: deliveryId } = parsed.data;
+  const log = logger.child({ tenant_id: tenantId, delivery_id: deliveryId, attempts: message.attempts });
+  try {
+    const row = await loadDelivery(db(), tenantId, deliveryId);
+    if (!row) {
+      // Its endpoint was deleted (and the log with it) since it was queued.
+      log.info("webhook delivery gone; dropped");
+      message.ack();
+      return;
+    }
+    if (row.status !== "pending") {
+      // Settled already: a duplicate message, or a redelivery's twin that lost the race.
+      message.ack();
+      return;
+    }
+    if (!row.enabled) {
+      await settle(db(), tenantId, deliveryId, { status: "failed", attempted: false, responseStatus: null, error: "the endpoint is disabled" });
+      log.info("webhook endpoint disabled; delivery failed", { endpoint_id: row.endpoint_id });
+      message.ack();
+      return;
+    }
+    let secret: string;
+    try {
+      secret = await openWebhookSecret(row.endpoint_id, row.secret, env);
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+      await settle(db(), tenantId, deliveryId, {
+        status: "failed",
+        attempted: false,
+        responseStatus: null,
+        error: "the signing secret cannot be decrypted; rotate it",
+      });
+      log.error("webhook signing secret cannot be decrypted; delivery failed", { endpoint_id: row.endpoint_id });
+      message.ack();
+      return;
+    }
+    const outcome = await post(row, secret);
+    if (outcome.ok) {
+      await settle(db(), tenantId, deliveryId, { status: "succeeded", attempted: true, responseStatus: outcome.status, error: null });
+      message.ack();
+      return;
+    }
+    await recordFailure(db(), tenantId, deliveryId, outcome.status, outcome.error);
+    const delaySeconds = webhookRetryDelaySeconds(message.attempts);
+    log.warn("webhook delivery failed; will retry", { endpoint_id: row.endpoint_id, response_status: outcome.status, error: outcome.error, delay_seconds: delaySeconds });
+    message.retry({ delaySeconds });
+  } catch (err) {
+    // The database or the configuration failed, not the endpoint: try the message again later (this
+    // counts toward the queue's retries; if the POST had gone out, the receiver dedupes on the id).
+    const delaySeconds = webhookRetryDelaySeconds(message.attempts);
+    if (err instanceof ConfigError) log.error("configuration error; webhook delivery will retry", { setting: err.setting, delay_seconds: delaySeconds });
+    else log.warn("webhook delivery could not be processed; will retry", { err, delay_seconds: delaySeconds });
+    message.retry({ delaySeconds });
+  }
+}
+
+async function loadDelivery(db: Db, tenantId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
+  const result = await db.execute<DeliveryRow>(sql`
+    SELECT d.id, d.status, d.payload, d.endpoint_id, e.url, e.secret, e.enabled
+    FROM webhook_deliveries d
+    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
+    WHERE d.tenant_id = ${tenantId} AND d.id = ${deliveryId}`);
+  return result.rows[0];
+}
+
+/** One attempt: the payload's JSON, signed over exactly those bytes, with a 10 s timeout. */
+async function post(row: DeliveryRow, secret: string): Promise<Outcome> {
+  const body = JSON.stringify(row.payload);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    "content-type": "application/json",
+    "user-agent": WEBHOOK_USER_AGENT,
+    ...(await webhookHeaders(secret, row.id, timestamp, body)),
+  };
+  let res: Response;
+  try {
+    // Redirects are not followed: the answer to this request is the endpoint's answer.
+    res = await fetch(row.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
+  } catch (err) {
+    const name = err instanceof Error ? err.name : "";
+    if (name === "TimeoutError" || name === "AbortError") return { ok: false, status: null, error: `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s` };
+    return { ok: false, status: null, error: short(`request failed: ${err instanceof Error ? err.message : String(err)}`) };
+  }
+  if (res.status >= 200 && res.status < 300) {
+    await res.body?.cancel().catch(() => {});
+    return { ok: true, status: res.status };
+  }
+  const snippet = await readSnippet(res);
+  return { ok: false, status: res.status, error: short(`HTTP ${res.status}${snippet ? `: ${snippet}` : ""}`) };
+}
+
+/** The start of an answer's body, for the delivery log; the rest is never read. */
+async function readSnippet(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_BODY_SNIPPET * 4) {
+      const { done, value } = await reader.read();
+      if (done || !value) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // Whatever arrived is enough.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(bytes).replace(/\s+/g, " ").trim().slice(0, MAX_BODY_SNIPPET);
+}
+
+function short(text: string): string {
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
+}
+
+interface Settlement {
+  status: "succeeded" | "failed";
+  /** Whether an HTTP request was made (it counts as an attempt and its status is kept). */
+  attempted: boolean;
+  responseStatus: number | null;
+  error: string | null;
+}
+
+/** Settles a delivery; only a pending one, so a late duplicate never overwrites a redelivery's result. */
+async function settle(db: Db, tenantId: string, deliveryId: string, s: Settlement) {
+  await db.execute(sql`
+    UPDATE webhook_deliveries
+    SET status = ${s.status},
+        attempts = attempts + ${s.attempted ? 1 : 0},
+        response_status = ${s.attempted ? s.responseStatus : sql`response_status`},
+        error = ${s.error},
+        delivered_at = ${s.status === "succeeded" ? sql`now()` : sql`delivered_at`},
+        updated_at = now()
+    WHERE tenant_id = ${tenantId} AND id = ${deliveryId} AND status = 'pending'`);
+}
+
+/** Records a failed attempt; the delivery stays pending for its retry. */
+async function recordFailure(db: Db, tenantId: string, deliveryId: string, responseStatus: number | null, error: string) {
+  await db.execute(sql`
+    UPDATE webhook_deliveries
+    SET attempts = attempts + 1, response_status = ${responseStatus}, error = ${error}, updated_at = now()
+    WHERE tenant_id = ${tenantId} AND id = ${deliveryId} AND status = 'pending'`);
+}
+
+/**
+ * A delivery whose retries ran out: it is marked failed, keeping the last attempt's answer and error,
+ * and stays in the log for a manual redelivery.
+ */
+export const handleDeadWebhook: MessageHandler = async (raw, { db, logger }) => {
+  const msg = WebhookDeliveryMessage.parse(raw);
+  const result = await db().execute(sql`
+    UPDATE webhook_deliveries
+    SET status = 'failed', error = coalesce(error, 'delivery abandoned after repeated failures'), updated_at = now()
+    WHERE tenant_id = ${msg.tenant_id} AND id = ${msg.delivery_id} AND status = 'pending'
+    RETURNING endpoint_id, attempts`);
+  const row = result.rows[0] as { endpoint_id: string; attempts: number } | undefined;
+  logger.error("webhook delivery dead-lettered; marked failed", { delivery_id: msg.delivery_id, endpoint_id: row?.endpoint_id, attempts: row?.attempts });
 };

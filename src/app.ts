@@ -12,13 +12,19 @@ import { renderDocsPage } from "./routes/docs/page";
 import { registerHealth } from "./routes/health";
 import { apiKeysRoutes } from "./routes/v1/api-keys";
 import { authRoutes } from "./routes/v1/auth";
+import { registerTracking } from "./routes/public/tracking";
+import { registerUnsubscribe } from "./routes/public/unsubscribe";
 import { campaignsRoutes } from "./routes/v1/campaigns";
 import { CONTACT_IMPORT_PATH } from "./routes/v1/contacts/import";
 import { contactsRoutes } from "./routes/v1/contacts";
+import { emailsRoutes } from "./routes/v1/emails";
+import { inboundRoutes } from "./routes/v1/inbound";
 import { listsRoutes } from "./routes/v1/lists";
 import { providersRoutes } from "./routes/v1/providers";
+import { suppressionsRoutes } from "./routes/v1/suppressions";
 import { templatesRoutes } from "./routes/v1/templates";
 import { tenantsRoutes } from "./routes/v1/tenants";
+import { webhooksRoutes } from "./routes/v1/webhooks";
 
 export const API_INFO = {
   title: "herald",
@@ -49,6 +55,13 @@ export function createApp(): OpenAPIHono<HonoEnv> {
   app.route("/v1/templates", templatesRoutes());
   app.route("/v1/providers", providersRoutes());
   app.route("/v1/campaigns", campaignsRoutes());
+  app.route("/v1/emails", emailsRoutes());
+  app.route("/v1/suppressions", suppressionsRoutes());
+  // Providers call this one without a bearer token; each checks its own signature.
+  app.route("/v1/webhooks/inbound", inboundRoutes());
+  app.route("/v1/webhooks", webhooksRoutes());
+  registerTracking(app);
+  registerUnsubscribe(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

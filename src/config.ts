@@ -42,3 +42,10 @@ export class ConfigError extends Error {
 function misconfigured(what: string): ConfigError {
   return new ConfigError(what);
 }
+
+/** The share of each provider's rate kept for transactional mail (TRANSACTIONAL_SHARE, 0–0.9, default 0.2). */
+export function transactionalShare(env: Pick<Env, "TRANSACTIONAL_SHARE">): number {
+  const raw = Number.parseFloat(blank(env.TRANSACTIONAL_SHARE) ?? "");
+  if (!Number.isFinite(raw)) return 0.2;
+  return Math.min(0.9, Math.max(0, raw));
+}

@@ -37,11 +37,13 @@ describe("the limits table and request classes", () => {
     expect(RATE_LIMITS.ip).toEqual({ limit: 3000, windowSeconds: 60 });
   });
 
-  it("classifies launch, resume, retry-failed and /v1/emails as send, everything else as read", () => {
+  it("classifies launch, resume, retry-failed and sending email as send, everything else as read", () => {
     const id = crypto.randomUUID();
     for (const action of ["launch", "resume", "retry-failed"]) expect(classify("POST", `/v1/campaigns/${id}/${action}`)).toBe("send");
     expect(classify("POST", "/v1/emails")).toBe("send");
-    expect(classify("GET", "/v1/emails/abc")).toBe("send");
+    expect(classify("POST", "/v1/emails/batch")).toBe("send");
+    expect(classify("GET", "/v1/emails/abc")).toBe("read");
+    expect(classify("POST", "/v1/emails/abc/cancel")).toBe("read");
     expect(classify("POST", `/v1/campaigns/${id}/pause`)).toBe("read");
     expect(classify("GET", `/v1/campaigns/${id}/launch`)).toBe("read");
     expect(classify("POST", "/v1/campaigns")).toBe("read");

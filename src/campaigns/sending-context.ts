@@ -13,6 +13,8 @@ export interface SendingContext {
   data: Record<string, unknown>;
   template: CompiledTemplate;
   templateVersion: number;
+  trackOpens: boolean;
+  trackClicks: boolean;
 }
 
 const TTL_MS = 60_000;
@@ -33,6 +35,8 @@ export async function sendingContext(db: Db, tenantId: string, campaignId: strin
       providerIds: campaigns.providerIds,
       data: campaigns.data,
       snapshot: campaigns.templateSnapshot,
+      trackOpens: campaigns.trackOpens,
+      trackClicks: campaigns.trackClicks,
     })
     .from(campaigns)
     .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, campaignId)))
@@ -45,6 +49,8 @@ export async function sendingContext(db: Db, tenantId: string, campaignId: strin
     data: row.data,
     template: compileTemplate(row.snapshot),
     templateVersion: row.snapshot.version,
+    trackOpens: row.trackOpens,
+    trackClicks: row.trackClicks,
   };
   if (cache.size > 500) cache.clear();
   cache.set(key, { ctx, at: Date.now() });

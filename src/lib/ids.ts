@@ -17,3 +17,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: unknown): value is string {
   return typeof value === "string" && UUID.test(value);
 }
+
+/** The first day (YYYY-MM-DD, UTC) of the month a UUIDv7 was minted in: its message-log partition. */
+export function monthOfUuidv7(id: string): string {
+  const ms = Number.parseInt(id.replace(/-/g, "").slice(0, 12), 16);
+  const d = new Date(Number.isFinite(ms) ? ms : Date.now());
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}-01`;
+}
+
+/** A UUID (version 8, RFC 9562) derived from a SHA-256 hex digest: the same input always gives the same id. */
+export function uuidFromHash(hex: string): string {
+  const h = hex.slice(0, 32).split("");
+  h[12] = "8";
+  h[16] = ((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  const s = h.join("");
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
+}

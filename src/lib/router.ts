@@ -11,7 +11,7 @@ interface Issue {
 
 const TARGET_NAMES: Record<string, string> = { json: "body", query: "query", param: "path", header: "header", form: "body", cookie: "cookie" };
 
-function fieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
+export function fieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
   const prefix = TARGET_NAMES[target] ?? target;
   return issues.flatMap((issue) =>
     // An unknown key is reported at the key itself, so a typo is named exactly.

@@ -2,6 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { JwksUnavailable } from "../auth/jwks";
 import { ConfigError } from "../config";
+import { isEmailsPath, withResendMembers } from "../emails/compat";
 import type { HonoEnv } from "../env";
 import { HeraldError, problemResponse } from "../errors";
 
@@ -12,7 +13,7 @@ function requestIdOf(c: Context<HonoEnv>): string {
 /** Maps whatever was thrown to a problem+json response; only HeraldError details reach the caller. */
 export const onError: ErrorHandler<HonoEnv> = (err, c) => {
   const herald = toHeraldError(err, c);
-  return problemResponse(herald, requestIdOf(c), c.req.path);
+  return problemResponse(isEmailsPath(c.req.path) ? withResendMembers(herald) : herald, requestIdOf(c), c.req.path);
 };
 
 export const notFound: NotFoundHandler<HonoEnv> = (c) =>

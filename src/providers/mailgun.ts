@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { runBatch, sendEach } from "./batch";
-import { ApiKey, BaseUrl, TimeoutMs } from "./config";
+import { ApiKey, BaseUrl, MailgunWebhookSigningKey, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
 import { commonFailure, httpCall, messageIn, parseJson, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
@@ -21,7 +21,7 @@ export const MailgunConfig = z
   })
   .strict();
 
-export const MailgunCredentials = z.object({ api_key: ApiKey }).strict();
+export const MailgunCredentials = z.object({ api_key: ApiKey, webhook_signing_key: MailgunWebhookSigningKey.optional() }).strict();
 
 export function createMailgunProvider(
   config: z.infer<typeof MailgunConfig>,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { runBatch } from "./batch";
-import { ApiKey, BaseUrl, TimeoutMs } from "./config";
+import { ApiKey, BaseUrl, bothOrNeither, PostmarkWebhookPassword, PostmarkWebhookUsername, TimeoutMs } from "./config";
 import { accepted, failBatch, rejected } from "./errors";
 import { commonFailure, httpCall, parseJson, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
@@ -13,7 +13,10 @@ export const PostmarkConfig = z
   })
   .strict();
 
-export const PostmarkCredentials = z.object({ server_token: ApiKey }).strict();
+export const PostmarkCredentials = z
+  .object({ server_token: ApiKey, webhook_username: PostmarkWebhookUsername.optional(), webhook_password: PostmarkWebhookPassword.optional() })
+  .strict()
+  .superRefine(bothOrNeither);
 
 const Outcome = z.object({ ErrorCode: z.number().int(), Message: z.string().optional(), MessageID: z.string().optional() });
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { runBatch } from "./batch";
-import { ApiKey, BaseUrl, TimeoutMs } from "./config";
+import { ApiKey, BaseUrl, ResendWebhookSecret, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
 import { commonFailure, httpCall, messageIn, parseJson, type FetchFn, type HttpContext } from "./http";
 import { sha256Hex } from "../lib/encoding";
@@ -13,7 +13,7 @@ export const ResendConfig = z
   })
   .strict();
 
-export const ResendCredentials = z.object({ api_key: ApiKey }).strict();
+export const ResendCredentials = z.object({ api_key: ApiKey, webhook_secret: ResendWebhookSecret.optional() }).strict();
 
 const BatchAnswer = z.object({
   data: z.array(z.object({ id: z.string() })),
@@ -39,6 +39,8 @@ export function createResendProvider(
       ...(e.html ? { html: e.html } : {}),
       ...(e.text ? { text: e.text } : {}),
       headers: e.headers,
+      // Echoed back in Resend's webhooks, so an event finds its herald message again.
+      tags: [{ name: "herald_id", value: e.id }],
     }));
     const answer = await httpCall(ctx, url, {
       method: "POST",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseMailbox } from "./address";
 import { runBatch, sendEach } from "./batch";
-import { ApiKey, BaseUrl, TimeoutMs } from "./config";
+import { ApiKey, BaseUrl, SendgridWebhookPublicKey, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
 import { commonFailure, httpCall, parseJson, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
@@ -11,6 +11,7 @@ export const SendgridConfig = z
     base_url: BaseUrl.optional(),
     concurrency: z.number().int().min(1).max(50).optional(),
     timeout_ms: TimeoutMs,
+    webhook_public_key: SendgridWebhookPublicKey.optional(),
   })
   .strict();
 

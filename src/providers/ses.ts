@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { runBatch, sendEach } from "./batch";
-import { BaseUrl, TimeoutMs } from "./config";
+import { BaseUrl, SesWebhookTopicArns, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
 import { httpCall, messageIn, parseJson, retryAfter, type FetchFn, type HttpAnswer, type HttpContext } from "./http";
 import { amzDate, sha256HexOf, sigV4Authorization } from "./sigv4";
@@ -13,6 +13,7 @@ export const SesConfig = z
     configuration_set: z.string().trim().min(1).max(64).optional(),
     concurrency: z.number().int().min(1).max(50).optional(),
     timeout_ms: TimeoutMs,
+    webhook_topic_arns: SesWebhookTopicArns.optional(),
   })
   .strict();
 

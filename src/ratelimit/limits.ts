@@ -28,10 +28,11 @@ export const RATE_LIMITS: RateLimitTable = {
   ip: perMinute(3_000),
 };
 
+const SEND_EMAIL_PATH = /^\/v1\/emails(\/batch)?\/?$/;
 const SEND_PATH = /^\/v1\/campaigns\/[^/]+\/(launch|resume|retry-failed)\/?$/;
 
 export function classify(method: string, path: string): RateLimitClass {
-  if (path === "/v1/emails" || path.startsWith("/v1/emails/")) return "send";
+  if (method === "POST" && SEND_EMAIL_PATH.test(path)) return "send";
   if (method === "POST" && SEND_PATH.test(path)) return "send";
   return "read";
 }

@@ -32,7 +32,7 @@ const CASES: Case[] = [
       expect(req.headers["x-batch-validation"]).toBe("permissive");
       expect(req.headers["idempotency-key"]).toMatch(/^herald-[0-9a-f]{64}$/);
       const item = (req.body as Json[]).find((m) => m.to.includes(e.to[0]))!;
-      expect(item).toEqual({ from: e.from, to: e.to, reply_to: e.replyTo, subject: e.subject, html: e.html, text: e.text, headers: e.headers });
+      expect(item).toEqual({ from: e.from, to: e.to, reply_to: e.replyTo, subject: e.subject, html: e.html, text: e.text, headers: e.headers, tags: [{ name: "herald_id", value: e.id }] });
     },
   },
   {

@@ -12,6 +12,7 @@ import { redisAvailable, startRedis } from "../../scripts/lib/redis-server.mjs";
 import { startUpstashRest } from "../../scripts/lib/upstash-rest.mjs";
 import { startJwksServer } from "./jwks-server";
 import { startProviderStubs } from "./provider-stubs";
+import { startWebhookReceiver } from "./webhook-receiver";
 
 const PG_PORT = Number(process.env.HERALD_TEST_PG_PORT ?? 54339);
 
@@ -29,6 +30,7 @@ export default async function setup(project: TestProject) {
   const jwks = await startJwksServer();
   const stubs = await startProviderStubs();
   const sink = await startSinkServer();
+  const webhookReceiver = await startWebhookReceiver();
   const redis = haveRedis ? await startRedis() : null;
   const upstash = redis ? await startUpstashRest({ redisPort: redis.port, token: randomBytes(24).toString("hex") }) : null;
   if (!upstash) console.warn("[herald tests] redis-server not found: the Upstash REST tests will be skipped (apt-get install -y redis-server)");
@@ -38,11 +40,13 @@ export default async function setup(project: TestProject) {
   project.provide("jwks", jwks.info);
   project.provide("providerStubs", stubs.info);
   project.provide("sinkUrl", sink.url);
+  project.provide("webhookReceiver", webhookReceiver.info);
   project.provide("upstash", upstash ? { url: upstash.url, token: upstash.token } : null);
 
   return async () => {
     await upstash?.close();
     await redis?.stop();
+    await webhookReceiver.close();
     await sink.close();
     await stubs.close();
     await jwks.close();

@@ -8,6 +8,7 @@ import { registerMessages } from "./messages";
 import { registerPatch } from "./patch";
 import { registerPost } from "./post";
 import { registerProgress } from "./progress";
+import { registerStats } from "./stats";
 
 export function campaignsRoutes() {
   const api = newRouter();
@@ -20,5 +21,6 @@ export function campaignsRoutes() {
   registerActions(api);
   registerProgress(api);
   registerMessages(api);
+  registerStats(api);
   return api;
 }

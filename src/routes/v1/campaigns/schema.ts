@@ -16,6 +16,8 @@ export const CampaignSchema = z
     reply_to: z.string().nullable(),
     provider_ids: z.array(z.string().uuid()).openapi({ description: "Ordered failover policy" }),
     data: z.record(z.string(), z.unknown()),
+    track_opens: z.boolean(),
+    track_clicks: z.boolean(),
     state: z.enum(CAMPAIGN_STATES),
     scheduled_at: Timestamp.nullable(),
     started_at: Timestamp.nullable(),
@@ -41,6 +43,8 @@ export const CreateCampaignBody = z
       .record(z.string(), z.unknown())
       .default({})
       .refine((d) => JSON.stringify(d).length <= 16_384, "must be at most 16 KB of JSON"),
+    track_opens: z.boolean().optional().openapi({ description: "Add an open-tracking pixel to HTML mail" }),
+    track_clicks: z.boolean().optional().openapi({ description: "Route links through herald's click redirect" }),
   })
   .strict()
   .openapi("CreateCampaign");
@@ -70,6 +74,8 @@ export function toCampaignDto(row: Row) {
     reply_to: row.replyTo,
     provider_ids: row.providerIds,
     data: row.data,
+    track_opens: row.trackOpens,
+    track_clicks: row.trackClicks,
     state: row.state,
     scheduled_at: row.scheduledAt?.toISOString() ?? null,
     started_at: row.startedAt?.toISOString() ?? null,

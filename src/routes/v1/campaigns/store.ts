@@ -34,6 +34,8 @@ export function campaignColumns<B extends CampaignFields>(body: B) {
     replyTo: B["reply_to"];
     providerIds: B["provider_ids"];
     data: B["data"];
+    trackOpens: B["track_opens"];
+    trackClicks: B["track_clicks"];
   } = {
     name: body.name,
     templateId: body.template_id,
@@ -42,6 +44,8 @@ export function campaignColumns<B extends CampaignFields>(body: B) {
     replyTo: body.reply_to,
     providerIds: body.provider_ids,
     data: body.data,
+    trackOpens: body.track_opens,
+    trackClicks: body.track_clicks,
   };
   return columns;
 }

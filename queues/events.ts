@@ -1,0 +1,136 @@
+import { sql } from "drizzle-orm";
+import { EventMessage, type EventInput, type StoredEvent } from "../src/events/message";
+import { sha256Hex } from "../src/lib/encoding";
+import { monthOfUuidv7, uuidFromHash, uuidv7 } from "../src/lib/ids";
+import { pgArray } from "../src/lib/sql";
+import { openDb, type Db } from "../src/services/db";
+import type { Logger } from "../src/services/logger";
+import { suppress, type SuppressionEntry } from "../src/suppressions/store";
+import { dispatchWebhooks } from "../src/webhooks/outbound/dispatch";
+import { backoffSeconds } from "./handler";
+
+const monthOfDate = (iso: string) => `${iso.slice(0, 7)}-01`;
+const previousMonth = (month: string) => {
+  const d = new Date(`${month}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() - 1);
+  return d.toISOString().slice(0, 10);
+};
+
+interface Row {
+  month: string;
+  id: string;
+  input: EventInput;
+}
+
+/**
+ * Writes a batch of events from herald-events, per tenant, in one INSERT. An event with a source id
+ * (a provider's event id) gets an id derived from it, so a webhook delivered twice inserts once and
+ * only newly inserted events have effects: hard bounces, complaints and unsubscribes feed the
+ * suppression list, transactional emails get their last event, and outbound webhooks are queued.
+ */
+export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
+  const byTenant = new Map<string, { message: Message; event: EventInput }[]>();
+  for (const message of batch.messages) {
+    const parsed = EventMessage.safeParse(message.body);
+    if (!parsed.success) {
+      logger.error("malformed event dropped", { message_id: message.id, issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
+      message.ack();
+      continue;
+    }
+    byTenant.set(parsed.data.tenant_id, [...(byTenant.get(parsed.data.tenant_id) ?? []), { message, event: parsed.data.event }]);
+  }
+  if (byTenant.size === 0) return;
+  const handle = openDb(env);
+  try {
+    for (const [tenantId, items] of byTenant) {
+      try {
+        await storeEvents(handle.db, env, tenantId, items.map((i) => i.event));
+        for (const i of items) i.message.ack();
+      } catch (err) {
+        logger.warn("events not stored; retrying", { err, tenant_id: tenantId });
+        for (const i of items) i.message.retry({ delaySeconds: backoffSeconds(i.message.attempts) });
+      }
+    }
+  } finally {
+    ctx.waitUntil(handle.close());
+  }
+}
+
+export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: EventInput[]): Promise<StoredEvent[]> {
+  const rows: Row[] = await Promise.all(
+    inputs.map(async (input) => ({
+      month: monthOfDate(new Date(input.occurred_at).toISOString()),
+      id: input.provider_event_id ? uuidFromHash(await sha256Hex(`${tenantId}\n${input.source}\n${input.provider_event_id}`)) : uuidv7(),
+      input,
+    })),
+  );
+  await fillFromMessageLog(db, tenantId, rows);
+  const inserted = await db.execute<{ id: string; type: EventInput["type"]; message_id: string | null; campaign_id: string | null; email: string | null; url: string | null; data: Record<string, unknown>; occurred_at: string }>(sql`
+    INSERT INTO events (month, id, tenant_id, type, message_id, campaign_id, email, source, provider_event_id, url, data, occurred_at)
+    SELECT e.month, e.id, ${tenantId}, e.type, e.message_id, e.campaign_id, e.email, e.source, e.provider_event_id, e.url, e.data, e.occurred_at
+    FROM unnest(
+      ${pgArray(rows.map((r) => r.month))}::date[], ${pgArray(rows.map((r) => r.id))}::uuid[], ${pgArray(rows.map((r) => r.input.type))}::text[],
+      ${pgArray(rows.map((r) => r.input.message_id ?? null))}::uuid[], ${pgArray(rows.map((r) => r.input.campaign_id ?? null))}::uuid[],
+      ${pgArray(rows.map((r) => r.input.email?.toLowerCase() ?? null))}::text[], ${pgArray(rows.map((r) => r.input.source))}::text[],
+      ${pgArray(rows.map((r) => r.input.provider_event_id ?? null))}::text[], ${pgArray(rows.map((r) => r.input.url ?? null))}::text[],
+      ${pgArray(rows.map((r) => JSON.stringify({ ...r.input.data, ...(r.input.bounce_type ? { bounce_type: r.input.bounce_type } : {}) })))}::jsonb[],
+      ${pgArray(rows.map((r) => r.input.occurred_at))}::timestamptz[]
+    ) AS e(month, id, type, message_id, campaign_id, email, source, provider_event_id, url, data, occurred_at)
+    ON CONFLICT (month, id) DO NOTHING
+    RETURNING id, type, message_id, campaign_id, email, url, data, occurred_at`);
+  const stored: StoredEvent[] = inserted.rows.map((r) => ({
+    id: r.id,
+    tenantId,
+    type: r.type,
+    occurredAt: new Date(r.occurred_at),
+    messageId: r.message_id,
+    campaignId: r.campaign_id,
+    email: r.email,
+    url: r.url,
+    data: r.data,
+  }));
+  if (stored.length === 0) return stored;
+
+  const suppressions: SuppressionEntry[] = [];
+  for (const e of stored) {
+    if (!e.email) continue;
+    if (e.type === "bounced" && e.data.bounce_type === "hard") suppressions.push({ email: e.email, reason: "bounce", note: "hard bounce reported by the provider" });
+    else if (e.type === "complained") suppressions.push({ email: e.email, reason: "complaint", note: "spam complaint reported by the provider" });
+    else if (e.type === "unsubscribed") suppressions.push({ email: e.email, reason: "unsubscribe" });
+  }
+  if (suppressions.length > 0) await suppress(db, tenantId, suppressions);
+
+  // The newest event of each transactional email becomes its last_event (campaign ids match no email row).
+  const latest = new Map<string, StoredEvent>();
+  for (const e of stored) if (e.messageId && (!latest.has(e.messageId) || latest.get(e.messageId)!.occurredAt <= e.occurredAt)) latest.set(e.messageId, e);
+  const updates = [...latest.values()].filter((e) => e.type !== "sent" && e.type !== "failed");
+  if (updates.length > 0) {
+    await db.execute(sql`
+      UPDATE emails e SET last_event = u.type, updated_at = now()
+      FROM unnest(${pgArray(updates.map((u) => u.messageId!))}::uuid[], ${pgArray(updates.map((u) => u.type))}::text[]) AS u(id, type)
+      WHERE e.tenant_id = ${tenantId} AND e.id = u.id`);
+  }
+  await dispatchWebhooks(db, env, tenantId, stored);
+  return stored;
+}
+
+/**
+ * A provider's webhook names herald's message id but not the campaign or, sometimes, the address:
+ * both come from the message log. A message lives in its campaign's launch month, or for
+ * transactional mail in its id's month, so two partitions at most are read.
+ */
+async function fillFromMessageLog(db: Db, tenantId: string, rows: Row[]) {
+  const wanted = rows.filter((r) => r.input.message_id && (!r.input.campaign_id || !r.input.email));
+  if (wanted.length === 0) return;
+  const ids = [...new Set(wanted.map((r) => r.input.message_id!))];
+  const months = [...new Set(ids.flatMap((id) => [monthOfUuidv7(id), previousMonth(monthOfUuidv7(id))]))];
+  const found = await db.execute<{ id: string; campaign_id: string | null; email: string }>(sql`
+    SELECT id, campaign_id, email FROM messages
+    WHERE tenant_id = ${tenantId} AND month = ANY(${pgArray(months)}::date[]) AND id = ANY(${pgArray(ids)}::uuid[])`);
+  const byId = new Map(found.rows.map((m) => [m.id, m]));
+  for (const r of wanted) {
+    const m = byId.get(r.input.message_id!);
+    if (!m) continue;
+    r.input = { ...r.input, campaign_id: r.input.campaign_id ?? m.campaign_id ?? undefined, email: r.input.email ?? m.email };
+  }
+}

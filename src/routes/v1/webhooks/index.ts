@@ -1,0 +1,23 @@
+import { newRouter } from "../../../lib/router";
+import { requireAuth } from "../../../middleware/auth";
+import { registerCreate } from "./create";
+import { registerDelete } from "./delete";
+import { registerDeliveries } from "./deliveries";
+import { registerGet } from "./get";
+import { registerList } from "./list";
+import { registerPatch } from "./patch";
+import { registerRedeliver } from "./redeliver";
+
+/** Outbound webhook endpoints, their delivery log and redelivery; mounted at /v1/webhooks. */
+export function webhooksRoutes() {
+  const api = newRouter();
+  api.use("*", requireAuth);
+  registerList(api);
+  registerCreate(api);
+  registerGet(api);
+  registerPatch(api);
+  registerDelete(api);
+  registerDeliveries(api);
+  registerRedeliver(api);
+  return api;
+}

@@ -1,0 +1,152 @@
+import { z } from "@hono/zod-openapi";
+import { WEBHOOK_DELIVERY_STATUSES, type webhookDeliveries, type webhookEndpoints } from "../../../db/schema";
+import { WEBHOOK_EVENT_TYPES } from "../../../events/message";
+import { PageQuery, Timestamp } from "../../../lib/schemas";
+
+type EndpointRow = typeof webhookEndpoints.$inferSelect;
+type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+const EVENT_TYPES = WEBHOOK_EVENT_TYPES as [string, ...string[]];
+
+export const MAX_URL_LENGTH = 2048;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+const Url = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_URL_LENGTH)
+  .refine(isHttpUrl, "must be an absolute http or https URL")
+  .openapi({ format: "uri", example: "https://example.com/hooks/herald" });
+
+// Duplicates are dropped when stored, so no length limit is needed beyond the body's.
+const EventTypes = z
+  .array(z.enum(EVENT_TYPES))
+  .openapi({
+    description: "The event types delivered to this endpoint; empty (or absent) means every type",
+    example: ["email.delivered", "email.bounced"],
+  });
+
+const Description = z.string().trim().max(500);
+
+export const WebhookEndpointSchema = z
+  .object({
+    id: z.string().uuid(),
+    url: z.string(),
+    description: z.string().nullable(),
+    event_types: z.array(z.string()).openapi({ description: "Empty means every event type", example: ["email.delivered", "email.bounced"] }),
+    enabled: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("WebhookEndpoint");
+
+export const WebhookEndpointWithSecretSchema = WebhookEndpointSchema.extend({
+  secret: z.string().openapi({
+    description: "The signing secret (whsec_ + base64 of 32 bytes). It is shown this once and never again.",
+    example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw/tAA0cQ0vXs=",
+  }),
+}).openapi("WebhookEndpointWithSecret");
+
+export const CreateWebhookBody = z
+  .object({
+    url: Url,
+    event_types: EventTypes.default([]),
+    description: Description.nullable().optional(),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .openapi("CreateWebhookEndpoint");
+
+export const UpdateWebhookBody = z
+  .object({
+    url: Url.optional(),
+    event_types: EventTypes.optional(),
+    description: Description.nullable().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, "give at least one field to change")
+  .openapi("UpdateWebhookEndpoint");
+
+export const WebhookDeliverySummarySchema = z
+  .object({
+    id: z.string().uuid().openapi({ description: "Sent as Herald-Webhook-Id, the same on every attempt" }),
+    endpoint_id: z.string().uuid(),
+    event_id: z.string().uuid(),
+    event_type: z.string().openapi({ example: "email.delivered" }),
+    status: z.enum(WEBHOOK_DELIVERY_STATUSES).openapi({
+      description: "pending: queued or between retries; succeeded: the endpoint answered 2xx; failed: retries ran out (or the endpoint was disabled)",
+    }),
+    attempts: z.number().int().openapi({ description: "HTTP requests made so far, redeliveries included" }),
+    response_status: z.number().int().nullable().openapi({ description: "The HTTP status of the last attempt; null if it got no answer" }),
+    error: z.string().nullable().openapi({ description: "Why the last attempt failed" }),
+    delivered_at: Timestamp.nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("WebhookDeliverySummary");
+
+export const WebhookDeliverySchema = WebhookDeliverySummarySchema.extend({
+  payload: z.record(z.string(), z.unknown()).openapi({
+    description: "The JSON body sent: {id, type, created_at, data}",
+    example: { id: "0190b1b2-…", type: "email.delivered", created_at: "2026-11-22T10:00:00.000Z", data: { message_id: "…", campaign_id: "…", email: "ada@example.com" } },
+  }),
+}).openapi("WebhookDelivery");
+
+export const DeliveriesQuery = PageQuery.extend({
+  status: z
+    .enum(WEBHOOK_DELIVERY_STATUSES)
+    .optional()
+    .openapi({ param: { name: "status", in: "query" } }),
+});
+
+export const DeliveryParams = z.object({
+  id: z.string().openapi({ param: { name: "id", in: "path" } }),
+  delivery_id: z.string().openapi({ param: { name: "delivery_id", in: "path" } }),
+});
+
+/** Each type once, in the order given. */
+export function uniqueTypes(types: readonly string[]): string[] {
+  return [...new Set(types)];
+}
+
+export function toEndpointDto(row: EndpointRow) {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    event_types: row.eventTypes,
+    enabled: row.enabled,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export function toDeliverySummaryDto(row: DeliveryRow) {
+  return {
+    id: row.id,
+    endpoint_id: row.endpointId,
+    event_id: row.eventId,
+    event_type: row.eventType,
+    status: row.status,
+    attempts: row.attempts,
+    response_status: row.responseStatus,
+    error: row.error,
+    delivered_at: row.deliveredAt?.toISOString() ?? null,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export function toDeliveryDto(row: DeliveryRow) {
+  return { ...toDeliverySummaryDto(row), payload: row.payload };
+}
