@@ -80,6 +80,8 @@ async function main() {
       "--persist-to", ".data/wrangler",
       "--var", `DATABASE_URL:${databaseUrl}`,
       "--var", `NEON_WS_PROXY:${wsProxy}`,
+      // Tracking and unsubscribe links in locally sent mail point back at this server.
+      "--var", `PUBLIC_URL:http://127.0.0.1:${PORT}`,
     ],
     { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" } },
   );
