@@ -65,6 +65,8 @@ export interface LimiterState {
   probeStartedAt?: number;
 }
 
+const EPSILON = 1e-9;
+
 /** Consecutive failed batches that open the breaker. */
 export const BREAKER_THRESHOLD = 5;
 const BASE_COOLDOWN_MS = 30_000;
@@ -189,7 +191,9 @@ export class ProviderLimiter extends DurableObject<Env> {
       }
       const available = inBuckets - tokens;
       // A message bigger than the bucket could never fit; it goes alone, once the bucket is full.
-      const fits = count <= cap ? available >= count : granted === 0 && available >= cap;
+      // EPSILON: the two buckets' capacities are fractions of one capacity, and their sum can land
+      // a hair short of it in floating point.
+      const fits = count <= cap + EPSILON ? available + EPSILON >= count : granted === 0 && available + EPSILON >= cap;
       if (!fits) {
         const needed = Math.min(count, cap) - available;
         return result(granted, tokens, "rate", Math.max(1, Math.ceil(needed / rate)), probe);
@@ -302,7 +306,7 @@ function mainCapacity(settings: LimiterSettings): number {
 }
 
 function reserveCapacity(settings: LimiterSettings): number {
-  return capacity(settings) * (settings.reserveShare ?? 0);
+  return capacity(settings) - mainCapacity(settings);
 }
 
 function utcDay(ms: number): string {

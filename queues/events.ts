@@ -12,6 +12,7 @@ import { backoffSeconds } from "./handler";
 const monthOfDate = (iso: string) => `${iso.slice(0, 7)}-01`;
 const previousMonth = (month: string) => {
   const d = new Date(`${month}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return month;
   d.setUTCMonth(d.getUTCMonth() - 1);
   return d.toISOString().slice(0, 10);
 };
@@ -44,7 +45,9 @@ export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: Exe
   try {
     for (const [tenantId, items] of byTenant) {
       try {
-        await storeEvents(handle.db, env, tenantId, items.map((i) => i.event));
+        // One transaction: if a side effect fails, the events are not stored either, so the retry
+        // finds them new and runs every effect again (a stored event would be skipped as a duplicate).
+        await handle.db.transaction((tx) => storeEvents(tx, env, tenantId, items.map((i) => i.event)));
         for (const i of items) i.message.ack();
       } catch (err) {
         logger.warn("events not stored; retrying", { err, tenant_id: tenantId });

@@ -177,13 +177,14 @@ async function deliverClaimed(granted: Job[], claim: ClaimResult, d: DeliverCont
   // A contact in two messages of the batch was claimed once; the first message to reach it sends.
   const taken = new Set<string>();
   const queue = granted.map((job) => async () => {
-    const emails: OutboundEmail[] = [];
+    const mine: { r: Recipient; messageId: string }[] = [];
     for (const r of job.body.recipients) {
       const c = claimedByContact.get(r.c);
       if (c?.status !== "claimed" || taken.has(r.c)) continue;
       taken.add(r.c);
-      emails.push(await render(env, live, { tenantId, campaignId, messageId: c.id }, r));
+      mine.push({ r, messageId: c.id });
     }
+    const emails = await Promise.all(mine.map(({ r, messageId }) => render(env, live, { tenantId, campaignId, messageId }, r)));
     const result = await sendAll(job.provider!, emails);
     outcomes.push(...result.outcomes);
     release.push(...result.release);

@@ -86,6 +86,10 @@ export async function processTransactionalBatch(batch: MessageBatch, env: Env, c
   }
 }
 
+/**
+ * Claims the batch's emails in the message log (queued or retrying → claimed, each once) and marks
+ * the emails `sending`, in one statement; returns what to send.
+ */
 async function claim(db: Db, tenantId: string, jobs: Job[]): Promise<ClaimedEmail[]> {
   const result = await db.execute<ClaimedEmail>(sql`
     WITH input AS (
@@ -96,11 +100,24 @@ async function claim(db: Db, tenantId: string, jobs: Job[]): Promise<ClaimedEmai
       WHERE m.month = i.month AND m.id = i.id AND m.tenant_id = ${tenantId} AND m.status IN ('queued', 'retrying')
         AND e.id = m.id AND e.tenant_id = ${tenantId} AND e.status = 'queued'
       RETURNING m.id, m.month
+    ), marked AS (
+      UPDATE emails e SET status = 'sending', updated_at = now()
+      FROM claimed c WHERE e.id = c.id AND e.tenant_id = ${tenantId}
+      RETURNING e.*, c.month AS claimed_month
     )
-    SELECT e.id, to_char(c.month, 'YYYY-MM-DD') AS month, e.provider_id, e.from_address, e.to_addresses, e.cc_addresses,
-      e.bcc_addresses, e.reply_to, e.subject, e.html, e.text, e.headers, e.track_opens, e.track_clicks
-    FROM claimed c JOIN emails e ON e.id = c.id`);
+    SELECT id, to_char(claimed_month, 'YYYY-MM-DD') AS month, provider_id, from_address, to_addresses, cc_addresses,
+      bcc_addresses, reply_to, subject, html, text, headers, track_opens, track_clicks
+    FROM marked`);
   return result.rows;
+}
+
+/** Gives claims back (the queue message is retried): the message log says retrying, the email queued. */
+async function releaseEmails(db: Db, tenantId: string, jobs: Job[]) {
+  if (jobs.length === 0) return;
+  for (const [month, group] of groupBy(jobs, (j) => j.email!.month)) await releaseClaims(db, month, group.map((j) => j.email!.id));
+  await db.execute(sql`
+    UPDATE emails SET status = 'queued', enqueued_at = now(), updated_at = now()
+    WHERE tenant_id = ${tenantId} AND id = ANY(${pgArray(jobs.map((j) => j.email!.id))}::uuid[]) AND status = 'sending'`);
 }
 
 const POLICY_TTL_MS = 10_000;
@@ -131,7 +148,18 @@ async function sendForTenant(tenantId: string, jobs: Job[], env: Env, db: Db, lo
     return j.email !== undefined;
   });
   if (live.length === 0) return;
+  const handedOver = { value: false };
+  try {
+    await deliver(tenantId, live, env, db, logger, handedOver);
+  } catch (err) {
+    // Before any provider call the claims can be given back, so the retry sends them. After it, a
+    // claim may stand for accepted mail: it stays, and the sweep settles it as outcome_unknown.
+    if (!handedOver.value) await releaseEmails(db, tenantId, live).catch((e) => logger.warn("could not release claims", { err: e }));
+    throw err;
+  }
+}
 
+async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: Logger, handedOver: { value: boolean }) {
   const all = live.flatMap((j) => [...j.email!.to_addresses, ...j.email!.cc_addresses, ...j.email!.bcc_addresses].map(bare));
   const suppressed = new Set(
     (await db.execute<{ email: string }>(sql`SELECT email FROM suppressions WHERE tenant_id = ${tenantId} AND email = ANY(${pgArray([...new Set(all)])}::text[])`)).rows.map((r) => r.email),
@@ -152,11 +180,14 @@ async function sendForTenant(tenantId: string, jobs: Job[], env: Env, db: Db, lo
   const defaultPolicy = sendable.some((j) => !j.email!.provider_id) ? await tenantPolicy(db, tenantId) : [];
   const policyOf = (j: Job) => (j.email!.provider_id ? [j.email!.provider_id] : defaultPolicy);
   const providers = await policyProviders(db, env, tenantId, [...new Set(sendable.flatMap(policyOf))]);
-  const { assigned, leases } = await lease(env, sendable, policyOf, providers);
+  const { assigned, leases, unsendable } = await lease(env, sendable, policyOf, providers);
+  const waiting = sendable.filter((j) => j.retryAfter !== undefined);
+  await releaseEmails(db, tenantId, waiting);
 
-  const outcomes: Outcome[] = [];
+  const outcomes: Outcome[] = unsendable.map((j) => ({ id: j.email!.id, status: "failed" as const, error: "no enabled provider to send through" }));
   const release: Job[] = [];
   const failures = new Map<string, boolean>();
+  handedOver.value = assigned.length > 0;
   for (const [providerId, group] of groupBy(assigned, (a) => a.provider.id)) {
     const provider = group[0]!.provider;
     const emails = await Promise.all(group.map(({ job }) => render(env, tenantId, job.email!)));
@@ -173,9 +204,7 @@ async function sendForTenant(tenantId: string, jobs: Job[], env: Env, db: Db, lo
   }
 
   for (const [month, group] of groupBy(outcomes, (o) => monthOf(live, o.id))) await recordOutcomes(db, month, group);
-  for (const [month, group] of groupBy(release, (j) => j.email!.month)) await releaseClaims(db, month, group.map((j) => j.email!.id));
-  const unleased = sendable.filter((j) => j.retryAfter !== undefined && !release.includes(j));
-  for (const [month, group] of groupBy(unleased, (j) => j.email!.month)) await releaseClaims(db, month, group.map((j) => j.email!.id));
+  await releaseEmails(db, tenantId, release);
   for (const [month, group] of groupBy(skipped, (j) => j.email!.month)) {
     await db.execute(sql`
       UPDATE messages SET status = 'skipped', error = 'every recipient is suppressed', updated_at = now()
@@ -211,7 +240,7 @@ async function sendForTenant(tenantId: string, jobs: Job[], env: Env, db: Db, lo
     data: o.error ? { error: o.error } : o.providerMessageId ? { provider_message_id: o.providerMessageId } : {},
   }));
   if (events.length > 0) await publishEvents(env.EVENTS_QUEUE, tenantId, events).catch((err) => logger.warn("send events not queued", { err }));
-  logger.debug("transactional batch", { emails: live.length, sent: outcomes.filter((o) => o.status === "sent").length, skipped: skipped.length, released: release.length });
+  logger.debug("transactional batch", { emails: live.length, sent: outcomes.filter((o) => o.status === "sent").length, skipped: skipped.length, released: release.length, waiting: waiting.length });
 }
 
 /**
@@ -222,7 +251,14 @@ async function sendForTenant(tenantId: string, jobs: Job[], env: Env, db: Db, lo
 async function lease(env: Env, jobs: Job[], policyOf: (j: Job) => string[], providers: Map<string, LoadedProvider>) {
   const assigned: { job: Job; provider: LoadedProvider }[] = [];
   const leases = new Map<string, BatchLease>();
+  const unsendable: Job[] = [];
   for (const [, group] of groupBy(jobs, (j) => policyOf(j).join(","))) {
+    // A policy with no enabled provider left (disabled or deleted since acceptance) cannot send:
+    // the email fails now rather than waiting for ever.
+    if (!policyOf(group[0]!).some((id) => providers.get(id)?.enabled)) {
+      unsendable.push(...group);
+      continue;
+    }
     let waiting = group;
     let wait = Infinity;
     for (const id of policyOf(group[0]!)) {
@@ -244,7 +280,7 @@ async function lease(env: Env, jobs: Job[], policyOf: (j: Job) => string[], prov
     const delay = wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait);
     for (const job of waiting) job.retryAfter = delay;
   }
-  return { assigned, leases };
+  return { assigned, leases, unsendable };
 }
 
 async function render(env: Env, tenantId: string, e: ClaimedEmail): Promise<OutboundEmail> {

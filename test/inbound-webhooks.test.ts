@@ -21,12 +21,16 @@ const noFetch = async (url: string): Promise<string> => {
   throw new Error(`unexpected fetch of ${url}`);
 };
 
+const SES_TOPIC = "arn:aws:sns:us-east-1:123456789012:herald-events";
+
+/** SES needs its topic allowlist; the SES tests run with the test topic unless they say otherwise. */
 function verify(kind: InboundProviderKind, req: InboundRequest, secrets: InboundSecrets = {}, opts: Partial<VerifyOptions> = {}) {
-  return verifyInbound(kind, req, secrets, { now: NOW, fetchText: noFetch, ...opts });
+  const withTopic = kind === "ses" && !("sesTopicArns" in secrets) ? { ...secrets, sesTopicArns: [SES_TOPIC] } : secrets;
+  return verifyInbound(kind, req, withTopic, { now: NOW, fetchText: noFetch, ...opts });
 }
 
 describe("ses (SNS)", () => {
-  const TOPIC = "arn:aws:sns:us-east-1:123456789012:herald-events";
+  const TOPIC = SES_TOPIC;
   const certUrl = () => `https://sns.us-east-1.amazonaws.com/SimpleNotificationService-${crypto.randomUUID()}.pem`;
   let signer: SnsSigner;
   let other: SnsSigner;
@@ -203,6 +207,12 @@ describe("ses (SNS)", () => {
       ok: false,
       status: 401,
       reason: "topic is not allowed",
+    });
+    // Without an allowlist there is nothing to tie the topic to the tenant: refused.
+    expect(await verify("ses", request(JSON.stringify(signed)), { sesTopicArns: [] })).toEqual({
+      ok: false,
+      status: 401,
+      reason: "webhook verification is not configured for this provider",
     });
     const missing = JSON.stringify({ ...signed, SigningCertURL: `https://sns.eu-west-1.amazonaws.com/${crypto.randomUUID()}.pem` });
     expect(await verify("ses", request(missing), {}, { fetchText: server().fetchText })).toMatchObject({ status: 401 });

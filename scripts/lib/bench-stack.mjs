@@ -30,6 +30,8 @@ export async function startBenchStack({ name, pgPort, vars = {}, stops, log }) {
       ADMIN_SECRET: BENCH_ADMIN_SECRET,
       ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
       TRACKING_SECRET: "bench",
+      // As deployed: every campaign email gets a signed one-click unsubscribe link.
+      PUBLIC_URL: "https://herald.bench",
       ...vars,
     },
   });

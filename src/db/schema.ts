@@ -231,7 +231,7 @@ export const campaigns = pgTable(
 export const MESSAGE_STATUSES = ["queued", "claimed", "sent", "failed", "skipped", "retrying"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export const EMAIL_STATUSES = ["scheduled", "queued", "sent", "failed", "suppressed", "canceled"] as const;
+export const EMAIL_STATUSES = ["scheduled", "queued", "sending", "sent", "failed", "suppressed", "canceled"] as const;
 export type EmailStatus = (typeof EMAIL_STATUSES)[number];
 
 /**
@@ -272,6 +272,8 @@ export const emails = pgTable(
     // The outbox scans: queued rows whose queue message may be lost, scheduled rows coming due.
     index("emails_queued_idx").on(t.enqueuedAt).where(sql`status = 'queued'`),
     index("emails_scheduled_idx").on(t.scheduledAt).where(sql`status = 'scheduled'`),
+    // The stale-claim sweep: emails a consumer claimed and never settled.
+    index("emails_sending_idx").on(t.updatedAt).where(sql`status = 'sending'`),
   ],
 );
 

@@ -130,11 +130,12 @@ export async function acceptEmails(
 /** A named provider must be the tenant's; without one, the tenant needs at least one enabled provider. */
 async function checkProviders(db: Db, tenantId: string, items: { body: EmailBody; index: number }[]) {
   const own = await db.select({ id: providers.id, enabled: providers.enabled }).from(providers).where(eq(providers.tenantId, tenantId));
-  const known = new Set(own.map((p) => p.id));
   const errors: FieldError[] = [];
   for (const { body, index } of items) {
     const field = (name: string) => (items.length === 1 && index === -1 ? `body.${name}` : `body[${index}].${name}`);
-    if (body.provider_id && !known.has(body.provider_id.toLowerCase())) errors.push({ field: field("provider_id"), message: "no such provider" });
+    const named = body.provider_id ? own.find((p) => p.id === body.provider_id!.toLowerCase()) : undefined;
+    if (body.provider_id && !named) errors.push({ field: field("provider_id"), message: "no such provider" });
+    else if (named && !named.enabled) errors.push({ field: field("provider_id"), message: "this provider is disabled" });
     else if (!body.provider_id && !own.some((p) => p.enabled)) errors.push({ field: field("provider_id"), message: "no enabled provider is configured; add one at /v1/providers" });
   }
   if (errors.length > 0) throw new HeraldError("validation_failed", `invalid ${errors.map((e) => e.field).join(", ")}`, { errors });

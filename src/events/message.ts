@@ -12,7 +12,13 @@ export const EventInput = z.object({
   /** The source's own id for the event; events with one are stored once however often they arrive. */
   provider_event_id: z.string().min(1).max(512).optional(),
   url: z.string().max(4096).optional(),
-  occurred_at: z.string().datetime({ offset: true }),
+  occurred_at: z
+    .string()
+    .datetime({ offset: true })
+    .refine((v) => {
+      const t = Date.parse(v);
+      return t >= Date.UTC(2000, 0, 1) && t < Date.now() + 86_400_000;
+    }, "must be a time between 2000 and tomorrow"),
   bounce_type: z.enum(["hard", "soft"]).optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });

@@ -21,7 +21,9 @@ export function isUuid(value: unknown): value is string {
 /** The first day (YYYY-MM-DD, UTC) of the month a UUIDv7 was minted in: its message-log partition. */
 export function monthOfUuidv7(id: string): string {
   const ms = Number.parseInt(id.replace(/-/g, "").slice(0, 12), 16);
-  const d = new Date(Number.isFinite(ms) ? ms : Date.now());
+  // Not a v7 id of this era (a hostile or foreign id): the current month, never an invalid date.
+  const plausible = Number.isFinite(ms) && ms >= Date.UTC(2020, 0, 1) && ms < Date.UTC(9999, 0, 1);
+  const d = new Date(plausible ? ms : Date.now());
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}-01`;
 }
 

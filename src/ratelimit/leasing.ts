@@ -21,7 +21,11 @@ interface Lease {
 }
 
 const leases = new Map<string, Lease>();
-const refills = new Map<string, Promise<PermitGrant>>();
+/** Keys whose refill is in flight in this isolate. */
+const refills = new Set<string>();
+const WAIT_STEP_MS = 1;
+const MAX_WAIT_MS = 50;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Serves permits from blocks leased from the store, per isolate, so a busy key costs one store
@@ -36,6 +40,7 @@ export class LeasingRateLimiter implements RateLimiter {
   async limit(key: string, rule: RateLimitRule): Promise<RateLimitResult> {
     if (rule.limit < LEASE_MIN_LIMIT) return fromGrant(await this.store.take(key, rule, 1));
     const id = `${key}\n${rule.limit}/${rule.windowSeconds}`;
+    let waited = 0;
     for (;;) {
       const lease = leases.get(id);
       const now = Date.now();
@@ -43,17 +48,22 @@ export class LeasingRateLimiter implements RateLimiter {
         lease.left--;
         return { success: true, limit: lease.limit, remaining: lease.storeRemaining + lease.left, resetSeconds: lease.resetSeconds };
       }
-      const pending = refills.get(id);
-      if (pending) {
-        // Another request of this isolate is already asking; share its answer.
-        const grant = await pending;
-        if (grant.granted === 0) return fromGrant(grant);
+      if (refills.has(id) && waited < MAX_WAIT_MS) {
+        // Another request of this isolate is already asking. Its promise belongs to that request
+        // (workerd does not let one request wait on another's I/O), so poll for the new lease on a
+        // timer of our own, and ask the store ourselves if it takes too long.
+        await sleep(WAIT_STEP_MS);
+        waited += WAIT_STEP_MS;
         continue;
       }
       const size = nextSize(lease, now, rule);
-      const refill = this.store.take(key, rule, size).finally(() => refills.delete(id));
-      refills.set(id, refill);
-      const grant = await refill;
+      refills.add(id);
+      let grant: PermitGrant;
+      try {
+        grant = await this.store.take(key, rule, size);
+      } finally {
+        refills.delete(id);
+      }
       if (grant.granted === 0) {
         leases.delete(id);
         return fromGrant(grant);

@@ -1,5 +1,5 @@
 import { utf8 } from "../../lib/encoding";
-import { event, fail, fromBase64, heraldHeader, isObject, outsideWindow, parseJson, str, toIso, type Json } from "./common";
+import { NOT_CONFIGURED, event, fail, fromBase64, heraldHeader, isObject, outsideWindow, parseJson, str, toIso, type Json } from "./common";
 import { certificateSpki, pemCertificateDer } from "./der";
 import type { InboundEvent, InboundResult, Verifier } from "./types";
 
@@ -73,8 +73,11 @@ export const verifySes: Verifier = async (req, secrets, opts): Promise<InboundRe
   if (!hash) return fail(401, "unsupported SNS signature version");
   const signature = fromBase64(str(msg.Signature) ?? "");
   if (!signature || signature.length === 0) return fail(401, "missing signature");
+  // An SNS signature proves only that AWS sent the message, from anyone's topic: without the
+  // tenant's own topic ARNs, a stranger could subscribe this URL and publish forged bounces.
   const allowed = secrets.sesTopicArns;
-  if (allowed && allowed.length > 0 && !allowed.includes(msg.TopicArn as string)) return fail(401, "topic is not allowed");
+  if (!allowed || allowed.length === 0) return NOT_CONFIGURED;
+  if (!allowed.includes(msg.TopicArn as string)) return fail(401, "topic is not allowed");
   const host = opts.snsCertHost ?? DEFAULT_SNS_HOST;
   const certUrl = snsUrl(msg.SigningCertURL, host, true);
   if (!certUrl) return fail(401, "signing certificate URL is not an SNS URL");

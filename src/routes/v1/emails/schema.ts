@@ -8,6 +8,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 /** Headers herald sets itself, or that would change how the message is parsed. */
 const RESERVED = new Set(["from", "to", "cc", "bcc", "subject", "reply-to", "date", "message-id", "mime-version", "content-type", "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post", "x-herald-message", "x-herald-campaign"]);
 const TAG = /^[A-Za-z0-9_-]{1,256}$/;
+const noNul = (s: string) => !s.includes("\0");
 
 /** One address or a list of them, as Resend takes it. */
 const Addresses = (max: number) =>
@@ -19,10 +20,10 @@ export const EmailBody = z
     to: Addresses(50),
     cc: Addresses(50).optional(),
     bcc: Addresses(50).optional(),
-    reply_to: Addresses(10).optional(),
-    subject: z.string().min(1).max(998).refine((s) => !/[\r\n]/.test(s), "must not contain line breaks"),
-    html: z.string().max(MAX_BODY).optional(),
-    text: z.string().max(MAX_BODY).optional(),
+    reply_to: Addresses(1).optional(),
+    subject: z.string().min(1).max(998).refine((s) => !/[\r\n\0]/.test(s), "must not contain line breaks or NUL"),
+    html: z.string().max(MAX_BODY).refine(noNul, "must not contain NUL").optional(),
+    text: z.string().max(MAX_BODY).refine(noNul, "must not contain NUL").optional(),
     headers: z
       .record(z.string(), z.string().max(2000))
       .optional()
@@ -42,6 +43,7 @@ export const EmailBody = z
       .datetime({ offset: true })
       .optional()
       .refine((v) => v === undefined || Date.parse(v) < Date.now() + 30 * 86_400_000, "must be within 30 days")
+      .refine((v) => v === undefined || Date.parse(v) > Date.UTC(2000, 0, 1), "must be a date in this century")
       .openapi({ description: "ISO 8601; send at this time instead of now" }),
     provider_id: z.string().uuid().optional().openapi({ description: "herald: send through this provider (default: your enabled providers, by priority)" }),
     track_opens: z.boolean().optional().openapi({ description: "herald: add an open-tracking pixel" }),

@@ -35,7 +35,7 @@ export const CreateSuppressionBody = z
   .openapi("CreateSuppression");
 
 /** An address as suppressions store it; not checked as an address, since entries from provider events may not pass a strict check. */
-const StoredEmail = z.string().trim().toLowerCase().min(1).max(320);
+const StoredEmail = z.string().trim().toLowerCase().min(1).max(320).refine((s) => !s.includes("\0"), "must not contain NUL");
 
 export const EmailParam = z.object({
   email: StoredEmail.openapi({ param: { name: "email", in: "path" }, description: "The address, URL-encoded", example: "ada@example.com" }),
@@ -95,6 +95,6 @@ export function decodeSuppressionCursor(text: string | undefined, order: Suppres
   }
   if (typeof value !== "object" || value === null || value.o !== order || typeof value.e !== "string" || value.e.length > 320) throw bad();
   if (order === "email") return { order, email: value.e };
-  if (typeof value.t !== "string" || !ISO_MICROS.test(value.t)) throw bad();
+  if (typeof value.t !== "string" || !ISO_MICROS.test(value.t) || Number.isNaN(Date.parse(value.t)) || new Date(value.t).toISOString().slice(0, 10) !== value.t.slice(0, 10)) throw bad();
   return { order, email: value.e, at: value.t };
 }

@@ -35,7 +35,7 @@ const EventTypes = z
     example: ["email.delivered", "email.bounced"],
   });
 
-const Description = z.string().trim().max(500);
+const Description = z.string().trim().max(500).refine((s) => !s.includes("\0"), "must not contain NUL");
 
 export const WebhookEndpointSchema = z
   .object({

@@ -1,0 +1,1 @@
+CREATE INDEX "emails_sending_idx" ON "emails" USING btree ("updated_at") WHERE status = 'sending';
