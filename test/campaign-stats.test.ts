@@ -1,21 +1,11 @@
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { events, type EventType } from "../src/db/events";
 import { campaigns } from "../src/db/schema";
 import { uuidv7 } from "../src/lib/ids";
-import { openDb } from "../src/services/db";
 import { audience, campaign, sinkProvider, tag, template } from "./campaign-helpers";
-import { call, expectProblem, newTenant } from "./helpers";
+import { withDb, call, expectProblem, newTenant } from "./helpers";
 
-async function withDb<T>(work: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
-  const handle = openDb(env);
-  try {
-    return await work(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
 
 async function draftCampaign(apiKey: string): Promise<string> {
   const t = tag();

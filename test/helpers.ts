@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { createApp } from "../src/app";
 import { base64url, utf8 } from "../src/lib/encoding";
+import { openDb, type Db } from "../src/services/db";
 import type { JwksInfo } from "./setup/jwks-types";
 
 export const ADMIN_SECRET = env.ADMIN_SECRET;
@@ -106,4 +107,14 @@ export async function mintJwt(
 
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** Runs `work` with a database handle of its own, closed afterwards. */
+export async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  const handle = openDb(env);
+  try {
+    return await work(handle.db);
+  } finally {
+    await handle.close();
+  }
 }

@@ -8,10 +8,9 @@ import { messages } from "../src/db/messages";
 import { emails } from "../src/db/schema";
 import { requeueDueEmails, sweepStaleTransactional } from "../src/emails/queue";
 import { monthOfUuidv7 } from "../src/lib/ids";
-import { openDb } from "../src/services/db";
 import { sinkProvider, tag } from "./campaign-helpers";
 import { getEmail, sleep } from "./email-helpers";
-import { call, newTenant } from "./helpers";
+import { withDb, call, newTenant } from "./helpers";
 
 /** Stands in for the transactional queue binding, recording what is sent. */
 function recordingQueue() {
@@ -26,14 +25,6 @@ async function accepted(apiKey: string, json: Record<string, unknown>): Promise<
   return ((await res.json()) as { id: string }).id;
 }
 
-async function withDb<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
-  const handle = openDb(env);
-  try {
-    return await fn(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
 
 describe("the transactional outbox", () => {
   it("queues a scheduled email in the minute it comes due, with the rest of the wait as a delay", async () => {

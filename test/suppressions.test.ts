@@ -1,8 +1,6 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { openDb } from "../src/services/db";
 import { suppress, unsuppress } from "../src/suppressions/store";
-import { call, expectProblem, newTenant } from "./helpers";
+import { withDb, call, expectProblem, newTenant } from "./helpers";
 
 interface SuppressionDto {
   email: string;
@@ -11,14 +9,6 @@ interface SuppressionDto {
   created_at: string;
 }
 
-async function withDb<T>(work: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
-  const handle = openDb(env);
-  try {
-    return await work(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
 
 const post = (token: string, json: unknown) => call("/v1/suppressions", { method: "POST", token, json });
 

@@ -10,7 +10,7 @@ import { dispatchWebhooks, type WebhookDeliveryMessage } from "../src/webhooks/o
 import { openWebhookSecret, signWebhook, verifyWebhook } from "../src/webhooks/outbound/sign";
 import { processWebhookBatch, webhookRetryDelaySeconds } from "../queues/webhooks";
 import { JsonLogger } from "../src/services/logger";
-import { call, expectProblem, newTenant } from "./helpers";
+import { withDb as rows, call, expectProblem, newTenant } from "./helpers";
 import type { ReceivedWebhook } from "./setup/webhook-receiver";
 
 const RECEIVER = (env as Env & { TEST_WEBHOOK_URL: string }).TEST_WEBHOOK_URL;
@@ -99,14 +99,6 @@ async function dispatch(tenantId: string, events: StoredEvent[], queue: Queue = 
   }
 }
 
-async function rows<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
-  const handle = openDb(env);
-  try {
-    return await fn(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
 
 let seq = 0;
 /** Runs the webhooks consumer over these message bodies, as the queue would deliver them. */
