@@ -258,6 +258,9 @@ for (const backend of backends) {
       expect((await call("/v1/api-keys", viaXff)).status).toBe(401);
       expect((await call("/v1/api-keys", viaXff)).status).toBe(401);
       expect((await call("/v1/api-keys", viaXff)).status).toBe(429);
+      // Provider webhooks are signature-checked and arrive in bursts from a few addresses: not IP-limited.
+      const inbound = `/v1/webhooks/inbound/${crypto.randomUUID()}`;
+      for (let i = 0; i < 3; i++) expect((await call(inbound, { ...opts, method: "POST", body: "{}" })).status).toBe(404);
     });
   });
 }

@@ -208,17 +208,17 @@ describe("/v1/webhooks endpoints", () => {
       await call(`/v1/webhooks/${ids[0]}`, {
         method: "PATCH",
         token: apiKey,
-        json: { url: "http://example.com/new", event_types: ["email.opened"], description: "new", enabled: false },
+        json: { url: "https://example.com/new", event_types: ["email.opened"], description: "new", enabled: false },
       }),
       200,
     );
-    expect(patched).toMatchObject({ url: "http://example.com/new", event_types: ["email.opened"], description: "new", enabled: false });
+    expect(patched).toMatchObject({ url: "https://example.com/new", event_types: ["email.opened"], description: "new", enabled: false });
     expect(Date.parse(patched.updated_at)).toBeGreaterThanOrEqual(Date.parse(patched.created_at));
     const cleared = await json<Endpoint>(
       await call(`/v1/webhooks/${ids[0]}`, { method: "PATCH", token: apiKey, json: { event_types: [], description: null } }),
       200,
     );
-    expect(cleared).toMatchObject({ event_types: [], description: null, url: "http://example.com/new" });
+    expect(cleared).toMatchObject({ event_types: [], description: null, url: "https://example.com/new" });
 
     expect((await call(`/v1/webhooks/${ids[0]}`, { method: "DELETE", token: apiKey })).status).toBe(204);
     await expectProblem(await call(`/v1/webhooks/${ids[0]}`, { token: apiKey }), 404, "not_found");
@@ -249,7 +249,7 @@ describe("/v1/webhooks endpoints", () => {
     );
     expect(bad.errors!.map((e) => e.field).sort()).toEqual(["body.colour", "body.event_types.0", "body.url"]);
 
-    for (const url of ["not a url", "/relative/path", "javascript:alert(1)", `https://example.com/${"x".repeat(2048)}`]) {
+    for (const url of ["not a url", "/relative/path", "javascript:alert(1)", `https://example.com/${"x".repeat(2048)}`, "http://example.com/plain", "https://user:pass@example.com/hook"]) {
       const p = await expectProblem(await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url } }), 422, "validation_failed");
       expect(p.errors!.map((e) => e.field)).toEqual(["body.url"]);
     }

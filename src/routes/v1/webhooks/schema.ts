@@ -10,10 +10,17 @@ const EVENT_TYPES = WEBHOOK_EVENT_TYPES as [string, ...string[]];
 
 export const MAX_URL_LENGTH = 2048;
 
-function isHttpUrl(value: string): boolean {
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * https, so payloads and signatures never cross the network in clear; plain http only to the
+ * loopback host, for a receiver on the developer's own machine (a deployed worker cannot reach it).
+ */
+function isWebhookUrl(value: string): boolean {
   try {
     const url = new URL(value);
-    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
+    if (url.hostname === "" || url.username !== "" || url.password !== "") return false;
+    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
   } catch {
     return false;
   }
@@ -24,7 +31,7 @@ const Url = z
   .trim()
   .min(1)
   .max(MAX_URL_LENGTH)
-  .refine(isHttpUrl, "must be an absolute http or https URL")
+  .refine(isWebhookUrl, "must be an absolute https URL (http only for localhost), without credentials")
   .openapi({ format: "uri", example: "https://example.com/hooks/herald" });
 
 // Duplicates are dropped when stored, so no length limit is needed beyond the body's.
