@@ -17,6 +17,14 @@ const previousMonth = (month: string) => {
   return d.toISOString().slice(0, 10);
 };
 
+/** Provider payloads may carry NUL, which PostgreSQL text and jsonb cannot store: it is dropped. */
+function withoutNul<T>(value: T): T {
+  if (typeof value === "string") return (value.includes("\0") ? value.replace(/\0/g, "") : value) as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)])) as T;
+  return value;
+}
+
 interface Row {
   month: string;
   id: string;
@@ -61,7 +69,7 @@ export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: Exe
 
 export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: EventInput[]): Promise<StoredEvent[]> {
   const rows: Row[] = await Promise.all(
-    inputs.map(async (input) => ({
+    inputs.map((input) => withoutNul(input)).map(async (input) => ({
       month: monthOfDate(new Date(input.occurred_at).toISOString()),
       id: input.provider_event_id ? uuidFromHash(await sha256Hex(`${tenantId}\n${input.source}\n${input.provider_event_id}`)) : uuidv7(),
       input,

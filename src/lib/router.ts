@@ -21,11 +21,35 @@ export function fieldErrors(target: string, issues: readonly Issue[]): FieldErro
   );
 }
 
+const MAX_NUL_ERRORS = 20;
+
+/** The paths of strings (values or keys) that contain NUL, at most a few. */
+function nulFields(value: unknown, path: string[], out: FieldError[] = []): FieldError[] {
+  if (out.length >= MAX_NUL_ERRORS) return out;
+  if (typeof value === "string") {
+    if (value.includes("\0")) out.push({ field: path.join("."), message: "must not contain NUL characters" });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => nulFields(v, [...path, String(i)], out));
+  } else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes("\0")) out.push({ field: [...path, k.replace(/\0/g, "\\0")].join("."), message: "keys must not contain NUL characters" });
+      else nulFields(v, [...path, k], out);
+    }
+  }
+  return out;
+}
+
 /** Every router shares one validation hook, so every validation failure has the same problem shape. */
 export function newRouter(): OpenAPIHono<HonoEnv> {
   return new OpenAPIHono<HonoEnv>({
     defaultHook: (result) => {
-      if (result.success) return;
+      if (result.success) {
+        // PostgreSQL text cannot hold NUL, so a NUL anywhere in the input is refused here, by field,
+        // rather than by the database as a 500.
+        const errors = nulFields(result.data, [TARGET_NAMES[result.target] ?? result.target]);
+        if (errors.length > 0) throw new HeraldError("validation_failed", `invalid ${errors.map((e) => e.field).join(", ")}`, { errors });
+        return;
+      }
       const errors = fieldErrors(result.target, result.error.issues);
       throw new HeraldError("validation_failed", `invalid ${errors.map((e) => e.field).join(", ")}`, { errors });
     },

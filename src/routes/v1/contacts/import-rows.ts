@@ -82,6 +82,8 @@ function badHeader(message: string): HeraldError {
 
 /** email, name and status columns (any case) are the contact's fields; every other column is an attribute. */
 export function rowsFromCsv(text: string): ImportRows {
+  // PostgreSQL text cannot hold NUL; a CSV with one is not a text file anyway.
+  if (text.includes("\0")) throw new HeraldError("bad_request", "the CSV contains a NUL character; send text");
   let records: string[][];
   try {
     records = parseCsv(text, { maxRecords: MAX_IMPORT_ROWS + 1 });

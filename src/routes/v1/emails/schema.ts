@@ -8,7 +8,6 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 /** Headers herald sets itself, or that would change how the message is parsed. */
 const RESERVED = new Set(["from", "to", "cc", "bcc", "subject", "reply-to", "date", "message-id", "mime-version", "content-type", "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post", "x-herald-message", "x-herald-campaign"]);
 const TAG = /^[A-Za-z0-9_-]{1,256}$/;
-const noNul = (s: string) => !s.includes("\0");
 
 /** One address or a list of them, as Resend takes it. */
 const Addresses = (max: number) =>
@@ -21,9 +20,9 @@ export const EmailBody = z
     cc: Addresses(50).optional(),
     bcc: Addresses(50).optional(),
     reply_to: Addresses(1).optional(),
-    subject: z.string().min(1).max(998).refine((s) => !/[\r\n\0]/.test(s), "must not contain line breaks or NUL"),
-    html: z.string().max(MAX_BODY).refine(noNul, "must not contain NUL").optional(),
-    text: z.string().max(MAX_BODY).refine(noNul, "must not contain NUL").optional(),
+    subject: z.string().min(1).max(998).refine((s) => !/[\r\n]/.test(s), "must not contain line breaks"),
+    html: z.string().max(MAX_BODY).optional(),
+    text: z.string().max(MAX_BODY).optional(),
     headers: z
       .record(z.string(), z.string().max(2000))
       .optional()

@@ -42,7 +42,7 @@ const EventTypes = z
     example: ["email.delivered", "email.bounced"],
   });
 
-const Description = z.string().trim().max(500).refine((s) => !s.includes("\0"), "must not contain NUL");
+const Description = z.string().trim().max(500);
 
 export const WebhookEndpointSchema = z
   .object({
