@@ -1,13 +1,13 @@
 import type { BatchLease } from "../durable-objects/provider-limiter";
 import { claimRecipients, recordOutcomes, releaseClaims, type Claimed, type ClaimResult, type Outcome } from "../src/campaigns/claims";
 import { requeueSends } from "../src/campaigns/enqueue";
-import { transactionalShare } from "../src/config";
 import { queueDelay, SendMessage, type Recipient } from "../src/campaigns/messages";
 import { limiterStub, progressStub } from "../src/campaigns/progress";
 import { policyProviders, sendingContext, type SendingContext } from "../src/campaigns/sending-context";
 import { runLimited } from "../src/lib/concurrency";
 import { uuidv7 } from "../src/lib/ids";
 import { PartialBatchError } from "../src/providers/errors";
+import { leaseInPolicyOrder, reportLeaseOutcomes } from "../src/providers/policy-lease";
 import type { LoadedProvider } from "../src/providers/registry";
 import { ProviderError, type OutboundEmail, type SendResult } from "../src/providers/types";
 import { decorate } from "../src/tracking/links";
@@ -15,7 +15,6 @@ import { openDb, type Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { backoffSeconds } from "./handler";
 
-const MAX_WAIT_SECONDS = 300;
 /**
  * A batch is worked in chunks of this many messages, a few at a time, so one chunk's Postgres work
  * overlaps another's provider calls instead of each phase waiting for the whole batch.
@@ -107,7 +106,9 @@ async function sendCampaignJobs(jobs: Job[], env: Env, db: Db, logger: Logger) {
     return;
   }
   const providers = await policyProviders(db, env, tenantId, context.providerIds);
-  const leases = await leaseFromPolicy(env, context.providerIds, providers, jobs);
+  const { assigned, waiting, waitSeconds, leases } = await leaseInPolicyOrder(env, context.providerIds, providers, jobs, (j) => j.body.recipients.length, "campaign");
+  for (const { item, provider } of assigned) item.provider = provider;
+  for (const job of waiting) job.defer = waitSeconds;
   const granted = jobs.filter((j) => j.provider);
   if (granted.length === 0) return;
 
@@ -204,45 +205,11 @@ async function deliverClaimed(granted: Job[], claim: ClaimResult, d: DeliverCont
   const skipped = claim.claimed.filter((c) => c.status === "skipped").length;
   const reports: Promise<unknown>[] = [];
   if (sent + failed + skipped > 0) reports.push(progressStub(env, campaignId).report({ sent, failed, skipped }));
-  for (const [providerId, lease] of leases) {
-    const failure = failures.get(providerId);
-    if (failure || lease.reportOutcome) reports.push(limiterStub(env, providerId).reportResult(!failure));
-  }
+  reports.push(...reportLeaseOutcomes(env, leases, (id) => failures.has(id)));
   await Promise.all(reports);
   timer.mark("report");
   logger.debug("send chunk", { messages: granted.length, sent, failed, skipped, ...timer.done() });
   if (release.length > 0) logger.warn("provider failed transiently; unsent recipients will be retried", { released: release.length });
-}
-
-/**
- * Walks the campaign's provider policy in order, leasing for all waiting messages with one call per
- * provider: a provider whose breaker is open or whose daily quota is spent passes the rest to the
- * next; a plain rate limit means those messages wait as the limiter says.
- */
-async function leaseFromPolicy(env: Env, policy: string[], providers: Map<string, LoadedProvider>, jobs: Job[]) {
-  const leases = new Map<string, BatchLease>();
-  let waiting = jobs;
-  let wait = Infinity;
-  for (const id of policy) {
-    const p = providers.get(id);
-    if (!p || !p.enabled || waiting.length === 0) continue;
-    const lease = await limiterStub(env, id).leaseBatch(
-      waiting.map((j) => j.body.recipients.length),
-      { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota, reserveShare: transactionalShare(env) },
-    );
-    if (lease.grantedMessages > 0) leases.set(id, lease);
-    for (const job of waiting.slice(0, lease.grantedMessages)) job.provider = p;
-    waiting = waiting.slice(lease.grantedMessages);
-    if (waiting.length === 0) break;
-    if (lease.limitedBy === "rate") {
-      wait = lease.retryAfterSeconds;
-      break;
-    }
-    wait = Math.min(wait, lease.retryAfterSeconds);
-  }
-  const delay = wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait);
-  for (const job of waiting) job.defer = delay;
-  return leases;
 }
 
 /** Tokens leased for recipients that turned out to be claimed already (a duplicate delivery). */

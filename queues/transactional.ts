@@ -2,14 +2,13 @@ import { eq, and, asc, sql } from "drizzle-orm";
 import type { BatchLease } from "../durable-objects/provider-limiter";
 import { recordOutcomes, releaseClaims, type Outcome } from "../src/campaigns/claims";
 import { queueDelay } from "../src/campaigns/messages";
-import { limiterStub } from "../src/campaigns/progress";
 import { policyProviders } from "../src/campaigns/sending-context";
-import { transactionalShare } from "../src/config";
 import { providers as providersTable } from "../src/db/schema";
 import { TransactionalMessage } from "../src/emails/queue";
 import { publishEvents, type EventInput } from "../src/events/message";
 import { pgArray } from "../src/lib/sql";
 import { parseMailbox } from "../src/providers/address";
+import { leaseInPolicyOrder, reportLeaseOutcomes } from "../src/providers/policy-lease";
 import type { LoadedProvider } from "../src/providers/registry";
 import type { OutboundEmail } from "../src/providers/types";
 import { openDb, type Db } from "../src/services/db";
@@ -44,7 +43,6 @@ type ClaimedEmail = {
 };
 
 const bare = (address: string) => (parseMailbox(address)?.email ?? address).trim().toLowerCase();
-const MAX_WAIT_SECONDS = 300;
 
 /**
  * Sends a batch from herald-transactional. This queue never carries campaign mail, so a campaign's
@@ -222,12 +220,8 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
       WHERE e.tenant_id = ${tenantId} AND e.id = f.id`);
   }
 
-  const reports: Promise<unknown>[] = [];
-  for (const [providerId, l] of leases) {
-    const failed = failures.get(providerId);
-    if (failed || (failed !== undefined && l.reportOutcome)) reports.push(limiterStub(env, providerId).reportResult(!failed));
-  }
-  await Promise.all(reports);
+  // Every leased provider was sent through, so each has its entry in `failures`.
+  await Promise.all(reportLeaseOutcomes(env, leases, (id) => failures.get(id) === true));
 
   const now = new Date().toISOString();
   const events: EventInput[] = outcomes.map((o) => ({
@@ -245,40 +239,24 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
 
 /**
  * Leases one token per recipient for each email, walking its provider policy in order with the
- * transactional lane (which may use the share campaigns leave alone). An email no provider can take
- * now waits for the limiter's delay.
+ * transactional lane. A policy with no enabled provider left (disabled or deleted since acceptance)
+ * cannot send: those emails fail now rather than wait for ever.
  */
 async function lease(env: Env, jobs: Job[], policyOf: (j: Job) => string[], providers: Map<string, LoadedProvider>) {
   const assigned: { job: Job; provider: LoadedProvider }[] = [];
   const leases = new Map<string, BatchLease>();
   const unsendable: Job[] = [];
   for (const [, group] of groupBy(jobs, (j) => policyOf(j).join(","))) {
-    // A policy with no enabled provider left (disabled or deleted since acceptance) cannot send:
-    // the email fails now rather than waiting for ever.
-    if (!policyOf(group[0]!).some((id) => providers.get(id)?.enabled)) {
+    const policy = policyOf(group[0]!);
+    if (!policy.some((id) => providers.get(id)?.enabled)) {
       unsendable.push(...group);
       continue;
     }
-    let waiting = group;
-    let wait = Infinity;
-    for (const id of policyOf(group[0]!)) {
-      const p = providers.get(id);
-      if (!p || !p.enabled || waiting.length === 0) continue;
-      const granted = await limiterStub(env, id).leaseBatch(
-        waiting.map((j) => j.email!.to_addresses.length + j.email!.cc_addresses.length + j.email!.bcc_addresses.length),
-        { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota, reserveShare: transactionalShare(env) },
-        Date.now(),
-        "transactional",
-      );
-      if (granted.grantedMessages > 0) leases.set(id, granted);
-      for (const job of waiting.slice(0, granted.grantedMessages)) assigned.push({ job, provider: p });
-      waiting = waiting.slice(granted.grantedMessages);
-      wait = Math.min(wait, granted.retryAfterSeconds || wait);
-      if (waiting.length === 0) break;
-      if (granted.limitedBy === "rate") break;
-    }
-    const delay = wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait);
-    for (const job of waiting) job.retryAfter = delay;
+    const recipients = (j: Job) => j.email!.to_addresses.length + j.email!.cc_addresses.length + j.email!.bcc_addresses.length;
+    const leased = await leaseInPolicyOrder(env, policy, providers, group, recipients, "transactional");
+    for (const { item, provider } of leased.assigned) assigned.push({ job: item, provider });
+    for (const [id, l] of leased.leases) leases.set(id, l);
+    for (const job of leased.waiting) job.retryAfter = leased.waitSeconds;
   }
   return { assigned, leases, unsendable };
 }
