@@ -1,7 +1,8 @@
 import type { BatchLease } from "../durable-objects/provider-limiter";
 import { claimRecipients, recordOutcomes, releaseClaims, type Claimed, type ClaimResult, type Outcome } from "../src/campaigns/claims";
 import { requeueSends } from "../src/campaigns/enqueue";
-import { queueDelay, SendMessage, type Recipient } from "../src/campaigns/messages";
+import { SendMessage, type Recipient } from "../src/campaigns/messages";
+import { queueDelay } from "../src/lib/queues";
 import { limiterStub, progressStub } from "../src/campaigns/progress";
 import { policyProviders, sendingContext, type SendingContext } from "../src/campaigns/sending-context";
 import { runLimited } from "../src/lib/concurrency";

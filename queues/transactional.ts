@@ -1,7 +1,7 @@
 import { eq, and, asc, sql } from "drizzle-orm";
 import type { BatchLease } from "../durable-objects/provider-limiter";
 import { recordOutcomes, releaseClaims, type Outcome } from "../src/campaigns/claims";
-import { queueDelay } from "../src/campaigns/messages";
+import { queueDelay } from "../src/lib/queues";
 import { policyProviders } from "../src/campaigns/sending-context";
 import { providers as providersTable } from "../src/db/schema";
 import { TransactionalMessage } from "../src/emails/queue";

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { queueDelay } from "../src/campaigns/messages";
+import { queueDelay } from "../src/lib/queues";
 import { ConfigError } from "../src/config";
 import { runLimited } from "../src/lib/concurrency";
 import { DecryptionError } from "../src/lib/crypto";

@@ -5,7 +5,6 @@ import { describe, expect, it } from "vitest";
 import { webhookDeliveries, webhookEndpoints } from "../src/db/schema";
 import type { StoredEvent } from "../src/events/message";
 import worker from "../src/index";
-import { openDb } from "../src/services/db";
 import { dispatchWebhooks, type WebhookDeliveryMessage } from "../src/webhooks/outbound/dispatch";
 import { openWebhookSecret, signWebhook, verifyWebhook } from "../src/webhooks/outbound/sign";
 import { processWebhookBatch, webhookRetryDelaySeconds } from "../queues/webhooks";
@@ -90,13 +89,9 @@ function captureQueue(fail = false) {
   return { queue, calls, bodies: () => calls.flat() };
 }
 
+/** Dispatches as the events consumer does: inside the transaction that stores the events. */
 async function dispatch(tenantId: string, events: StoredEvent[], queue: Queue = captureQueue().queue): Promise<void> {
-  const handle = openDb(env);
-  try {
-    await dispatchWebhooks(handle.db, { ...env, WEBHOOKS_QUEUE: queue }, tenantId, events);
-  } finally {
-    await handle.close();
-  }
+  await rows((db) => db.transaction((tx) => dispatchWebhooks(tx, { ...env, WEBHOOKS_QUEUE: queue }, tenantId, events)));
 }
 
 
@@ -401,7 +396,7 @@ describe("dispatchWebhooks", () => {
     expect(count).toBe(150);
   });
 
-  it("takes back deliveries it could not queue, so the events' retry queues them", async () => {
+  it("deliveries it could not queue roll back with the events' transaction, so the events' retry queues them", async () => {
     const { apiKey, tenantId } = await newTenant();
     const endpoint = await createEndpoint(apiKey, { url: "https://example.com/x" });
     const events = [event(tenantId, "bounced")];
@@ -663,12 +658,7 @@ describe("the delivery log and redelivery", () => {
     const t = tag();
     const { apiKey, tenantId } = await newTenant();
     const endpoint = await createEndpoint(apiKey, { url: `${RECEIVER}/ok/${t}`, event_types: ["email.complained"] });
-    const handle = openDb(env);
-    try {
-      await dispatchWebhooks(handle.db, env, tenantId, [event(tenantId, "complained"), event(tenantId, "opened")]);
-    } finally {
-      await handle.close();
-    }
+    await dispatch(tenantId, [event(tenantId, "complained"), event(tenantId, "opened")], env.WEBHOOKS_QUEUE);
     const deadline = Date.now() + 15_000;
     let log = await deliveriesOf(apiKey, endpoint.id);
     while (log.data[0]?.status !== "succeeded" && Date.now() < deadline) {

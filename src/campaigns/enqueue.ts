@@ -1,8 +1,6 @@
 import { count } from "../lib/metrics";
-import { type FanoutMessage, queueDelay, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, RECIPIENTS_PER_MESSAGE, type Recipient, type SendMessage } from "./messages";
-
-const encoder = new TextEncoder();
-const byteLength = (value: unknown) => encoder.encode(JSON.stringify(value)).length;
+import { jsonBytes as byteLength, queueDelay, sendInBatches } from "../lib/queues";
+import { type FanoutMessage, MAX_MESSAGE_BYTES, RECIPIENTS_PER_MESSAGE, type Recipient, type SendMessage } from "./messages";
 
 /**
  * Packs recipients into send messages of at most 100 recipients and MAX_MESSAGE_BYTES each (a
@@ -33,20 +31,11 @@ export async function enqueueRecipients(
   }
   flush();
 
-  let batch: MessageSendRequest<SendMessage>[] = [];
-  let batchBytes = 0;
-  const sends: Promise<unknown>[] = [];
-  for (const m of messages) {
-    if (batch.length >= MAX_BATCH_MESSAGES || batchBytes + m.bytes > MAX_BATCH_BYTES) {
-      sends.push(queue.sendBatch(batch));
-      batch = [];
-      batchBytes = 0;
-    }
-    batch.push({ body: m.body, contentType: "json" });
-    batchBytes += m.bytes;
-  }
-  if (batch.length > 0) sends.push(queue.sendBatch(batch));
-  await Promise.all(sends);
+  await sendInBatches(
+    queue,
+    messages.map((m) => ({ body: m.body, contentType: "json" as const })),
+    messages.map((m) => m.bytes),
+  );
   count("queue_messages", messages.length);
   return messages.length;
 }
@@ -57,11 +46,9 @@ export async function sendFanout(env: Env, message: FanoutMessage): Promise<void
   count("queue_messages");
 }
 
-/** Queues many fan-out steps, in sendBatch calls of at most 100. */
+/** Queues many fan-out steps. */
 export async function sendFanouts(env: Env, messages: FanoutMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += MAX_BATCH_MESSAGES) {
-    await env.FANOUT_QUEUE.sendBatch(messages.slice(i, i + MAX_BATCH_MESSAGES).map((body) => ({ body, contentType: "json" as const })));
-  }
+  await sendInBatches(env.FANOUT_QUEUE, messages.map((body) => ({ body, contentType: "json" as const })));
   count("queue_messages", messages.length);
 }
 
@@ -70,19 +57,6 @@ export async function sendFanouts(env: Env, messages: FanoutMessage[]): Promise<
  * is not a failure, so it must not use up the message's retries and land it in the dead-letter queue.
  */
 export async function requeueSends(queue: Queue, items: { body: SendMessage; delaySeconds: number }[]): Promise<void> {
-  let batch: MessageSendRequest<SendMessage>[] = [];
-  let bytes = 0;
-  const flush = async () => {
-    if (batch.length > 0) await queue.sendBatch(batch);
-    count("queue_messages", batch.length);
-    batch = [];
-    bytes = 0;
-  };
-  for (const item of items) {
-    const size = byteLength(item.body);
-    if (batch.length >= MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES) await flush();
-    batch.push({ body: item.body, contentType: "json", delaySeconds: queueDelay(item.delaySeconds) });
-    bytes += size;
-  }
-  await flush();
+  await sendInBatches(queue, items.map((item) => ({ body: item.body, contentType: "json" as const, delaySeconds: queueDelay(item.delaySeconds) })));
+  count("queue_messages", items.length);
 }

@@ -40,16 +40,6 @@ export const SendMessage = z.object({
 });
 export type SendMessage = z.infer<typeof SendMessage>;
 
-/** The longest delay Queues accept for a retry or a delayed send. */
-export const MAX_DELAY_SECONDS = 43_200;
-
-/** A delay Queues will take: whole seconds, at least one, at most MAX_DELAY_SECONDS. */
-export function queueDelay(seconds: number): number {
-  return Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(seconds)));
-}
-
-/** Queue limits: a message ≤ 128 KB, a sendBatch call ≤ 100 messages and ≤ 256 KB. */
+/** Queue limit: a message ≤ 128 KB (kept under, for the envelope). Batch limits are in src/lib/queues.ts. */
 export const MAX_MESSAGE_BYTES = 120 * 1024;
-export const MAX_BATCH_MESSAGES = 100;
-export const MAX_BATCH_BYTES = 240 * 1024;
 export const RECIPIENTS_PER_MESSAGE = 100;

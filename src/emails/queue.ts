@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { monthOfUuidv7 } from "../lib/ids";
+import { queueDelay, sendInBatches } from "../lib/queues";
 import type { Db } from "../services/db";
 import type { QueuedEmail } from "./accept";
 
@@ -13,18 +14,14 @@ export const TransactionalMessage = z.object({
 });
 export type TransactionalMessage = z.infer<typeof TransactionalMessage>;
 
-/** Cloudflare Queues delays a message by at most 12 hours. */
-const MAX_DELAY_SECONDS = 43_200;
-
 export async function enqueueEmails(queue: Queue, tenantId: string, queued: (QueuedEmail & { delaySeconds?: number })[]): Promise<void> {
-  for (let i = 0; i < queued.length; i += 100) {
-    await queue.sendBatch(
-      queued.slice(i, i + 100).map((q) => ({
-        body: { type: "email", tenant_id: tenantId, email_id: q.id, month: q.month } satisfies TransactionalMessage,
-        delaySeconds: q.delaySeconds ? Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(q.delaySeconds))) : undefined,
-      })),
-    );
-  }
+  await sendInBatches(
+    queue,
+    queued.map((q) => ({
+      body: { type: "email", tenant_id: tenantId, email_id: q.id, month: q.month } satisfies TransactionalMessage,
+      delaySeconds: q.delaySeconds ? queueDelay(q.delaySeconds) : undefined,
+    })),
+  );
 }
 
 /** How long a queued email may wait before the cron assumes its queue message was lost. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EVENT_TYPES } from "../db/events";
+import { sendInBatches } from "../lib/queues";
 
 /** One delivery or engagement event, as it travels on the events queue. */
 export const EventInput = z.object({
@@ -48,9 +49,7 @@ export interface StoredEvent {
 export const webhookEventType = (type: EventInput["type"]) => `email.${type}`;
 export const WEBHOOK_EVENT_TYPES = EVENT_TYPES.map(webhookEventType);
 
-/** Sends events to the events queue in batches of at most 100 (the Queues limit per call). */
+/** Sends events to the events queue. */
 export async function publishEvents(queue: Queue, tenantId: string, events: EventInput[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 100) {
-    await queue.sendBatch(events.slice(i, i + 100).map((event) => ({ body: { type: "event", tenant_id: tenantId, event } satisfies EventMessage })));
-  }
+  await sendInBatches(queue, events.map((event) => ({ body: { type: "event", tenant_id: tenantId, event } satisfies EventMessage })));
 }

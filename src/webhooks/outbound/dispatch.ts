@@ -1,8 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { webhookDeliveries, webhookEndpoints } from "../../db/schema";
+import { webhookEndpoints } from "../../db/schema";
 import { webhookEventType, type StoredEvent } from "../../events/message";
 import { uuidv7 } from "../../lib/ids";
+import { sendInBatches } from "../../lib/queues";
 import { pgArray } from "../../lib/sql";
 import type { Db } from "../../services/db";
 
@@ -13,9 +14,6 @@ export const WebhookDeliveryMessage = z.object({
   delivery_id: z.string().uuid(),
 });
 export type WebhookDeliveryMessage = z.infer<typeof WebhookDeliveryMessage>;
-
-/** The Queues limit per sendBatch call. */
-const MAX_BATCH_MESSAGES = 100;
 
 /** The JSON body a receiver gets for an event (also what the delivery log shows as `payload`). */
 export function webhookPayload(event: StoredEvent): Record<string, unknown> {
@@ -35,23 +33,18 @@ export function subscribes(eventTypes: readonly string[], type: string): boolean
   return eventTypes.length === 0 || eventTypes.includes(type);
 }
 
-/** Queues delivery attempts, at most 100 messages per sendBatch call. Returns how many were queued. */
-export async function enqueueDeliveries(queue: Queue, tenantId: string, deliveryIds: readonly string[]): Promise<number> {
-  let sent = 0;
-  for (let i = 0; i < deliveryIds.length; i += MAX_BATCH_MESSAGES) {
-    const chunk = deliveryIds.slice(i, i + MAX_BATCH_MESSAGES);
-    await queue.sendBatch(chunk.map((id) => ({ body: { type: "webhook_delivery", tenant_id: tenantId, delivery_id: id } satisfies WebhookDeliveryMessage })));
-    sent += chunk.length;
-  }
-  return sent;
+/** Queues delivery attempts. */
+export async function enqueueDeliveries(queue: Queue, tenantId: string, deliveryIds: readonly string[]): Promise<void> {
+  await sendInBatches(queue, deliveryIds.map((id) => ({ body: { type: "webhook_delivery", tenant_id: tenantId, delivery_id: id } satisfies WebhookDeliveryMessage })));
 }
 
 /**
  * Creates a delivery for each enabled endpoint of the tenant subscribed to each event, and queues
  * them. One statement reads the endpoints and one inserts every delivery; a delivery is unique per
- * (endpoint, event), so the same event dispatched again creates and queues nothing. If queueing
- * fails, the deliveries not yet queued are removed again before the error is passed on, so the
- * caller's retry of the same events creates and queues them afresh rather than finding them taken.
+ * (endpoint, event), so the same event dispatched again creates and queues nothing. Call it inside
+ * the transaction that stores the events (as the events consumer does): if queueing fails, the
+ * deliveries roll back with the events, and the retry of the same events creates and queues them
+ * afresh rather than finding them taken.
  */
 export async function dispatchWebhooks(db: Db, env: Env, tenantId: string, events: StoredEvent[]): Promise<void> {
   const unique = new Map<string, StoredEvent>();
@@ -93,17 +86,5 @@ export async function dispatchWebhooks(db: Db, env: Env, tenantId: string, event
   const ids = rows.id.filter((id) => created.has(id));
   if (ids.length === 0) return;
 
-  let queued = 0;
-  try {
-    for (let i = 0; i < ids.length; i += MAX_BATCH_MESSAGES) {
-      queued += await enqueueDeliveries(env.WEBHOOKS_QUEUE, tenantId, ids.slice(i, i + MAX_BATCH_MESSAGES));
-    }
-  } catch (err) {
-    const unqueued = ids.slice(queued);
-    await db
-      .delete(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.tenantId, tenantId), sql`${webhookDeliveries.id} = ANY(${pgArray(unqueued)}::uuid[])`))
-      .catch(() => {});
-    throw err;
-  }
+  await enqueueDeliveries(env.WEBHOOKS_QUEUE, tenantId, ids);
 }
