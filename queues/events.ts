@@ -7,7 +7,7 @@ import { openDb, type Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { suppress, type SuppressionEntry } from "../src/suppressions/store";
 import { dispatchWebhooks } from "../src/webhooks/outbound/dispatch";
-import { backoffSeconds } from "./handler";
+import { backoffSeconds, parseAndGroup } from "./handler";
 
 const monthOfDate = (iso: string) => `${iso.slice(0, 7)}-01`;
 const previousMonth = (month: string) => {
@@ -38,16 +38,7 @@ interface Row {
  * suppression list, transactional emails get their last event, and outbound webhooks are queued.
  */
 export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
-  const byTenant = new Map<string, { message: Message; event: EventInput }[]>();
-  for (const message of batch.messages) {
-    const parsed = EventMessage.safeParse(message.body);
-    if (!parsed.success) {
-      logger.error("malformed event dropped", { message_id: message.id, issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
-      message.ack();
-      continue;
-    }
-    byTenant.set(parsed.data.tenant_id, [...(byTenant.get(parsed.data.tenant_id) ?? []), { message, event: parsed.data.event }]);
-  }
+  const byTenant = parseAndGroup(batch, EventMessage, (b) => b.tenant_id, logger, "event");
   if (byTenant.size === 0) return;
   const handle = openDb(env);
   try {
@@ -55,7 +46,7 @@ export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: Exe
       try {
         // One transaction: if a side effect fails, the events are not stored either, so the retry
         // finds them new and runs every effect again (a stored event would be skipped as a duplicate).
-        await handle.db.transaction((tx) => storeEvents(tx, env, tenantId, items.map((i) => i.event)));
+        await handle.db.transaction((tx) => storeEvents(tx, env, tenantId, items.map((i) => i.body.event)));
         for (const i of items) i.message.ack();
       } catch (err) {
         logger.warn("events not stored; retrying", { err, tenant_id: tenantId });

@@ -1,4 +1,5 @@
-import { ZodError } from "zod";
+import { ZodError, type z } from "zod";
+import { groupBy } from "../src/lib/collections";
 import { runLimited } from "../src/lib/concurrency";
 import { openDb, type Db, type DbHandle } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
@@ -74,4 +75,27 @@ async function processOne(message: Message, queue: string, handle: MessageHandle
     log.warn("queue message failed; will retry", { err, delay_seconds: delaySeconds });
     message.retry({ delaySeconds });
   }
+}
+
+/**
+ * Parses every message of a batch with `schema` and groups the valid ones by `key`. A message that
+ * does not parse can never succeed, so it is logged and acknowledged rather than retried.
+ */
+export function parseAndGroup<S extends z.ZodType>(
+  batch: MessageBatch,
+  schema: S,
+  key: (body: z.infer<S>) => string,
+  logger: Logger,
+  what: string,
+): Map<string, { message: Message; body: z.infer<S> }[]> {
+  const valid: { message: Message; body: z.infer<S> }[] = [];
+  for (const message of batch.messages) {
+    const parsed = schema.safeParse(message.body);
+    if (parsed.success) valid.push({ message, body: parsed.data });
+    else {
+      logger.error(`malformed ${what} dropped`, { message_id: message.id, issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
+      message.ack();
+    }
+  }
+  return groupBy(valid, (v) => key(v.body));
 }

@@ -14,7 +14,7 @@ import { ProviderError, type OutboundEmail, type SendResult } from "../src/provi
 import { decorate } from "../src/tracking/links";
 import { openDb, type Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
-import { backoffSeconds } from "./handler";
+import { backoffSeconds, parseAndGroup } from "./handler";
 
 /**
  * A batch is worked in chunks of this many messages, a few at a time, so one chunk's Postgres work
@@ -44,17 +44,7 @@ interface Job {
  * the limiter's or the provider's delay) when some were not.
  */
 export async function processSendBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
-  const byCampaign = new Map<string, Job[]>();
-  for (const message of batch.messages) {
-    const parsed = SendMessage.safeParse(message.body);
-    if (!parsed.success) {
-      logger.error("malformed send message dropped", { message_id: message.id, issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
-      message.ack();
-      continue;
-    }
-    const key = `${parsed.data.tenant_id}:${parsed.data.campaign_id}`;
-    byCampaign.set(key, [...(byCampaign.get(key) ?? []), { message, body: parsed.data }]);
-  }
+  const byCampaign: Map<string, Job[]> = parseAndGroup(batch, SendMessage, (b) => `${b.tenant_id}:${b.campaign_id}`, logger, "send message");
   if (byCampaign.size === 0) return;
   const handle = openDb(env);
   const chunks: Job[][] = [];

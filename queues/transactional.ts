@@ -6,15 +6,16 @@ import { policyProviders } from "../src/campaigns/sending-context";
 import { providers as providersTable } from "../src/db/schema";
 import { TransactionalMessage } from "../src/emails/queue";
 import { publishEvents, type EventInput } from "../src/events/message";
+import { groupBy } from "../src/lib/collections";
 import { pgArray } from "../src/lib/sql";
-import { parseMailbox } from "../src/providers/address";
 import { leaseInPolicyOrder, reportLeaseOutcomes } from "../src/providers/policy-lease";
 import type { LoadedProvider } from "../src/providers/registry";
 import type { OutboundEmail } from "../src/providers/types";
 import { openDb, type Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
+import { recipientKey, suppressedAmong } from "../src/suppressions/store";
 import { decorate } from "../src/tracking/links";
-import { backoffSeconds } from "./handler";
+import { backoffSeconds, parseAndGroup } from "./handler";
 import { sendAll } from "./send";
 
 interface Job {
@@ -42,8 +43,6 @@ type ClaimedEmail = {
   track_clicks: boolean;
 };
 
-const bare = (address: string) => (parseMailbox(address)?.email ?? address).trim().toLowerCase();
-
 /**
  * Sends a batch from herald-transactional. This queue never carries campaign mail, so a campaign's
  * backlog never delays it, and its leases draw on the share of each provider's rate that campaign
@@ -53,16 +52,7 @@ const bare = (address: string) => (parseMailbox(address)?.email ?? address).trim
  * the message log and on the email.
  */
 export async function processTransactionalBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
-  const byTenant = new Map<string, Job[]>();
-  for (const message of batch.messages) {
-    const parsed = TransactionalMessage.safeParse(message.body);
-    if (!parsed.success) {
-      logger.error("malformed transactional message dropped", { message_id: message.id });
-      message.ack();
-      continue;
-    }
-    byTenant.set(parsed.data.tenant_id, [...(byTenant.get(parsed.data.tenant_id) ?? []), { message, body: parsed.data }]);
-  }
+  const byTenant: Map<string, Job[]> = parseAndGroup(batch, TransactionalMessage, (b) => b.tenant_id, logger, "transactional message");
   if (byTenant.size === 0) return;
   const handle = openDb(env);
   try {
@@ -158,11 +148,8 @@ async function sendForTenant(tenantId: string, jobs: Job[], env: Env, db: Db, lo
 }
 
 async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: Logger, handedOver: { value: boolean }) {
-  const all = live.flatMap((j) => [...j.email!.to_addresses, ...j.email!.cc_addresses, ...j.email!.bcc_addresses].map(bare));
-  const suppressed = new Set(
-    (await db.execute<{ email: string }>(sql`SELECT email FROM suppressions WHERE tenant_id = ${tenantId} AND email = ANY(${pgArray([...new Set(all)])}::text[])`)).rows.map((r) => r.email),
-  );
-  const keep = (list: string[]) => list.filter((a) => !suppressed.has(bare(a)));
+  const suppressed = await suppressedAmong(db, tenantId, live.flatMap((j) => [...j.email!.to_addresses, ...j.email!.cc_addresses, ...j.email!.bcc_addresses]));
+  const keep = (list: string[]) => list.filter((a) => !suppressed.has(recipientKey(a)));
   const skipped: Job[] = [];
   const sendable: Job[] = [];
   for (const job of live) {
@@ -201,7 +188,8 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
     failures.set(providerId, !!result.failure);
   }
 
-  for (const [month, group] of groupBy(outcomes, (o) => monthOf(live, o.id))) await recordOutcomes(db, month, group);
+  const emailOf = (id: string) => live.find((j) => j.email!.id === id)!.email!;
+  for (const [month, group] of groupBy(outcomes, (o) => emailOf(o.id).month)) await recordOutcomes(db, month, group);
   await releaseEmails(db, tenantId, release);
   for (const [month, group] of groupBy(skipped, (j) => j.email!.month)) {
     await db.execute(sql`
@@ -228,7 +216,7 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
     type: o.status === "sent" ? "sent" : "failed",
     source: "send",
     message_id: o.id,
-    email: bare(live.find((j) => j.email!.id === o.id)!.email!.to_addresses[0]!),
+    email: recipientKey(emailOf(o.id).to_addresses[0]!),
     provider_event_id: `send:${o.id}:${o.status}`,
     occurred_at: now,
     data: o.error ? { error: o.error } : o.providerMessageId ? { provider_message_id: o.providerMessageId } : {},
@@ -264,7 +252,7 @@ async function lease(env: Env, jobs: Job[], policyOf: (j: Job) => string[], prov
 async function render(env: Env, tenantId: string, e: ClaimedEmail): Promise<OutboundEmail> {
   const { html, headers } = await decorate(
     env,
-    { tenantId, messageId: e.id, email: bare(e.to_addresses[0]!), from: e.from_address, trackOpens: e.track_opens, trackClicks: e.track_clicks, listUnsubscribe: false },
+    { tenantId, messageId: e.id, email: recipientKey(e.to_addresses[0]!), from: e.from_address, trackOpens: e.track_opens, trackClicks: e.track_clicks, listUnsubscribe: false },
     e.html,
   );
   return {
@@ -281,12 +269,3 @@ async function render(env: Env, tenantId: string, e: ClaimedEmail): Promise<Outb
   };
 }
 
-function monthOf(jobs: Job[], id: string): string {
-  return jobs.find((j) => j.email?.id === id)!.email!.month;
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
-  return out;
-}

@@ -3,9 +3,8 @@ import { emails, idempotencyKeys, providers } from "../db/schema";
 import { messages } from "../db/messages";
 import { HeraldError, type FieldError } from "../errors";
 import { monthOfUuidv7, uuidv7 } from "../lib/ids";
-import { pgArray } from "../lib/sql";
-import { parseMailbox } from "../providers/address";
 import type { Db } from "../services/db";
+import { recipientKey, suppressedAmong } from "../suppressions/store";
 import type { EmailBody } from "../routes/v1/emails/schema";
 
 /** A transactional email ready for the queue. */
@@ -27,7 +26,6 @@ export type AcceptResult =
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_HOURS = 24;
 
-const bare = (address: string) => (parseMailbox(address)?.email ?? address).trim().toLowerCase();
 
 /**
  * Accepts emails in one transaction: the Idempotency-Key (when given), one row per email with
@@ -73,13 +71,8 @@ export async function acceptEmails(
     }
 
     await checkProviders(tx, tenantId, items);
-    const recipients = items.map(({ body }) => [...body.to, ...(body.cc ?? []), ...(body.bcc ?? [])].map(bare));
-    const suppressed = new Set(
-      (
-        await tx.execute<{ email: string }>(sql`
-          SELECT email FROM suppressions WHERE tenant_id = ${tenantId} AND email = ANY(${pgArray([...new Set(recipients.flat())])}::text[])`)
-      ).rows.map((r) => r.email),
-    );
+    const recipients = items.map(({ body }) => [...body.to, ...(body.cc ?? []), ...(body.bcc ?? [])].map(recipientKey));
+    const suppressed = await suppressedAmong(tx, tenantId, recipients.flat());
     const now = Date.now();
     const rows = items.map(({ body }, i) => {
       const allSuppressed = recipients[i]!.every((r) => suppressed.has(r));
@@ -115,7 +108,7 @@ export async function acceptEmails(
         month: monthOfUuidv7(id),
         id,
         tenantId,
-        email: bare(body.to[0]!),
+        email: recipientKey(body.to[0]!),
         status: status === "suppressed" ? ("skipped" as const) : ("queued" as const),
         providerId: body.provider_id?.toLowerCase() ?? null,
         error: status === "suppressed" ? "every recipient is suppressed" : null,

@@ -1,5 +1,7 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import { suppressions, type ContactStatus, type SuppressionReason } from "../db/schema";
+import { pgArray } from "../lib/sql";
+import { parseMailbox } from "../providers/address";
 import type { Db } from "../services/db";
 
 export interface SuppressionEntry {
@@ -17,6 +19,19 @@ const MAX_NOTE = 2000;
 /** Suppressed addresses are kept as contacts are: trimmed and lower-cased. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/** The address of a recipient ("Name <a@b>" or "a@b") as the suppression list keys it. */
+export function recipientKey(recipient: string): string {
+  return normalizeEmail(parseMailbox(recipient)?.email ?? recipient);
+}
+
+/** Which of these recipients (keyed by recipientKey) the tenant has suppressed, in one query. */
+export async function suppressedAmong(db: Db, tenantId: string, recipients: string[]): Promise<Set<string>> {
+  const keys = [...new Set(recipients.map(recipientKey))];
+  if (keys.length === 0) return new Set();
+  const found = await db.execute<{ email: string }>(sql`SELECT email FROM suppressions WHERE tenant_id = ${tenantId} AND email = ANY(${pgArray(keys)}::text[])`);
+  return new Set(found.rows.map((r) => r.email));
 }
 
 /** The contact status a suppression reason implies; manual suppressions leave contacts alone. */
