@@ -30,7 +30,10 @@ CREATE INDEX "events_message_idx" ON "events" ("tenant_id", "message_id", "occur
 --> statement-breakpoint
 CREATE TABLE "events_default" PARTITION OF "events" DEFAULT;
 --> statement-breakpoint
-CREATE OR REPLACE FUNCTION herald_ensure_event_partitions(months_ahead integer DEFAULT 2) RETURNS integer
+-- One function keeps every monthly-partitioned table ahead: the partitions for this month and the
+-- next `months_ahead` of `parent`, created with `storage` (e.g. 'fillfactor = 70'). It replaces the
+-- messages-only function of 0002, which the cron now calls through this one.
+CREATE OR REPLACE FUNCTION herald_ensure_monthly_partitions(parent text, months_ahead integer DEFAULT 2, storage text DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
 	first_day date;
@@ -39,13 +42,14 @@ DECLARE
 BEGIN
 	FOR i IN 0..months_ahead LOOP
 		first_day := (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => i))::date;
-		part := 'events_' || to_char(first_day, 'YYYY_MM');
+		part := parent || '_' || to_char(first_day, 'YYYY_MM');
 		IF to_regclass(part) IS NULL THEN
 			BEGIN
-				EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)',
-					part, first_day, (first_day + interval '1 month')::date);
+				EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', part, parent, first_day, (first_day + interval '1 month')::date)
+					|| CASE WHEN storage IS NULL THEN '' ELSE ' WITH (' || storage || ')' END;
 				created := created + 1;
 			EXCEPTION WHEN others THEN
+				-- Rows for that month already sit in the default partition; leave them there.
 				RAISE WARNING 'could not create partition %: %', part, SQLERRM;
 			END;
 		END IF;
@@ -53,4 +57,6 @@ BEGIN
 	RETURN created;
 END $$;
 --> statement-breakpoint
-SELECT herald_ensure_event_partitions(2);
+DROP FUNCTION herald_ensure_message_partitions(integer);
+--> statement-breakpoint
+SELECT herald_ensure_monthly_partitions('events', 2);
