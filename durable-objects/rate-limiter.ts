@@ -28,11 +28,6 @@ export class RateLimiter extends DurableObject<Env> {
     this.w = this.stored.load();
   }
 
-  limit(rule: RateLimitRule, now = Date.now()): RateLimitResult {
-    const { granted, ...result } = this.take(rule, 1, now);
-    return { ...result, success: granted === 1 };
-  }
-
   /**
    * Takes up to `want` permits at once (at least one, or none when the window is full). The
    * per-isolate leasing in src/ratelimit/leasing.ts asks for blocks so most requests need no call.

@@ -58,7 +58,7 @@ describe("the RateLimiter Durable Object's sliding window", () => {
     const t0 = 1_000_000_000_000; // a multiple of 10 s
     {
       const first = [];
-      for (let i = 0; i < 5; i++) first.push(await stub.limit(rule, t0 + 1_000));
+      for (let i = 0; i < 5; i++) first.push(await stub.take(rule, 1, t0 + 1_000));
       expect(first.map((r) => [r.success, r.remaining])).toEqual([
         [true, 3],
         [true, 2],
@@ -70,10 +70,10 @@ describe("the RateLimiter Durable Object's sliding window", () => {
       expect(first[4]!.resetSeconds).toBe(12);
       // 5 s into the next window the previous one weighs 4 × 0.5 = 2: two requests pass.
       const next = [];
-      for (let i = 0; i < 3; i++) next.push(await stub.limit(rule, t0 + 15_000));
+      for (let i = 0; i < 3; i++) next.push(await stub.take(rule, 1, t0 + 15_000));
       expect(next.map((r) => r.success)).toEqual([true, true, false]);
       // Two windows later nothing is left of either.
-      expect(await stub.limit(rule, t0 + 30_000)).toMatchObject({ success: true, remaining: 3 });
+      expect(await stub.take(rule, 1, t0 + 30_000)).toMatchObject({ success: true, remaining: 3 });
     }
   });
 
@@ -81,7 +81,7 @@ describe("the RateLimiter Durable Object's sliding window", () => {
     const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`unit:${crypto.randomUUID()}`));
     let message = "resolved";
     try {
-      await stub.limit({ limit: 0, windowSeconds: 60 });
+      await stub.take({ limit: 0, windowSeconds: 60 }, 1);
     } catch (err) {
       message = String((err as Error).message);
     }
