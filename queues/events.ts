@@ -1,21 +1,13 @@
 import { sql } from "drizzle-orm";
 import { EventMessage, type EventInput, type StoredEvent } from "../src/events/message";
 import { sha256Hex } from "../src/lib/encoding";
-import { monthOfUuidv7, uuidFromHash, uuidv7 } from "../src/lib/ids";
+import { monthOf, monthOfUuidv7, uuidFromHash, uuidv7 } from "../src/lib/ids";
 import { pgArray } from "../src/lib/sql";
 import { openDb, type Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { suppress, type SuppressionEntry } from "../src/suppressions/store";
 import { dispatchWebhooks } from "../src/webhooks/outbound/dispatch";
 import { backoffSeconds, parseAndGroup } from "./handler";
-
-const monthOfDate = (iso: string) => `${iso.slice(0, 7)}-01`;
-const previousMonth = (month: string) => {
-  const d = new Date(`${month}T00:00:00Z`);
-  if (Number.isNaN(d.getTime())) return month;
-  d.setUTCMonth(d.getUTCMonth() - 1);
-  return d.toISOString().slice(0, 10);
-};
 
 /** Provider payloads may carry NUL, which PostgreSQL text and jsonb cannot store: it is dropped. */
 function withoutNul<T>(value: T): T {
@@ -61,7 +53,7 @@ export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: Exe
 export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: EventInput[]): Promise<StoredEvent[]> {
   const rows: Row[] = await Promise.all(
     inputs.map((input) => withoutNul(input)).map(async (input) => ({
-      month: monthOfDate(new Date(input.occurred_at).toISOString()),
+      month: monthOf(Date.parse(input.occurred_at)),
       id: input.provider_event_id ? uuidFromHash(await sha256Hex(`${tenantId}\n${input.source}\n${input.provider_event_id}`)) : uuidv7(),
       input,
     })),
@@ -125,7 +117,7 @@ async function fillFromMessageLog(db: Db, tenantId: string, rows: Row[]) {
   const wanted = rows.filter((r) => r.input.message_id && (!r.input.campaign_id || !r.input.email));
   if (wanted.length === 0) return;
   const ids = [...new Set(wanted.map((r) => r.input.message_id!))];
-  const months = [...new Set(ids.flatMap((id) => [monthOfUuidv7(id), previousMonth(monthOfUuidv7(id))]))];
+  const months = [...new Set(ids.flatMap((id) => [monthOfUuidv7(id), monthOf(Date.parse(monthOfUuidv7(id)), 1)]))];
   const found = await db.execute<{ id: string; campaign_id: string | null; email: string }>(sql`
     SELECT id, campaign_id, email FROM messages
     WHERE tenant_id = ${tenantId} AND month = ANY(${pgArray(months)}::date[]) AND id = ANY(${pgArray(ids)}::uuid[])`);

@@ -23,8 +23,13 @@ export function monthOfUuidv7(id: string): string {
   const ms = Number.parseInt(id.replace(/-/g, "").slice(0, 12), 16);
   // Not a v7 id of this era (a hostile or foreign id): the current month, never an invalid date.
   const plausible = Number.isFinite(ms) && ms >= Date.UTC(2020, 0, 1) && ms < Date.UTC(9999, 0, 1);
-  const d = new Date(plausible ? ms : Date.now());
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}-01`;
+  return monthOf(plausible ? ms : Date.now());
+}
+
+/** The first day (YYYY-MM-DD, UTC) of the month `ms` falls in, `monthsBefore` months earlier: a partition key. */
+export function monthOf(ms: number, monthsBefore = 0): string {
+  const d = new Date(ms);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - monthsBefore, 1)).toISOString().slice(0, 10);
 }
 
 /** A UUID (version 8, RFC 9562) derived from a SHA-256 hex digest: the same input always gives the same id. */
