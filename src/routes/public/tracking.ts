@@ -3,35 +3,31 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { HonoEnv } from "../../env";
 import { HeraldError } from "../../errors";
 import { publishEvents, type EventInput } from "../../events/message";
+import { services } from "../../middleware/services";
 import { verifyToken } from "../../tracking/token";
 
 /** A transparent 1×1 GIF. */
 const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"), (ch) => ch.charCodeAt(0));
 
 /**
- * Queues the event and answers at once: the edge handler never waits on Postgres, and a queue
- * hiccup costs one tracking event, never the recipient's redirect.
+ * Queues the event after the response: the edge handler never waits on Postgres or the queue, and a
+ * queue hiccup costs one tracking event (logged), never the recipient's redirect.
  */
 function record(c: Context<HonoEnv>, tenantId: string, event: EventInput) {
-  const sent = publishEvents(c.env.EVENTS_QUEUE, tenantId, [event]).catch((err) => c.var.logger.warn("tracking event not queued", { err }));
-  try {
-    c.executionCtx.waitUntil(sent);
-  } catch {
-    // app.request() without an ExecutionContext (unit tests): the promise still runs.
-  }
+  c.var.defer(publishEvents(c.env.EVENTS_QUEUE, tenantId, [event]));
 }
 
 const notFound = () => new HeraldError("not_found", "this link is not valid");
 
 export function registerTracking(app: OpenAPIHono<HonoEnv>) {
-  app.get("/t/o/:token", async (c) => {
+  app.get("/t/o/:token", services, async (c) => {
     const claims = await verifyToken(c.env.TRACKING_SECRET ?? "", c.req.param("token"), "o");
     if (!claims) throw notFound();
     record(c, claims.t, { type: "opened", source: "tracking", message_id: claims.m, campaign_id: claims.c, occurred_at: new Date().toISOString() });
     return c.body(PIXEL, 200, { "content-type": "image/gif", "cache-control": "no-store, max-age=0" });
   });
 
-  app.get("/t/c/:token", async (c) => {
+  app.get("/t/c/:token", services, async (c) => {
     // The target comes only from a token herald signed, so this is no open redirect: a tampered
     // token is a 404 without a Location.
     const claims = await verifyToken(c.env.TRACKING_SECRET ?? "", c.req.param("token"), "c");
