@@ -20,6 +20,8 @@ export default defineConfig({
           NEON_WS_PROXY: inject("wsProxy"),
           LOG_LEVEL: "warn",
           PUBLIC_URL: "https://herald.test",
+          // Small enough that a campaign of more than one fan-out page (5,000) is admitted page by page.
+          CAMPAIGN_IN_FLIGHT_CAP: "2000",
           TEST_JWKS: JSON.stringify(inject("jwks")),
           TEST_PROVIDER_STUBS: JSON.stringify(inject("providerStubs")),
           TEST_SINK_URL: inject("sinkUrl"),

@@ -46,6 +46,12 @@ export interface BatchLease {
   breaker: BreakerState;
   /** As for Lease: the outcome of the granted messages must be reported with reportResult(). */
   reportOutcome: boolean;
+  /**
+   * Tokens granted to the first message not granted whole (included in grantedTokens): the daily
+   * quota had room for only part of it, so its first `partialTokens` recipients may go now. Without
+   * this a quota smaller than one message would never send anything.
+   */
+  partialTokens?: number;
 }
 
 export interface LimiterState {
@@ -131,7 +137,7 @@ export class ProviderLimiter extends DurableObject<Env> {
    * breaker says stop. The caller sends the first `grantedMessages` and retries the rest after
    * `retryAfterSeconds`.
    */
-  leaseBatch(counts: number[], settings?: LimiterSettings, now = Date.now(), lane: Lane = "campaign"): BatchLease {
+  leaseBatch(counts: number[], settings?: LimiterSettings, now = Date.now(), lane: Lane = "campaign", allowPartial = false): BatchLease {
     if (!Array.isArray(counts) || counts.some((c) => !Number.isInteger(c) || c < 0)) {
       throw new RangeError("count must be a non-negative integer");
     }
@@ -139,7 +145,7 @@ export class ProviderLimiter extends DurableObject<Env> {
     this.refill(now);
     if (settings) this.applySettings(settings);
     const s = this.state;
-    const result = (grantedMessages: number, grantedTokens: number, limitedBy: Lease["limitedBy"], retryAfterSeconds: number, probe: boolean): BatchLease => {
+    const result = (grantedMessages: number, grantedTokens: number, limitedBy: Lease["limitedBy"], retryAfterSeconds: number, probe: boolean, partialTokens = 0): BatchLease => {
       // Transactional mail spends the reserved bucket first and the main one after it.
       const fromReserve = lane === "transactional" ? Math.min(Math.max(0, s.reserveTokens ?? 0), grantedTokens) : 0;
       // The rest comes from the main bucket, which was checked to hold it (never deepening a campaign debt).
@@ -157,7 +163,8 @@ export class ProviderLimiter extends DurableObject<Env> {
         retryAfterSeconds: grantedMessages < counts.length ? retryAfterSeconds : 0,
         limitedBy: grantedMessages < counts.length ? limitedBy : null,
         breaker: s.breaker,
-        reportOutcome: grantedMessages > 0 && (probe || s.consecutiveFailures > 0),
+        reportOutcome: (grantedMessages > 0 || partialTokens > 0) && (probe || s.consecutiveFailures > 0),
+        ...(partialTokens > 0 ? { partialTokens } : {}),
       };
     };
 
@@ -187,7 +194,10 @@ export class ProviderLimiter extends DurableObject<Env> {
     let tokens = 0;
     for (const count of counts) {
       if (s.usedToday + tokens + count > quota) {
-        return result(granted, tokens, "daily_quota", Math.ceil((nextUtcMidnight(now) - now) / 1000), probe);
+        // What is left of today's quota goes to part of this message, if the bucket holds it now.
+        const left = Math.floor(quota - s.usedToday - tokens);
+        const partial = allowPartial && left > 0 && left <= inBuckets - tokens + EPSILON && (granted === 0 || !probe) ? left : 0;
+        return result(granted, tokens + partial, "daily_quota", Math.ceil((nextUtcMidnight(now) - now) / 1000), probe, partial);
       }
       const available = inBuckets - tokens;
       // A message bigger than the bucket could never fit; it goes alone, once the bucket is full.

@@ -15,6 +15,10 @@ export class StoredValue<T> {
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
+  clear(): void {
+    this.sql.exec(`DELETE FROM ${this.table}`);
+  }
+
   save(value: T): void {
     this.sql.exec(
       `INSERT INTO ${this.table} (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value`,

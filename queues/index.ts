@@ -1,3 +1,4 @@
+import { chaosOf } from "../src/lib/chaos";
 import { JsonLogger, parseLogLevel } from "../src/services/logger";
 import { handleDeadLetter } from "./consumers";
 import { processEventsBatch } from "./events";
@@ -34,8 +35,22 @@ export function handlerFor(queue: string): MessageHandler | undefined {
   return HANDLERS[queue];
 }
 
+/** The pipeline's queues, by name, for fault injection's duplicate deliveries. */
+function pipelineQueue(env: Env, name: string): Queue | undefined {
+  if (name === QUEUE_NAMES.send) return env.SEND_QUEUE;
+  if (name === QUEUE_NAMES.fanout) return env.FANOUT_QUEUE;
+  return undefined;
+}
+
 export async function queue(batch: MessageBatch, env: Env, ctx: ExecutionContext): Promise<void> {
   const logger = new JsonLogger({ batch_id: crypto.randomUUID(), queue: batch.queue }, parseLogLevel(env.LOG_LEVEL));
+  const chaos = chaosOf(env);
+  const target = chaos && pipelineQueue(env, batch.queue);
+  if (chaos && target) {
+    // Fault injection (benchmarks and tests only): some messages arrive a second time, as a queue may deliver them.
+    const twice = chaos.duplicates(batch.messages);
+    if (twice.length > 0) await target.sendBatch(twice.map((m) => ({ body: m.body, contentType: "json" as const }))).catch(() => {});
+  }
   const whole = BATCH_HANDLERS[batch.queue];
   if (whole) return whole(batch, env, ctx, logger);
   const handle = handlerFor(batch.queue);

@@ -1,6 +1,7 @@
 import { eq, and, asc, sql } from "drizzle-orm";
 import type { BatchLease } from "../durable-objects/provider-limiter";
-import { recordOutcomes, releaseClaims, type Outcome } from "../src/campaigns/claims";
+import { markSending, recordOutcomes, releaseClaims, type Outcome } from "../src/campaigns/store/message-rows";
+import { storeReplays } from "../src/campaigns/store/replay-rows";
 import { queueDelay } from "../src/lib/queues";
 import { policyProviders } from "../src/campaigns/sending-context";
 import { providers as providersTable } from "../src/db/schema";
@@ -8,7 +9,8 @@ import { TransactionalMessage } from "../src/emails/queue";
 import { publishEvents, type EventInput } from "../src/events/message";
 import { groupBy } from "../src/lib/collections";
 import { pgArray } from "../src/lib/sql";
-import { leaseInPolicyOrder, reportLeaseOutcomes } from "../src/providers/policy-lease";
+import { leaseInPolicyOrder, reportLeaseOutcomes } from "../src/sending/policy-lease";
+import { sendAll } from "../src/sending/send-all";
 import type { LoadedProvider } from "../src/providers/registry";
 import type { OutboundEmail } from "../src/providers/types";
 import { openDb, type Db } from "../src/services/db";
@@ -16,7 +18,6 @@ import type { Logger } from "../src/services/logger";
 import { recipientKey, suppressedAmong } from "../src/suppressions/store";
 import { decorate } from "../src/tracking/links";
 import { backoffSeconds, parseAndGroup } from "./handler";
-import { sendAll } from "./send";
 
 interface Job {
   message: Message;
@@ -169,15 +170,28 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
   const waiting = sendable.filter((j) => j.retryAfter !== undefined);
   await releaseEmails(db, tenantId, waiting);
 
-  const outcomes: Outcome[] = unsendable.map((j) => ({ id: j.email!.id, status: "failed" as const, error: "no enabled provider to send through" }));
+  const outcomes: Outcome[] = [];
+  // Unsendable emails were claimed but never handed to a provider: mark them so their outcome records.
+  for (const [month, group] of groupBy(unsendable, (j) => j.email!.month)) await markSending(db, month, group.map((j) => j.email!.id));
+  outcomes.push(...unsendable.map((j) => ({ id: j.email!.id, status: "failed" as const, error: "no enabled provider to send through" })));
   const release: Job[] = [];
   const failures = new Map<string, boolean>();
+  // From here a provider may get these emails: a claim marked `sending` is never given back blindly.
+  const marked = new Set<string>();
+  for (const [month, group] of groupBy(assigned, (a) => a.job.email!.month)) {
+    for (const id of await markSending(db, month, group.map((a) => a.job.email!.id))) marked.add(id);
+  }
   handedOver.value = assigned.length > 0;
-  for (const [providerId, group] of groupBy(assigned, (a) => a.provider.id)) {
+  for (const [providerId, all] of groupBy(assigned, (a) => a.provider.id)) {
+    const group = all.filter((a) => marked.has(a.job.email!.id));
+    if (group.length === 0) continue;
     const provider = group[0]!.provider;
     const emails = await Promise.all(group.map(({ job }) => render(env, tenantId, job.email!)));
     const result = await sendAll(provider, emails);
     outcomes.push(...result.outcomes);
+    for (const [month, members] of groupBy(result.replays, (r) => group.find((a) => a.job.email!.id === r.ids[0])!.job.email!.month)) {
+      await storeReplays(db, { tenantId, campaignId: null, providerId, month, replays: members });
+    }
     const released = new Set(result.release);
     for (const { job } of group) {
       if (released.has(job.email!.id)) {
@@ -197,8 +211,9 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
       WHERE month = ${month}::date AND id = ANY(${pgArray(group.map((j) => j.email!.id))}::uuid[]) AND status = 'claimed'`);
   }
 
+  // An email waiting for its idempotent replay is still `sending` to its reader.
   const final = [
-    ...outcomes.map((o) => ({ id: o.id, status: o.status, event: o.status })),
+    ...outcomes.map((o) => ({ id: o.id, status: o.status === "replaying" ? "sending" : o.status, event: o.status === "replaying" ? "sending" : o.status })),
     ...skipped.map((j) => ({ id: j.email!.id, status: "suppressed", event: "suppressed" })),
   ];
   if (final.length > 0) {
@@ -212,8 +227,8 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
   await Promise.all(reportLeaseOutcomes(env, leases, (id) => failures.get(id) === true));
 
   const now = new Date().toISOString();
-  const events: EventInput[] = outcomes.map((o) => ({
-    type: o.status === "sent" ? "sent" : "failed",
+  const events: EventInput[] = outcomes.filter((o) => o.status !== "replaying").map((o) => ({
+    type: o.status === "sent" ? "sent" : o.status === "unknown" ? "unknown" : "failed",
     source: "send",
     message_id: o.id,
     email: recipientKey(emailOf(o.id).to_addresses[0]!),

@@ -49,3 +49,25 @@ export function transactionalShare(env: Pick<Env, "TRANSACTIONAL_SHARE">): numbe
   if (!Number.isFinite(raw)) return 0.2;
   return Math.min(0.9, Math.max(0, raw));
 }
+
+/** A whole number setting within [min, max], or its default when unset or not a number. */
+function wholeSetting(raw: string | undefined, fallback: number, min: number, max: number): number {
+  const n = Number.parseInt(blank(raw) ?? "", 10);
+  if (!Number.isFinite(n)) return fallback;
+  return Math.min(max, Math.max(min, n));
+}
+
+/** How old an unsettled claim must be before the cron settles it (STALE_CLAIM_SECONDS, default 900). */
+export function staleClaimSeconds(env: Pick<Env, "STALE_CLAIM_SECONDS">): number {
+  return wholeSetting(env.STALE_CLAIM_SECONDS, 900, 5, 86_400);
+}
+
+/** How long a campaign may find no usable provider before it fails (BLOCKED_CAMPAIGN_TIMEOUT_SECONDS, default 3600). */
+export function blockedTimeoutSeconds(env: Pick<Env, "BLOCKED_CAMPAIGN_TIMEOUT_SECONDS">): number {
+  return wholeSetting(env.BLOCKED_CAMPAIGN_TIMEOUT_SECONDS, 3600, 1, 30 * 86_400);
+}
+
+/** Recipients one campaign may have admitted but not settled (CAMPAIGN_IN_FLIGHT_CAP, default 50,000). */
+export function inFlightCap(env: Pick<Env, "CAMPAIGN_IN_FLIGHT_CAP">): number {
+  return wholeSetting(env.CAMPAIGN_IN_FLIGHT_CAP, 50_000, 1, 10_000_000);
+}

@@ -1,24 +1,41 @@
 import { ensurePartitions, launchDueCampaigns, repairStalledProgress, sweepStaleClaims } from "./campaigns/maintenance";
+import { staleClaimSeconds } from "./config";
 import { pruneIdempotencyKeys, requeueDueEmails, sweepStaleTransactional } from "./emails/queue";
-import { openDb } from "./services/db";
-import { JsonLogger, parseLogLevel } from "./services/logger";
+import { replayAmbiguousBatches } from "./sending/replay";
+import { openDb, type Db } from "./services/db";
+import { JsonLogger, parseLogLevel, type Logger } from "./services/logger";
+
+type Step = (db: Db, env: Env, logger: Logger) => Promise<number | void>;
 
 /**
- * The cron tick: launch due campaigns, resolve stale claims, repair stalled progress, keep message
- * and event partitions ahead, queue due and lost transactional emails, drop expired idempotency keys.
+ * The cron tick's steps, in order. Each runs on its own: one that throws is logged with its name and
+ * the others still run, so a broken partition function cannot stop launches or the claim sweep.
  */
+const STEPS: [string, Step][] = [
+  ["partitions", (db) => ensurePartitions(db)],
+  ["launch_due", launchDueCampaigns],
+  ["sweep_claims", sweepStaleClaims],
+  ["replay_ambiguous", replayAmbiguousBatches],
+  ["repair_stalled", repairStalledProgress],
+  ["sweep_transactional", (db, env) => sweepStaleTransactional(db, staleClaimSeconds(env))],
+  ["outbox", (db, env) => requeueDueEmails(db, env.TRANSACTIONAL_QUEUE)],
+  ["prune_idempotency_keys", (db) => pruneIdempotencyKeys(db)],
+];
+
 export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const logger = new JsonLogger({ cron: controller.cron, tick_id: crypto.randomUUID() }, parseLogLevel(env.LOG_LEVEL));
   const handle = openDb(env);
+  const results: Record<string, number | string> = {};
   try {
-    await ensurePartitions(handle.db);
-    const launched = await launchDueCampaigns(handle.db, env, logger);
-    const swept = await sweepStaleClaims(handle.db, env, logger);
-    const repaired = await repairStalledProgress(handle.db, env, logger);
-    const settled = await sweepStaleTransactional(handle.db);
-    const requeued = await requeueDueEmails(handle.db, env.TRANSACTIONAL_QUEUE);
-    await pruneIdempotencyKeys(handle.db);
-    logger.info("cron tick", { scheduled_time: new Date(controller.scheduledTime).toISOString(), launched, swept, repaired, settled, requeued });
+    for (const [name, step] of STEPS) {
+      try {
+        results[name] = (await step(handle.db, env, logger)) ?? "ok";
+      } catch (err) {
+        results[name] = "failed";
+        logger.error("cron step failed", { step: name, err });
+      }
+    }
+    logger.info("cron tick", { scheduled_time: new Date(controller.scheduledTime).toISOString(), ...results });
   } finally {
     ctx.waitUntil(handle.close());
   }

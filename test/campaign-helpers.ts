@@ -1,5 +1,11 @@
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { sql, type SQL } from "drizzle-orm";
 import { expect } from "vitest";
+import type { SendMessage } from "../src/campaigns/messages";
+import { progressStub } from "../src/campaigns/progress";
+import worker from "../src/index";
+import { openDb } from "../src/services/db";
 import { call } from "./helpers";
 
 type TestEnv = Env & { TEST_SINK_URL: string };
@@ -84,7 +90,7 @@ export async function campaign(apiKey: string, body: { templateId: string; listI
 export interface CampaignDto {
   id: string;
   state: string;
-  counts: { total: number; sent: number; failed: number; skipped: number };
+  counts: { total: number; sent: number; failed: number; skipped: number; unknown: number };
 }
 
 export async function getCampaign(apiKey: string, id: string): Promise<CampaignDto> {
@@ -118,6 +124,91 @@ export async function keptMessages(t: string): Promise<{ id: string; to: string[
   return (await fetch(new URL(`/messages?to=${encodeURIComponent(t)}`, SINK_URL))).json();
 }
 
+/** A campaign action: POST /v1/campaigns/{id}/{action} (a query string may follow the action). */
+export const post = (apiKey: string, id: string, action: string) => call(`/v1/campaigns/${id}/${action}`, { method: "POST", token: apiKey });
+
+/** The campaign has stopped sending, whatever the reason. */
+export const done = (c: { state: string }) => !["sending", "draft", "scheduled"].includes(c.state);
+
 export async function launch(apiKey: string, id: string) {
   return call(`/v1/campaigns/${id}/${"launch"}`, { method: "POST", token: apiKey });
+}
+
+// --- Driving the send consumer by hand (see test/campaign-liveness.test.ts) ------------------------
+
+/** Runs one SQL statement on a connection of its own and returns the rows. */
+export async function query<T extends Record<string, unknown>>(q: SQL): Promise<T[]> {
+  const h = openDb(env);
+  try {
+    return (await h.db.execute<T>(q)).rows as T[];
+  } finally {
+    await h.close();
+  }
+}
+
+/** Each of `emails` was received exactly once, and nobody else with the same tag. */
+export function expectEachOnce(received: Record<string, number>, emails: string[]) {
+  expect(Object.keys(received).sort()).toEqual([...emails].sort());
+  expect(Object.values(received).every((n) => n === 1)).toBe(true);
+}
+
+/** A list of `n` contacts as `audience` makes them, imported in chunks (one import takes at most 10,000 rows). */
+export async function largeAudience(apiKey: string, t: string, n: number, chunk = 5000): Promise<Audience> {
+  const list = await ok<{ id: string }>(await call("/v1/lists", { method: "POST", token: apiKey, json: { name: `list-${t}` } }));
+  const emails: string[] = [];
+  for (let from = 0; from < n; from += chunk) {
+    const contacts = Array.from({ length: Math.min(chunk, n - from) }, (_, k) => ({ email: `u${from + k}.${t}@example.test`, name: `User ${from + k}`, attributes: { n: from + k } }));
+    const report = await ok<{ errors: unknown[] }>(await call(`/v1/contacts/import?list_id=${list.id}`, { method: "POST", token: apiKey, json: contacts }), 200);
+    expect(report.errors).toEqual([]);
+    emails.push(...contacts.map((c) => c.email));
+  }
+  return { listId: list.id, emails };
+}
+
+/**
+ * Puts a campaign in `sending` as launch would, but queues no fan-out: the test delivers its send
+ * messages by hand. Returns the send messages for every contact of the tenant, 100 recipients each.
+ */
+export async function sendingByHand(tenantId: string, id: string): Promise<SendMessage[]> {
+  const contacts = await query<{ id: string; email: string }>(sql`SELECT id, email FROM contacts WHERE tenant_id = ${tenantId} ORDER BY id`);
+  await query(sql`
+    UPDATE campaigns c SET state = 'sending', started_at = now(), total = ${contacts.length},
+      message_month = date_trunc('month', now() AT TIME ZONE 'UTC')::date,
+      template_snapshot = (SELECT jsonb_build_object('id', t.id, 'version', t.version, 'subject', t.subject, 'html', t.html, 'text', t.text)
+                           FROM templates t WHERE t.id = c.template_id)
+    WHERE c.id = ${id}`);
+  await progressStub(env, id).start({ tenantId, campaignId: id, total: contacts.length });
+  const [row] = await query<{ month: string }>(sql`SELECT to_char(message_month, 'YYYY-MM-DD') AS month FROM campaigns WHERE id = ${id}`);
+  const bodies: SendMessage[] = [];
+  for (let i = 0; i < contacts.length; i += 100) {
+    const recipients = contacts.slice(i, i + 100).map((c) => ({ c: c.id, e: c.email, n: null, a: {} }));
+    bodies.push({ type: "campaign_send", tenant_id: tenantId, campaign_id: id, month: row!.month, recipients });
+  }
+  return bodies;
+}
+
+export interface Requeued {
+  body: SendMessage;
+  delaySeconds?: number;
+}
+
+/**
+ * Delivers send messages (ids m0, m1, …) straight to the consumer in one invocation, with a
+ * SEND_QUEUE that records what the consumer queues again instead of queueing it.
+ */
+export async function deliverSends(bodies: SendMessage[], overrides: Partial<Env> = {}) {
+  const requeued: Requeued[] = [];
+  const record = async (items: Iterable<MessageSendRequest<SendMessage>>) => void requeued.push(...[...items].map((m) => ({ body: m.body, delaySeconds: m.delaySeconds })));
+  const queue = { sendBatch: record, send: (body: SendMessage, o?: QueueSendOptions) => record([{ body, ...o }]) } as unknown as Queue;
+  const batch = createMessageBatch("herald-send", bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, SEND_QUEUE: queue, ...overrides }, ctx);
+  return { result: await getQueueResult(batch, ctx), requeued };
+}
+
+/** Fires the cron once, as Cloudflare would, with the test bindings (or `overrides` over them). */
+export async function cronTick(overrides: Partial<Env> = {}) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
 }

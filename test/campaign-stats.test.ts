@@ -67,6 +67,7 @@ describe("GET /v1/campaigns/:id/stats", () => {
     expect(await stats(apiKey, id)).toEqual({
       campaign_id: id,
       sent: 0,
+      unknown: 0,
       delivered: 0,
       opened: 0,
       clicked: 0,
@@ -111,6 +112,7 @@ describe("GET /v1/campaigns/:id/stats", () => {
     expect(await stats(apiKey, id)).toEqual({
       campaign_id: id,
       sent: 8,
+      unknown: 0,
       delivered: 3,
       opened: 2,
       clicked: 1,

@@ -65,23 +65,30 @@ describe("the transactional outbox", () => {
     expect(await getEmail(apiKey, id)).toMatchObject({ status: "sent" });
   });
 
-  it("settles a claim whose sender died as failed, outcome_unknown, and copies an outcome already recorded", async () => {
+  it("settles claims whose sender died: unknown once handed to a provider, queued again if never, and copies an outcome already recorded", async () => {
     const { apiKey, tenantId } = await newTenant();
     await sinkProvider(apiKey);
     const dead = await accepted(apiKey, { scheduled_at: new Date(Date.now() + 3_600_000).toISOString() });
     const recorded = await accepted(apiKey, { scheduled_at: new Date(Date.now() + 3_600_000).toISOString() });
+    const unsent = await accepted(apiKey, { scheduled_at: new Date(Date.now() + 3_600_000).toISOString() });
     const long = new Date(Date.now() - 20 * 60_000);
     await withDb(async (db) => {
-      // As a consumer leaves them: claimed and sending; the second also got as far as recording `sent`.
-      await db.update(emails).set({ status: "sending", updatedAt: long }).where(and(eq(emails.tenantId, tenantId), sql`${emails.id} IN (${dead}, ${recorded})`));
-      await db.update(messages).set({ status: "claimed" }).where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
+      // As a consumer leaves them: the first handed to the provider (sending), the second recorded
+      // `sent`, the third claimed but never handed to a provider.
+      await db.update(emails).set({ status: "sending", updatedAt: long }).where(and(eq(emails.tenantId, tenantId), sql`${emails.id} IN (${dead}, ${recorded}, ${unsent})`));
+      await db.update(messages).set({ status: "sending" }).where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
       await db.update(messages).set({ status: "sent" }).where(and(eq(messages.month, monthOfUuidv7(recorded)), eq(messages.id, recorded)));
-      expect(await sweepStaleTransactional(db)).toBeGreaterThanOrEqual(2);
+      await db.update(messages).set({ status: "claimed" }).where(and(eq(messages.month, monthOfUuidv7(unsent)), eq(messages.id, unsent)));
+      expect(await sweepStaleTransactional(db, 900)).toBeGreaterThanOrEqual(3);
       const [log] = await db.select().from(messages).where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
-      expect(log).toMatchObject({ status: "failed", error: expect.stringMatching(/^outcome_unknown/) });
+      expect(log).toMatchObject({ status: "unknown", error: expect.stringMatching(/^outcome_unknown/) });
+      const [back] = await db.select().from(messages).where(and(eq(messages.month, monthOfUuidv7(unsent)), eq(messages.id, unsent)));
+      expect(back).toMatchObject({ status: "retrying" });
     });
-    expect(await getEmail(apiKey, dead)).toMatchObject({ status: "failed" });
+    // Maybe delivered: unknown, never re-sent. Never handed over: queued again for the outbox.
+    expect(await getEmail(apiKey, dead)).toMatchObject({ status: "unknown" });
     expect(await getEmail(apiKey, recorded)).toMatchObject({ status: "sent" });
+    expect(await getEmail(apiKey, unsent)).toMatchObject({ status: "queued" });
   });
 });
 

@@ -6,7 +6,6 @@ import { BREAKER_THRESHOLD } from "../durable-objects/provider-limiter";
 import { limiterStub, progressStub } from "../src/campaigns/progress";
 import type { SendMessage } from "../src/campaigns/messages";
 import worker from "../src/index";
-import { openDb } from "../src/services/db";
 import {
   audience,
   campaign,
@@ -19,25 +18,13 @@ import {
   tag,
   template,
   waitFor,
+  post,
+  done,
+  query,
+  expectEachOnce,
 } from "./campaign-helpers";
 import { call, expectProblem, newTenant } from "./helpers";
 
-const post = (apiKey: string, id: string, action: string) => call(`/v1/campaigns/${id}/${action}`, { method: "POST", token: apiKey });
-const done = (c: { state: string }) => !["sending", "draft", "scheduled"].includes(c.state);
-
-async function query<T extends Record<string, unknown>>(q: ReturnType<typeof sql>): Promise<T[]> {
-  const h = openDb(env);
-  try {
-    return (await h.db.execute<T>(q)).rows as T[];
-  } finally {
-    await h.close();
-  }
-}
-
-function expectEachOnce(received: Record<string, number>, emails: string[]) {
-  expect(Object.keys(received).sort()).toEqual([...emails].sort());
-  expect(Object.values(received).every((n) => n === 1)).toBe(true);
-}
 
 describe("sending a campaign end to end (real queues, Durable Objects and Postgres)", () => {
   it("mails each deliverable recipient exactly once, skips the undeliverable, and completes", async () => {
@@ -318,25 +305,34 @@ describe("repairs", () => {
     expect(tenantId).toBeTruthy();
   });
 
-  it("the sweeper settles claims left by a consumer that died mid-send as outcome_unknown, never resending", async () => {
+  it("the sweeper settles a claim handed to a provider as unknown, never resending, and sends a claim that never reached one", async () => {
     const { apiKey } = await newTenant();
     const t = tag();
-    const a = await audience(apiKey, t, 2);
+    const a = await audience(apiKey, t, 3);
     const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
     await launch(apiKey, id);
     await waitFor(apiKey, id, done);
-    // One recipient's result was never written: its row is still a claim, 20 minutes old.
-    await query(sql`UPDATE campaigns SET state = 'sending' WHERE id = ${id}`);
-    await query(sql`UPDATE messages SET status = 'claimed', updated_at = now() - interval '20 minutes' WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`);
+    // Left by consumers that died 20 minutes ago: one after handing its recipient to the provider
+    // (`sending`), one after claiming and before any provider call (`claimed`, and never sent).
+    await query(sql`UPDATE campaigns SET state = 'sending', completed_at = NULL WHERE id = ${id}`);
+    await query(sql`UPDATE messages SET status = 'sending', updated_at = now() - interval '20 minutes' WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`);
+    await query(sql`UPDATE messages SET status = 'claimed', updated_at = now() - interval '20 minutes' WHERE campaign_id = ${id} AND email = ${a.emails[1]!}`);
     await progressStub(env, id).setCounts({ sent: 1, failed: 0, skipped: 0 });
     await progressStub(env, id).setState("sending");
     await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
     const [row] = await query<{ status: string; error: string }>(sql`SELECT status, error FROM messages WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`);
-    expect(row).toMatchObject({ status: "failed" });
+    expect(row).toMatchObject({ status: "unknown" });
     expect(row!.error).toMatch(/^outcome_unknown/);
-    // retry-failed leaves it alone: it may have been delivered.
-    await waitFor(apiKey, id, done);
+    const final = await waitFor(apiKey, id, (c) => done(c) && c.counts.sent === 2);
+    expect(final).toMatchObject({ state: "completed", counts: { sent: 2, unknown: 1, failed: 0 } });
+    // The released claim was sent a second time (its first claim never reached the sink); the
+    // unknown one was not: it may have been delivered.
+    expect(await receivedBy(t)).toEqual({ [a.emails[0]!]: 1, [a.emails[1]!]: 2, [a.emails[2]!]: 1 });
+    // retry-failed leaves unknown recipients alone unless asked to risk a duplicate.
     await expectProblem(await post(apiKey, id, "retry-failed"), 409, "conflict");
-    expect(await receivedBy(t)).toEqual(Object.fromEntries(a.emails.map((e) => [e, 1])));
+    expect((await post(apiKey, id, "retry-failed?include_unknown=true")).status).toBe(202);
+    const again = await waitFor(apiKey, id, (c) => done(c) && c.counts.unknown === 0);
+    expect(again).toMatchObject({ state: "completed", counts: { sent: 3, unknown: 0 } });
+    expect((await receivedBy(t))[a.emails[0]!]).toBe(2);
   });
 });

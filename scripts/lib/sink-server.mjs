@@ -7,6 +7,9 @@
 // Test modes, chosen by the URL path so parallel tests don't disturb each other:
 //   /status/<code>/<tag>              always answer <code> for the whole batch
 //   /fail-first/<n>/<code>/<tag>      answer <code> to the first <n> batches for <tag>, then accept
+//   /reset-after-accept/<n>/<tag>     accept the first <n> batches for <tag>, then reset the connection
+//                                     without answering (the sender cannot know they were accepted)
+//   /slow/<n>/<ms>/<tag>              accept the first <n> batches for <tag> but answer only after <ms>
 //   a recipient containing "reject"   is rejected (a permanent per-recipient error)
 //   GET /received?to=<substring>      how often each matching recipient was accepted
 //   a recipient containing "+inspect" has its messages kept, for GET /messages?to=<substring>
@@ -69,6 +72,17 @@ export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
         failCounts.set(tag, seen);
         if (seen <= Number(parts[1])) forced = Number(parts[2]);
       }
+      let fault = "";
+      let slowMs = 0;
+      if (parts[0] === "reset-after-accept" || parts[0] === "slow") {
+        const tag = parts.join("/");
+        const seen = (failCounts.get(tag) ?? 0) + 1;
+        failCounts.set(tag, seen);
+        if (seen <= Number(parts[1])) {
+          fault = parts[0];
+          slowMs = parts[0] === "slow" ? Number(parts[2]) : 0;
+        }
+      }
       if (forced >= 400) {
         res.writeHead(forced, { "content-type": "application/json", "retry-after": "1" });
         res.end(JSON.stringify({ error: "injected failure" }));
@@ -108,8 +122,16 @@ export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
         if (m.to.some((t) => String(t).includes("+inspect")) && kept.length < 10_000) kept.push(m);
         return { id: m.id, status: "accepted" };
       });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ results }));
+      if (fault === "reset-after-accept") {
+        req.socket.destroy();
+        return;
+      }
+      const answer = () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ results }));
+      };
+      if (slowMs > 0) setTimeout(answer, slowMs).unref();
+      else answer();
     });
   });
   server.keepAliveTimeout = 30_000;

@@ -40,9 +40,10 @@ export async function enqueueRecipients(
   return messages.length;
 }
 
-/** Queues one fan-out step. */
-export async function sendFanout(env: Env, message: FanoutMessage): Promise<void> {
-  await env.FANOUT_QUEUE.send(message, { contentType: "json" });
+/** Queues one fan-out step, after `delaySeconds` if given. */
+export async function sendFanout(env: Env, message: FanoutMessage, opts: { delaySeconds?: number } = {}): Promise<void> {
+  const delay = opts.delaySeconds === undefined ? {} : { delaySeconds: queueDelay(opts.delaySeconds) };
+  await env.FANOUT_QUEUE.send(message, { contentType: "json", ...delay });
   count("queue_messages");
 }
 

@@ -1,53 +1,59 @@
 import { sql } from "drizzle-orm";
+import { staleClaimSeconds } from "../config";
 import type { Db } from "../services/db";
 import type { Logger } from "../services/logger";
 import { launchCampaign } from "./launch";
 import { progressStub } from "./progress";
+import { queueFanout } from "./transitions";
+import { countLaunchAttempt, dueCampaigns, failCampaign } from "./store/campaign-rows";
+import { recountCampaign, stalledCampaigns } from "./store/counts";
+import { sweepStaleClaims as sweepClaimRows } from "./store/message-rows";
 
-/** A claim older than this belongs to a consumer that died mid-send. */
-const STALE_CLAIM_MINUTES = 15;
+/** Scheduled launches per tenant per tick, and in all: one tenant's backlog cannot starve the others. */
+const LAUNCHES_PER_TENANT = 5;
+const LAUNCHES_PER_TICK = 100;
+/** A scheduled campaign whose launch failed this many ticks in a row fails, with the last reason. */
+export const MAX_LAUNCH_ATTEMPTS = 5;
 
 /**
- * The one ambiguous case: a consumer claimed recipients and stopped before recording results, so
- * the provider may or may not have accepted the mail. herald never re-sends such a recipient (a
- * duplicate is worse than a miss); it marks them failed with an `outcome_unknown` error, which
- * retry-failed leaves alone.
+ * Settles claims whose sender stopped before recording (see sweepStaleClaims in message-rows.ts):
+ * claims never handed to a provider are queued again through a retry fan-out; those that may
+ * have reached one become `unknown`, never re-sent.
  */
 export async function sweepStaleClaims(db: Db, env: Env, logger: Logger): Promise<number> {
-  // Only running campaigns can hold claims, so the sweep walks their rows by (tenant, campaign)
-  // and leaves status unindexed, which keeps result writes cheap.
-  const result = await db.execute<{ tenant_id: string; campaign_id: string; n: number }>(sql`
-    WITH swept AS (
-      UPDATE messages m SET status = 'failed', updated_at = now(),
-        error = 'outcome_unknown: the sender stopped after claiming; not re-sent to avoid a duplicate'
-      FROM campaigns c
-      WHERE c.state IN ('sending', 'paused') AND c.message_month IS NOT NULL
-        AND m.month = c.message_month AND m.tenant_id = c.tenant_id AND m.campaign_id = c.id
-        AND m.status = 'claimed' AND m.updated_at < now() - make_interval(mins => ${STALE_CLAIM_MINUTES})
-      RETURNING m.tenant_id, m.campaign_id
-    )
-    SELECT tenant_id, campaign_id, count(*)::int AS n FROM swept WHERE campaign_id IS NOT NULL GROUP BY 1, 2`);
+  const swept = await sweepClaimRows(db, staleClaimSeconds(env));
   let total = 0;
-  for (const row of result.rows) {
-    total += row.n;
-    await progressStub(env, row.campaign_id).report({ sent: 0, failed: row.n, skipped: 0 });
+  for (const row of swept) {
+    total += row.released + row.unknown;
+    if (row.unknown > 0) await progressStub(env, row.campaign_id).report({ sent: 0, failed: 0, skipped: 0, unknown: row.unknown });
+    if (row.released > 0) await queueFanout(env, row.tenant_id, row.campaign_id, "retry");
   }
-  if (total > 0) logger.warn("stale claims marked outcome_unknown", { count: total });
+  if (total > 0) logger.warn("stale claims settled", { released: swept.reduce((n, r) => n + r.released, 0), unknown: swept.reduce((n, r) => n + r.unknown, 0) });
   return total;
 }
 
-/** Launches scheduled campaigns that have come due. The one cross-tenant scan, on a partial index. */
+/**
+ * Launches scheduled campaigns that have come due, a few per tenant per tick. A launch that fails
+ * (a deleted template, say) is counted; after MAX_LAUNCH_ATTEMPTS the campaign fails with the
+ * reason, so a broken schedule neither retries for ever nor holds up anyone else's.
+ */
 export async function launchDueCampaigns(db: Db, env: Env, logger: Logger): Promise<number> {
-  const due = await db.execute<{ id: string; tenant_id: string }>(sql`
-    SELECT id, tenant_id FROM campaigns WHERE state = 'scheduled' AND scheduled_at <= now() ORDER BY scheduled_at LIMIT 50`);
+  const due = await dueCampaigns(db, LAUNCHES_PER_TENANT, LAUNCHES_PER_TICK);
   let launched = 0;
-  for (const c of due.rows) {
+  for (const c of due) {
+    const log = logger.child({ tenant_id: c.tenant_id, campaign_id: c.id });
     try {
       await launchCampaign(db, env, c.tenant_id, c.id);
       launched++;
-      logger.info("scheduled campaign launched", { tenant_id: c.tenant_id, campaign_id: c.id });
+      log.info("scheduled campaign launched");
     } catch (err) {
-      logger.warn("scheduled campaign did not launch", { tenant_id: c.tenant_id, campaign_id: c.id, err });
+      const reason = err instanceof Error ? err.message : "the launch failed";
+      const attempts = await countLaunchAttempt(db, c.tenant_id, c.id, reason).catch(() => 0);
+      if (attempts >= MAX_LAUNCH_ATTEMPTS && (await failCampaign(db, c.tenant_id, c.id, `the scheduled launch failed ${attempts} times: ${reason}`))) {
+        log.error("scheduled campaign failed: it could not be launched", { attempts, reason });
+      } else {
+        log.warn("scheduled campaign did not launch", { attempts, err });
+      }
     }
   }
   return launched;
@@ -63,29 +69,27 @@ export async function ensurePartitions(db: Db): Promise<void> {
   partitionsCheckedAt = Date.now();
 }
 
-/** A running campaign whose progress has not moved for this long gets its counters recounted. */
+/** A running campaign whose progress has not moved for this long is recounted. */
 const STALLED_MINUTES = 2;
 
 /**
- * Counters travel to CampaignProgress after their rows are committed, so a lost report (a DO reset
- * mid-call, say) would leave a campaign short of its total for ever. Every minute, campaigns that
- * are sending but have not moved for a while get their counters recounted from the message log,
- * which completes them if every recipient is in fact terminal.
+ * The live view can fall behind (a report lost with a restart) and then never see its campaign
+ * finish. Campaigns that are sending but have not moved for a while are recounted in Postgres,
+ * which completes them if every recipient is terminal there, and the live view adopts the count.
+ * A recount never double-counts: it replaces, and completion is decided by Postgres alone.
  */
 export async function repairStalledProgress(db: Db, env: Env, logger: Logger): Promise<number> {
-  const stalled = await db.execute<{ id: string; tenant_id: string; sent: number; failed: number; skipped: number }>(sql`
-    SELECT c.id, c.tenant_id,
-      count(*) FILTER (WHERE m.status = 'sent')::int AS sent,
-      count(*) FILTER (WHERE m.status = 'failed')::int AS failed,
-      count(*) FILTER (WHERE m.status = 'skipped')::int AS skipped
-    FROM (SELECT id, tenant_id, message_month FROM campaigns
-          WHERE state = 'sending' AND updated_at < now() - make_interval(mins => ${STALLED_MINUTES})
-          ORDER BY updated_at LIMIT 20) c
-    LEFT JOIN messages m ON m.month = c.message_month AND m.tenant_id = c.tenant_id AND m.campaign_id = c.id
-    GROUP BY c.id, c.tenant_id`);
-  for (const row of stalled.rows) {
-    await progressStub(env, row.id).setCounts({ sent: row.sent, failed: row.failed, skipped: row.skipped });
-    logger.warn("stalled campaign progress recounted", { tenant_id: row.tenant_id, campaign_id: row.id, sent: row.sent, failed: row.failed, skipped: row.skipped });
+  const stalled = await stalledCampaigns(db, STALLED_MINUTES, 20);
+  for (const row of stalled) {
+    const settled = await recountCampaign(db, row.tenant_id, row.id);
+    if (!settled) continue;
+    const stub = progressStub(env, row.id);
+    await stub.setCounts(settled.counts);
+    if (settled.state !== "sending") await stub.setState(settled.state);
+    // Still sending with nothing claimed: a fan-out step or a send message was lost. Fan-out skips
+    // whoever is handled, so walking the audience again only finds the ones left behind.
+    else if (settled.open === 0) await stub.kick();
+    logger.warn("stalled campaign recounted", { tenant_id: row.tenant_id, campaign_id: row.id, state: settled.state, open: settled.open, ...settled.counts });
   }
-  return stalled.rows.length;
+  return stalled.length;
 }

@@ -25,6 +25,10 @@ export const FanoutMessage = z.object({
   until: z.string().uuid().optional(),
   /** range: how many audience members the plan counted in it. */
   expected: z.number().int().min(0).optional(),
+  /** range: the planned page (campaign_pages.seq) this message expands. */
+  seq: z.number().int().min(0).optional(),
+  /** How many times the dead-letter handler has put this step back after it exhausted its retries. */
+  replans: z.number().int().min(0).optional(),
   /** Recipients handled by earlier pages (resume and retry), for logs. */
   seen: z.number().int().min(0),
 });

@@ -22,6 +22,8 @@ export const messages = pgTable("messages", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   sentAt: timestamp("sent_at", { withTimezone: true }),
+  /** The queue message that holds a `claimed` row: only its own redelivery may take the claim over. */
+  claimToken: text("claim_token"),
 });
 
 export type Message = typeof messages.$inferSelect;

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { CampaignState } from "../campaigns/machine";
 import { boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -171,8 +172,8 @@ export const providers = pgTable(
   (t) => [index("providers_tenant_id_idx").on(t.tenantId, t.id)],
 );
 
-export const CAMPAIGN_STATES = ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "failed"] as const;
-export type CampaignState = (typeof CAMPAIGN_STATES)[number];
+// The states and their transitions are data in the campaign module; the column only stores them.
+export type { CampaignState };
 
 export interface TemplateSnapshot {
   id: string;
@@ -212,6 +213,14 @@ export const campaigns = pgTable(
     sent: integer("sent").notNull().default(0),
     failed: integer("failed").notNull().default(0),
     skipped: integer("skipped").notNull().default(0),
+    /** Recipients whose batch may or may not have reached the provider; never re-sent automatically. */
+    unknown: integer("unknown").notNull().default(0),
+    /** Failed attempts of the cron to launch this scheduled campaign; it fails after a few. */
+    launchAttempts: integer("launch_attempts").notNull().default(0),
+    /** Why the campaign failed (or is blocked), in words for the user. */
+    failureReason: text("failure_reason"),
+    /** Since when no provider of the policy could send; the campaign fails after a bounded wait. */
+    blockedSince: timestamp("blocked_since", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -225,13 +234,16 @@ export const campaigns = pgTable(
 );
 
 /**
- * queued: a transactional email accepted and waiting for its queue; claimed: being sent now;
- * retrying: failed, queued again by retry-failed (or released after a transient failure); the rest are terminal.
+ * queued: a transactional email accepted and waiting for its queue; claimed: reserved by a sender
+ * that has not called a provider yet (safe to give back); sending: handed to a provider call, so it
+ * may have been accepted; replaying: an ambiguous batch waiting to be replayed with its provider's
+ * idempotency key; retrying: queued again (released before any provider call, or by retry-failed);
+ * sent, failed, skipped and unknown (the provider may or may not have it) are terminal.
  */
-export const MESSAGE_STATUSES = ["queued", "claimed", "sent", "failed", "skipped", "retrying"] as const;
+export const MESSAGE_STATUSES = ["queued", "claimed", "sending", "replaying", "sent", "failed", "skipped", "unknown", "retrying"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export const EMAIL_STATUSES = ["scheduled", "queued", "sending", "sent", "failed", "suppressed", "canceled"] as const;
+export const EMAIL_STATUSES = ["scheduled", "queued", "sending", "sent", "failed", "suppressed", "canceled", "unknown"] as const;
 export type EmailStatus = (typeof EMAIL_STATUSES)[number];
 
 /**
@@ -342,4 +354,63 @@ export const webhookDeliveries = pgTable(
     index("webhook_deliveries_endpoint_idx").on(t.tenantId, t.endpointId, t.id),
     uniqueIndex("webhook_deliveries_event_uq").on(t.endpointId, t.eventId),
   ],
+);
+
+export const PAGE_STATES = ["planned", "expanded", "failed"] as const;
+export type PageState = (typeof PAGE_STATES)[number];
+
+/**
+ * A campaign's audience as fan-out planned it: one row per range of contact ids. A range is
+ * expanded into send messages once (`expanded`); one that cannot be expanded after its retries is
+ * `failed` with the reason, and only its members count as failed. `vanished` (members deleted
+ * between plan and expansion) is set, never added to, so redelivery cannot count it twice.
+ */
+export const campaignPages = pgTable(
+  "campaign_pages",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    campaignId: uuid("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    /** Keyset bounds: contact ids in (after, until]; after null means from the start. */
+    after: uuid("after"),
+    until: uuid("until").notNull(),
+    expected: integer("expected").notNull(),
+    vanished: integer("vanished").notNull().default(0),
+    state: text("state").$type<PageState>().notNull().default("planned"),
+    attempts: integer("attempts").notNull().default(0),
+    error: text("error"),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.campaignId, t.seq] })],
+);
+
+/**
+ * The exact request of a batch whose answer was ambiguous, kept for a provider that honours an
+ * idempotency key (Resend: the same key and the same body within 24 h). Replaying it is the only
+ * way such recipients are sent again; when it cannot be replayed in time, they become `unknown`.
+ */
+export const providerReplays = pgTable(
+  "provider_replays",
+  {
+    id: uuid("id").notNull(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    providerId: uuid("provider_id").notNull(),
+    campaignId: uuid("campaign_id"),
+    /** The message partition month of every member. */
+    month: date("month").notNull(),
+    /** herald message ids in the request's order. */
+    messageIds: uuid("message_ids").array().notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    body: text("body").notNull(),
+    attempts: integer("attempts").notNull().default(1),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("provider_replays_expires_idx").on(t.expiresAt)],
 );

@@ -60,37 +60,38 @@ export async function requeueDueEmails(db: Db, queue: Queue): Promise<number> {
   return due.rows.length + lost.rows.length;
 }
 
-/** A claim older than this means its sender died mid-send (a queue invocation lasts minutes at most). */
-const STALE_CLAIM_MINUTES = 15;
-
 /**
- * Emails left `sending` by a consumer that died are settled from the message log: a claim still
- * standing becomes failed with outcome_unknown (the provider may have accepted it, so it is never
- * re-sent: a duplicate is worse than a report that says we cannot know), and an outcome already
- * recorded (the consumer died just before updating the email) is copied to the email.
+ * Emails left `sending` by a consumer that died are settled from the message log: a claim that was
+ * never handed to a provider (`claimed`) is given back and the email queued again (the outbox sends
+ * it); one that was (`sending`) becomes `unknown` (the provider may have accepted it, so it is never
+ * re-sent: a duplicate is worse than a report that says we cannot know); an outcome already recorded
+ * (the consumer died just before updating the email) is copied to the email.
  */
-export async function sweepStaleTransactional(db: Db): Promise<number> {
+export async function sweepStaleTransactional(db: Db, staleSeconds: number): Promise<number> {
   const swept = await db.execute<{ id: string }>(sql`
     WITH stale AS (
       SELECT id, tenant_id,
         date_trunc('month', to_timestamp(('x' || lpad(substr(replace(id::text, '-', ''), 1, 12), 16, '0'))::bit(64)::bigint / 1000.0) AT TIME ZONE 'UTC')::date AS month
       FROM emails
-      WHERE status = 'sending' AND updated_at < now() - make_interval(mins => ${STALE_CLAIM_MINUTES})
+      WHERE status = 'sending' AND updated_at < now() - make_interval(secs => ${staleSeconds})
       ORDER BY updated_at LIMIT ${OUTBOX_BATCH}
-    ), failed AS (
-      UPDATE messages m SET status = 'failed', updated_at = now(),
-        error = 'outcome_unknown: the sender stopped after claiming; not re-sent to avoid a duplicate'
+    ), settled AS (
+      UPDATE messages m SET updated_at = now(),
+        status = CASE m.status WHEN 'claimed' THEN 'retrying' ELSE 'unknown' END,
+        error = CASE m.status WHEN 'claimed' THEN m.error
+          ELSE 'outcome_unknown: the sender stopped after handing the email to the provider; not re-sent to avoid a duplicate' END
       FROM stale s
-      WHERE m.month = s.month AND m.id = s.id AND m.tenant_id = s.tenant_id AND m.status = 'claimed'
-      RETURNING m.id
+      WHERE m.month = s.month AND m.id = s.id AND m.tenant_id = s.tenant_id AND m.status IN ('claimed', 'sending')
+      RETURNING m.id, m.status
     )
     UPDATE emails e SET
-      -- This statement sees the message log as it was before the failed CTE: a claim it just
-      -- settled still reads 'claimed' here.
-      status = CASE m.status WHEN 'sent' THEN 'sent' WHEN 'skipped' THEN 'suppressed' WHEN 'queued' THEN 'queued' WHEN 'retrying' THEN 'queued' ELSE 'failed' END,
-      last_event = CASE m.status WHEN 'sent' THEN 'sent' WHEN 'skipped' THEN 'suppressed' WHEN 'queued' THEN 'queued' WHEN 'retrying' THEN 'queued' ELSE 'failed' END,
+      status = CASE coalesce(x.status, m.status) WHEN 'sent' THEN 'sent' WHEN 'skipped' THEN 'suppressed' WHEN 'queued' THEN 'queued'
+        WHEN 'retrying' THEN 'queued' WHEN 'unknown' THEN 'unknown' WHEN 'replaying' THEN 'sending' ELSE 'failed' END,
+      last_event = CASE coalesce(x.status, m.status) WHEN 'sent' THEN 'sent' WHEN 'skipped' THEN 'suppressed' WHEN 'queued' THEN 'queued'
+        WHEN 'retrying' THEN 'queued' WHEN 'unknown' THEN 'unknown' WHEN 'replaying' THEN 'sending' ELSE 'failed' END,
       enqueued_at = now(), updated_at = now()
     FROM stale s JOIN messages m ON m.month = s.month AND m.id = s.id AND m.tenant_id = s.tenant_id
+      LEFT JOIN settled x ON x.id = s.id
     WHERE e.id = s.id
     RETURNING e.id`);
   return swept.rows.length;

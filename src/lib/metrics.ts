@@ -1,10 +1,16 @@
 /**
  * Per-isolate operation counters, read by the pipeline benchmark through GET /__metrics when
- * HERALD_METRICS=1. Counting happens at the few places that call out, so the figures are exact.
+ * HERALD_METRICS=1 (the chaos benchmark too). Counting happens at the few places that call out, so the figures are exact.
  */
 export const counters = {
   do_requests: 0,
   queue_messages: 0,
+  // Faults injected by src/lib/chaos.ts (HERALD_CHAOS), so the chaos benchmark can tell injected
+  // faults from real ones; they stay 0 in production.
+  chaos_consumer_crash: 0,
+  chaos_duplicate_delivery: 0,
+  chaos_do_restart: 0,
+  chaos_ambiguous_recipients: 0,
 };
 
 export type Counter = keyof typeof counters;

@@ -1,10 +1,11 @@
+import { clipCodePoints } from "../lib/text";
 import { ProviderError, type SendResult } from "./types";
 
 /**
- * A batch failed part-way: some emails were already settled (accepted or rejected) when a transient
- * or account-level failure stopped the rest. It is a ProviderError, so a caller that knows nothing
- * of it retries the whole batch (at-least-once); a caller that does can record `settled` and retry
- * only the emails whose slot is undefined.
+ * A batch failed part-way: some emails were already settled (accepted or rejected) when a failure
+ * stopped the rest. It is a ProviderError of the failure's kind, with its `ambiguousIds` and
+ * `replay`: a caller records `settled` and handles the emails whose slot is undefined by the
+ * failure (retries them when it is transient, never re-sends the ambiguous ones).
  */
 export class PartialBatchError extends ProviderError {
   constructor(
@@ -13,7 +14,13 @@ export class PartialBatchError extends ProviderError {
     readonly settled: (SendResult | undefined)[],
   ) {
     const done = settled.filter(Boolean).length;
-    super(failure.kind, `${failure.message} (after ${done} of ${settled.length} emails were settled)`, failure.retryAfterSeconds);
+    super(
+      failure.kind,
+      `${failure.message} (after ${done} of ${settled.length} emails were settled)`,
+      failure.retryAfterSeconds,
+      failure.ambiguousIds,
+      failure.replay,
+    );
     this.name = "PartialBatchError";
   }
 }
@@ -33,8 +40,10 @@ export function rejected(id: string, error: string): SendResult {
   return { id, status: "rejected", error: clip(error) };
 }
 
-/** Provider replies end up in logs and API answers; keep them short and on one line. */
+/**
+ * Provider replies end up in logs, the database and API answers: one line, at most `max` code
+ * points, never a lone surrogate.
+ */
 export function clip(text: string, max = 300): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return clipCodePoints(text.replace(/\s+/g, " ").trim(), max);
 }

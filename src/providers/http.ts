@@ -8,6 +8,11 @@ export interface HttpContext {
   provider: string;
   fetch: FetchFn;
   timeoutMs: number;
+  /**
+   * The 5xx statuses with which this provider says it did not take the request (safe to retry).
+   * Any other 5xx is ambiguous: 502/504 come from a gateway whose backend may have acted.
+   */
+  safe5xx: (status: number) => boolean;
 }
 
 export interface HttpAnswer {
@@ -16,25 +21,53 @@ export interface HttpAnswer {
   text: string;
 }
 
+/** 500 and 503, for providers that document both as "try again". */
+export const SAFE_500_503 = (status: number) => status === 500 || status === 503;
+/** 503 alone (RFC 9110 §15.6.4: the server is unable to handle the request). */
+export const SAFE_503 = (status: number) => status === 503;
+
 function isTimeout(err: unknown): boolean {
   return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
 }
 
 /**
- * One request with a deadline that covers the body too. Network failures never escape as anything
- * but a ProviderError, and nothing of the request (its credentials above all) is in the message.
+ * Errors the Workers runtime raises before it starts a subrequest at all
+ * (https://developers.cloudflare.com/workers/platform/limits/#subrequests).
+ */
+const NOT_SENT = /^Too many subrequests/;
+
+/**
+ * One request with a deadline that covers the body too. Failures never escape as anything but a
+ * ProviderError, and nothing of the request (its credentials above all) is in the message.
+ *
+ * Once fetch() is called the request may reach the provider, so a failure after that is ambiguous:
+ * workerd reports a refused connection exactly like one reset after the request was read
+ * ("Network connection lost."), and a failed DNS lookup as an "internal error", so neither can be
+ * told apart from a lost answer. A 2xx whose body cannot be read is ambiguous too; after any other
+ * status the body is only detail, and the status decides.
  */
 export async function httpCall(ctx: HttpContext, url: string, init: RequestInit): Promise<HttpAnswer> {
   const signal = AbortSignal.timeout(ctx.timeoutMs);
+  let res: Response;
   try {
-    const res = await ctx.fetch(url, { ...init, signal });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, text };
+    res = await ctx.fetch(url, { ...init, signal });
   } catch (err) {
     if (isTimeout(err) || signal.aborted) {
-      throw new ProviderError("timeout", `${ctx.provider} did not answer within ${ctx.timeoutMs} ms`);
+      throw new ProviderError("ambiguous", `${ctx.provider} did not answer within ${ctx.timeoutMs} ms; it may have accepted the request`);
     }
-    throw new ProviderError("unavailable", `${ctx.provider} could not be reached`);
+    if (err instanceof Error && NOT_SENT.test(err.message)) {
+      throw new ProviderError("unavailable", `${ctx.provider} was not called: the Worker ran out of subrequests`);
+    }
+    throw new ProviderError("ambiguous", `the connection to ${ctx.provider} failed before its answer; it may have accepted the request`);
+  }
+  try {
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  } catch (err) {
+    if (res.status >= 200 && res.status < 300) {
+      const why = isTimeout(err) || signal.aborted ? `did not arrive within ${ctx.timeoutMs} ms` : "was cut off";
+      throw new ProviderError("ambiguous", `${ctx.provider} answered ${res.status} but the rest of its answer ${why}; it may have accepted the request`);
+    }
+    return { status: res.status, headers: res.headers, text: "" };
   }
 }
 
@@ -47,19 +80,34 @@ export function retryAfter(headers: Headers): number | undefined {
   return Math.min(Math.max(seconds, 0), 3600);
 }
 
+export function isSuccess(answer: HttpAnswer): boolean {
+  return answer.status >= 200 && answer.status < 300;
+}
+
+/** A 5xx: not taken when the provider says so for this status, ambiguous otherwise. */
+export function serverFailure(ctx: HttpContext, answer: HttpAnswer, why = ""): ProviderError {
+  if (ctx.safe5xx(answer.status)) {
+    return new ProviderError("unavailable", `${ctx.provider} answered ${answer.status}${why}`, retryAfter(answer.headers));
+  }
+  return new ProviderError("ambiguous", `${ctx.provider} answered ${answer.status}${why}; it may have accepted the request`, retryAfter(answer.headers));
+}
+
 /** The failures every HTTP provider shares; undefined when the status needs the provider's own reading. */
 export function commonFailure(ctx: HttpContext, answer: HttpAnswer, detail?: string): ProviderError | undefined {
   const why = detail ? `: ${clip(detail, 200)}` : "";
   if (answer.status === 429) {
     return new ProviderError("rate_limited", `${ctx.provider} is rate limiting (429)${why}`, retryAfter(answer.headers));
   }
-  if (answer.status >= 500) {
-    return new ProviderError("unavailable", `${ctx.provider} answered ${answer.status}${why}`, retryAfter(answer.headers));
-  }
+  if (answer.status >= 500) return serverFailure(ctx, answer, why);
   if (answer.status === 401 || answer.status === 403) {
     return new ProviderError("auth", `${ctx.provider} refused the credentials (${answer.status})${why}`);
   }
   return undefined;
+}
+
+/** A success status whose answer is not the one the provider documents: it may have taken the request. */
+export function unreadableSuccess(ctx: HttpContext, answer: HttpAnswer, expected: string): ProviderError {
+  return new ProviderError("ambiguous", `${ctx.provider} answered ${answer.status} without ${expected}; it may have accepted the request`);
 }
 
 export function parseJson(text: string): unknown {

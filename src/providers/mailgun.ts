@@ -2,7 +2,7 @@ import { z } from "zod";
 import { runBatch, sendEach } from "./batch";
 import { ApiKey, BaseUrl, MailgunWebhookSigningKey, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
-import { commonFailure, httpCall, messageIn, parseJson, type FetchFn, type HttpContext } from "./http";
+import { commonFailure, httpCall, isSuccess, messageIn, parseJson, SAFE_500_503, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
 const REGION_BASE = { us: "https://api.mailgun.net", eu: "https://api.eu.mailgun.net" } as const;
@@ -28,7 +28,9 @@ export function createMailgunProvider(
   credentials: z.infer<typeof MailgunCredentials>,
   fetch: FetchFn,
 ): EmailProvider {
-  const ctx: HttpContext = { provider: "mailgun", fetch, timeoutMs: config.timeout_ms ?? 15_000 };
+  // https://documentation.mailgun.com/docs/mailgun/quickstart-guide/responses: codes follow HTTP, and
+  // after a 500 "retries are recommended".
+  const ctx: HttpContext = { provider: "mailgun", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_500_503 };
   const url = `${config.base_url ?? REGION_BASE[config.region]}/v3/${config.domain}/messages`;
   const authorization = `Basic ${btoa(`api:${credentials.api_key}`)}`;
 
@@ -49,7 +51,11 @@ export function createMailgunProvider(
     const detail = messageIn(json, "message") ?? (json === undefined ? answer.text : undefined);
     const failure = commonFailure(ctx, answer, detail);
     if (failure) throw failure;
-    if (answer.status === 200) return accepted(e.id, messageIn(json, "id"));
+    if (isSuccess(answer)) {
+      const id = messageIn(json, "id");
+      if (answer.status !== 200 || !id) throw unreadableSuccess(ctx, answer, "a message id");
+      return accepted(e.id, id);
+    }
     if (answer.status === 400 || answer.status === 413) return rejected(e.id, `mailgun ${answer.status}: ${detail ?? "bad request"}`);
     throw new ProviderError("misconfigured", `mailgun answered ${answer.status}${detail ? `: ${detail}` : ""}`);
   }

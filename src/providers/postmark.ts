@@ -2,7 +2,7 @@ import { z } from "zod";
 import { runBatch } from "./batch";
 import { ApiKey, BaseUrl, bothOrNeither, PostmarkWebhookPassword, PostmarkWebhookUsername, TimeoutMs } from "./config";
 import { accepted, failBatch, rejected } from "./errors";
-import { commonFailure, httpCall, parseJson, type FetchFn, type HttpContext } from "./http";
+import { commonFailure, httpCall, isSuccess, parseJson, SAFE_503, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
 export const PostmarkConfig = z
@@ -28,7 +28,9 @@ export function createPostmarkProvider(
   credentials: z.infer<typeof PostmarkCredentials>,
   fetch: FetchFn,
 ): EmailProvider {
-  const ctx: HttpContext = { provider: "postmark", fetch, timeoutMs: config.timeout_ms ?? 15_000 };
+  // https://postmarkapp.com/developer/api/overview#response-codes: 503 is a planned outage; after a
+  // 500 "in most cases the message is lost", which is not "not sent", so a 500 is ambiguous.
+  const ctx: HttpContext = { provider: "postmark", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_503 };
   const url = `${config.base_url ?? "https://api.postmarkapp.com"}/email/batch`;
 
   async function sendChunk(emails: OutboundEmail[]): Promise<SendResult[]> {
@@ -58,14 +60,14 @@ export function createPostmarkProvider(
     const top = Outcome.safeParse(json);
     const failure = commonFailure(ctx, answer, top.success ? top.data.Message : undefined);
     if (failure) throw failure;
-    if (answer.status !== 200) {
+    if (!isSuccess(answer)) {
       const kind = top.success ? (ACCOUNT_CODES[top.data.ErrorCode] ?? "misconfigured") : "misconfigured";
       const detail = top.success ? `${top.data.ErrorCode} ${top.data.Message ?? ""}` : "no details";
       throw new ProviderError(kind, `postmark refused the batch (${answer.status}): ${detail}`);
     }
     const outcomes = z.array(Outcome).safeParse(json);
-    if (!outcomes.success || outcomes.data.length !== emails.length) {
-      throw new ProviderError("unavailable", "postmark's answer did not account for every email of the batch");
+    if (answer.status !== 200 || !outcomes.success || outcomes.data.length !== emails.length) {
+      throw unreadableSuccess(ctx, answer, "one outcome per email of the batch");
     }
     return mapOutcomes(emails, outcomes.data);
   }

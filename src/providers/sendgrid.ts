@@ -3,7 +3,7 @@ import { parseMailbox } from "./address";
 import { runBatch, sendEach } from "./batch";
 import { ApiKey, BaseUrl, SendgridWebhookPublicKey, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
-import { commonFailure, httpCall, parseJson, type FetchFn, type HttpContext } from "./http";
+import { commonFailure, httpCall, isSuccess, parseJson, SAFE_503, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
 export const SendgridConfig = z
@@ -34,7 +34,9 @@ export function createSendgridProvider(
   credentials: z.infer<typeof SendgridCredentials>,
   fetch: FetchFn,
 ): EmailProvider {
-  const ctx: HttpContext = { provider: "sendgrid", fetch, timeoutMs: config.timeout_ms ?? 15_000 };
+  // SendGrid's v3 docs: 503 "the v3 Web API is not available"; a 500 is "an error occurred when
+  // SendGrid attempted to process" the request, with no promise that nothing was sent: ambiguous.
+  const ctx: HttpContext = { provider: "sendgrid", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_503 };
   const url = `${config.base_url ?? "https://api.sendgrid.com"}/v3/mail/send`;
 
   async function sendOne(e: OutboundEmail): Promise<SendResult> {
@@ -65,7 +67,9 @@ export function createSendgridProvider(
     const json = parseJson(answer.text);
     const failure = commonFailure(ctx, answer, errorsOf(json));
     if (failure) throw failure;
+    // 202 (queued) and 200 (sandbox mode) carry no body; the status is the answer.
     if (answer.status === 202 || answer.status === 200) return accepted(e.id, answer.headers.get("x-message-id") ?? undefined);
+    if (isSuccess(answer)) throw unreadableSuccess(ctx, answer, "202 Accepted");
     if (answer.status === 400 || answer.status === 413) return rejected(e.id, `sendgrid ${answer.status}: ${errorsOf(json) ?? "bad request"}`);
     throw new ProviderError("misconfigured", `sendgrid answered ${answer.status}: ${errorsOf(json) ?? "no details"}`);
   }

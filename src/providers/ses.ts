@@ -2,7 +2,7 @@ import { z } from "zod";
 import { runBatch, sendEach } from "./batch";
 import { BaseUrl, SesWebhookTopicArns, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
-import { httpCall, messageIn, parseJson, retryAfter, type FetchFn, type HttpAnswer, type HttpContext } from "./http";
+import { httpCall, isSuccess, messageIn, parseJson, retryAfter, SAFE_503, serverFailure, unreadableSuccess, type FetchFn, type HttpAnswer, type HttpContext } from "./http";
 import { amzDate, sha256HexOf, sigV4Authorization } from "./sigv4";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
@@ -44,13 +44,13 @@ function errorType(answer: HttpAnswer, body: unknown): string {
   return raw.split(":")[0]!.split("#").pop()!;
 }
 
-function failureOf(answer: HttpAnswer, body: unknown, id: string): SendResult {
+function failureOf(ctx: HttpContext, answer: HttpAnswer, body: unknown, id: string): SendResult {
   const type = errorType(answer, body);
   const message = messageIn(body, "message", "Message") ?? "no message";
   if (answer.status === 429 || THROTTLED.has(type)) {
     throw new ProviderError("rate_limited", `ses is throttling (${type || answer.status}): ${message}`, retryAfter(answer.headers));
   }
-  if (answer.status >= 500) throw new ProviderError("unavailable", `ses answered ${answer.status} ${type}`.trim(), retryAfter(answer.headers));
+  if (answer.status >= 500) throw serverFailure(ctx, answer, type ? ` ${type}` : "");
   if (AUTH.has(type) || answer.status === 401 || answer.status === 403) {
     throw new ProviderError("auth", `ses refused the credentials (${type || answer.status}): ${message}`);
   }
@@ -66,7 +66,10 @@ export function createSesProvider(
   credentials: z.infer<typeof SesCredentials>,
   fetch: FetchFn,
 ): EmailProvider {
-  const ctx: HttpContext = { provider: "ses", fetch, timeoutMs: config.timeout_ms ?? 15_000 };
+  // https://docs.aws.amazon.com/ses/latest/DeveloperGuide/api-error-codes.html: 503 ServiceUnavailable
+  // is "a temporary failure of the server"; 500 InternalFailure is "an unknown error", and AWS warns
+  // that retrying 5xx can generate duplicates: ambiguous.
+  const ctx: HttpContext = { provider: "ses", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_503 };
   const url = new URL(`${config.base_url ?? `https://email.${config.region}.amazonaws.com`}/v2/email/outbound-emails`);
   const aws = {
     accessKeyId: credentials.access_key_id,
@@ -112,8 +115,12 @@ export function createSesProvider(
     });
     const answer = await httpCall(ctx, url.toString(), { method: "POST", headers: { ...headers, authorization }, body });
     const json = parseJson(answer.text);
-    if (answer.status === 200) return accepted(e.id, messageIn(json, "MessageId"));
-    return failureOf(answer, json, e.id);
+    if (isSuccess(answer)) {
+      const id = messageIn(json, "MessageId");
+      if (answer.status !== 200 || !id) throw unreadableSuccess(ctx, answer, "a MessageId");
+      return accepted(e.id, id);
+    }
+    return failureOf(ctx, answer, json, e.id);
   }
 
   const concurrency = config.concurrency ?? 10;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { runBatch } from "./batch";
 import { accepted, rejected } from "./errors";
-import { commonFailure, httpCall, messageIn, parseJson, type FetchFn, type HttpContext } from "./http";
+import { commonFailure, httpCall, isSuccess, messageIn, parseJson, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 import { TimeoutMs } from "./config";
 
@@ -27,7 +27,8 @@ export function createSinkProvider(
   credentials: z.infer<typeof SinkCredentials>,
   fetch: FetchFn,
 ): EmailProvider {
-  const ctx: HttpContext = { provider: "sink", fetch, timeoutMs: config.timeout_ms ?? 10_000 };
+  // The wire format says 429 and every 5xx mean the batch was not accepted.
+  const ctx: HttpContext = { provider: "sink", fetch, timeoutMs: config.timeout_ms ?? 10_000, safe5xx: () => true };
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (credentials?.token) headers.authorization = `Bearer ${credentials.token}`;
 
@@ -48,11 +49,11 @@ export function createSinkProvider(
     const body = parseJson(answer.text);
     const failure = commonFailure(ctx, answer, messageIn(body, "error", "message"));
     if (failure) throw failure;
-    if (answer.status !== 200) {
+    if (!isSuccess(answer)) {
       throw new ProviderError("misconfigured", `sink answered ${answer.status}${messageIn(body, "error") ? `: ${messageIn(body, "error")}` : ""}`);
     }
     const parsed = SinkAnswer.safeParse(body);
-    if (!parsed.success) throw new ProviderError("unavailable", "sink answered 200 without a results array");
+    if (answer.status !== 200 || !parsed.success) throw unreadableSuccess(ctx, answer, "a results array");
     return parsed.data.results.map((r) => (r.status === "accepted" ? accepted(r.id) : rejected(r.id, r.error ?? "rejected by the sink")));
   }
 

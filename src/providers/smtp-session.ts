@@ -15,7 +15,9 @@ const encoder = new TextEncoder();
 
 /**
  * One SMTP connection: reads multi-line replies, writes commands, and puts a deadline on every step.
- * A step that misses its deadline, or a connection that drops, becomes a ProviderError.
+ * A step that misses its deadline, or a connection that drops, becomes a ProviderError: a safe one
+ * ("timeout"/"unavailable"). Whether such a failure may have cost an accepted message is for the
+ * caller to say, since only it knows whether the end of a message's data was sent.
  */
 export class SmtpSession {
   private reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -23,6 +25,8 @@ export class SmtpSession {
   private decoder = new TextDecoder();
   private buffer = "";
   private closed = false;
+  /** A read started by quiet() that has not resolved yet; the next reply continues with it. */
+  private pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
 
   constructor(
     private socket: Socket,
@@ -71,7 +75,7 @@ export class SmtpSession {
       }
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        chunk = await this.reader.read();
+        chunk = await this.read();
       } catch {
         throw new ProviderError("unavailable", `the connection to ${this.where} failed`);
       }
@@ -79,6 +83,36 @@ export class SmtpSession {
       this.buffer += this.decoder.decode(chunk.value, { stream: true });
       if (this.buffer.length > 64 * 1024) throw new ProviderError("unavailable", `${this.where} sent an overlong reply`);
     }
+  }
+
+  private read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const read = this.pending ?? this.reader.read();
+    this.pending = null;
+    return read;
+  }
+
+  /**
+   * Checks, without waiting, that the server has neither closed the connection nor spoken since
+   * its last reply; the server is silent while it receives a message's data. Call it right before a
+   * write after which a failure becomes ambiguous: a connection the server dropped, or a reply it
+   * gave early (421, 552, …), means the message was not accepted.
+   */
+  async quiet(step: string): Promise<void> {
+    if (this.buffer) throw new ProviderError("unavailable", `${this.where} spoke before ${step}`);
+    const read = (this.pending ??= this.reader.read());
+    read.catch(() => undefined);
+    const arrived = await Promise.race([read.then(() => true, () => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 0))]);
+    if (!arrived) return;
+    this.pending = null;
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await read;
+    } catch {
+      throw new ProviderError("unavailable", `the connection to ${this.where} failed before ${step}`);
+    }
+    if (chunk.done) throw new ProviderError("unavailable", `${this.where} closed the connection before ${step}`);
+    const text = this.decoder.decode(chunk.value, { stream: true });
+    throw new ProviderError("unavailable", `${this.where} spoke before ${step}: ${clip(text, 200)}`);
   }
 
   async reply(step: string): Promise<SmtpReply> {
@@ -115,6 +149,7 @@ export class SmtpSession {
    * against the host it was opened to (workerd takes no other name here).
    */
   upgrade(): void {
+    this.pending = null;
     this.reader.releaseLock();
     this.writer.releaseLock();
     this.socket = this.socket.startTls();

@@ -132,10 +132,21 @@ async function transaction(session: SmtpSession, email: OutboundEmail, ext: Map<
   }
   reply = await session.command("DATA");
   if (reply.code !== 354) return refusal(email, "DATA", reply);
-  await session.write(`${dotStuff(mime.raw)}.\r\n`, "message data");
-  reply = await session.reply("end of data");
-  if (reply.code !== 250) return refusal(email, "end of data", reply);
-  return accepted(email.id, mime.messageId);
+  // Until the terminating "." is sent the server cannot accept the message, so every failure up to
+  // here is safe to retry. From the "." until its reply, a failure may hide an accepted message.
+  await session.write(dotStuff(mime.raw), "message data");
+  await session.quiet("the end of data");
+  try {
+    await session.write(".\r\n", "end of data");
+    reply = await session.reply("end of data");
+  } catch (err) {
+    const why = err instanceof ProviderError ? err.message : "unexpected error";
+    throw new ProviderError("ambiguous", `${why}, after the whole message was sent; the server may have accepted it`, undefined, [email.id]);
+  }
+  // RFC 5321 §4.2.1: 2yz is a positive completion, 4yz and 5yz mean the message was not accepted.
+  if (reply.code >= 200 && reply.code < 300) return accepted(email.id, mime.messageId);
+  if (reply.code >= 400) return refusal(email, "end of data", reply);
+  throw new ProviderError("ambiguous", `SMTP end of data: unexpected reply ${reply.text}`, undefined, [email.id]);
 }
 
 export function createSmtpProvider(config: Config, credentials: Credentials, connect: ConnectFn): EmailProvider {
@@ -173,8 +184,10 @@ export function createSmtpProvider(config: Config, credentials: Credentials, con
       // The mail is already accepted; a slow or missing goodbye changes nothing.
       await session.command("QUIT").catch(() => undefined);
     } catch (err) {
-      if (err instanceof ProviderError) failBatch(err, settled);
-      throw err;
+      // Past an email's end of data, the transaction itself turned a failure into an ambiguous one;
+      // anything unexpected elsewhere happened before that point.
+      const failure = err instanceof ProviderError ? err : new ProviderError("unavailable", `SMTP to ${where} failed unexpectedly`);
+      failBatch(failure, settled);
     } finally {
       await session.close();
     }

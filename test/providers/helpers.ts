@@ -4,11 +4,22 @@ import { uuidv7 } from "../../src/lib/ids";
 import { ProviderError, type OutboundEmail } from "../../src/providers/types";
 import type { ProviderStubInfo } from "../setup/provider-stubs";
 
-export function stubs(): ProviderStubInfo {
-  return JSON.parse((env as Env & { TEST_PROVIDER_STUBS: string }).TEST_PROVIDER_STUBS) as ProviderStubInfo;
+/** The fault stand-ins test/providers/stubs/index.mjs adds to ProviderStubInfo. */
+export interface FaultStubInfo {
+  /** A scripted SMTP relay (no AUTH, no TLS) steered by "fault-…" recipients: stubs/smtp-stub.mjs. */
+  faultSmtpPort: number;
+  /** herald's sink wire format on the HTTP stand-ins, so "fault-…" recipients work there too. */
+  sinkFaultUrl: string;
 }
 
-/** A fresh address; put "reject", "throttle", "unavailable" or "slow" in the tag to steer a stand-in. */
+export function stubs(): ProviderStubInfo & FaultStubInfo {
+  return JSON.parse((env as Env & { TEST_PROVIDER_STUBS: string }).TEST_PROVIDER_STUBS) as ProviderStubInfo & FaultStubInfo;
+}
+
+/**
+ * A fresh address; put "reject", "throttle", "unavailable", "slow" or "fault-<name>" in the tag to
+ * steer a stand-in (stubs/http-stubs.mjs, stubs/smtp-stub.mjs).
+ */
 export function address(tag = "user"): string {
   return `${tag}-${crypto.randomUUID().slice(0, 8)}@example.test`;
 }
@@ -33,6 +44,8 @@ export interface Captured {
   body: unknown;
   recipients: string[];
   violations: string[];
+  /** Resend only: answered from the stand-in's idempotency store (true) or refused as another body (false). */
+  replayed?: boolean;
 }
 
 /** What an HTTP stand-in received for requests naming `to`. */
@@ -66,6 +79,12 @@ export async function smtpMessages(to: string): Promise<SmtpCaptured[]> {
   return (await res.json()) as SmtpCaptured[];
 }
 
+/** What the fault SMTP relay saw reach its end of data for `to`. */
+export async function smtpFaultLog(to: string): Promise<{ to: string[]; outcome: string }[]> {
+  const res = await fetch(`${stubs().control}/_smtp/faults?to=${encodeURIComponent(to)}`);
+  return (await res.json()) as { to: string[]; outcome: string }[];
+}
+
 /** The ProviderError a send rejected with (fails the test if it resolved). */
 export async function failure(promise: Promise<unknown>): Promise<ProviderError> {
   const err = await promise.then(
@@ -76,4 +95,20 @@ export async function failure(promise: Promise<unknown>): Promise<ProviderError>
   );
   expect(err).toBeInstanceOf(ProviderError);
   return err as ProviderError;
+}
+
+/** Asserts a failure is ambiguous for exactly `ids`: never retried, never transient. */
+export function expectAmbiguous(err: ProviderError, ids: string[]): void {
+  expect(err.kind).toBe("ambiguous");
+  expect(err.ambiguous).toBe(true);
+  expect(err.transient).toBe(false);
+  expect(err.ambiguousIds).toEqual(ids);
+}
+
+/** Asserts a failure says nothing was accepted: safe to retry. */
+export function expectSafe(err: ProviderError, kind: "rate_limited" | "unavailable" | "timeout"): void {
+  expect(err.kind).toBe(kind);
+  expect(err.ambiguous).toBe(false);
+  expect(err.transient).toBe(true);
+  expect(err.ambiguousIds).toBeUndefined();
 }

@@ -5,7 +5,7 @@ import type { ProviderKind } from "../../src/db/schema";
 import { createProvider, PartialBatchError } from "../../src/providers";
 import type { OutboundEmail } from "../../src/providers/types";
 import type { ProviderStubInfo } from "../setup/provider-stubs";
-import { address, captured, email, failure, stubs, type Captured } from "./helpers";
+import { address, captured, email, expectAmbiguous, expectSafe, failure, stubs, type Captured } from "./helpers";
 
 type Settings = Record<string, unknown>;
 
@@ -16,6 +16,13 @@ interface Case {
   wrongCredentials: Settings;
   /** Asserts the request the stand-in captured for `e` carries what the provider documents. */
   checkRequest: (req: Captured, e: OutboundEmail, s: ProviderStubInfo) => void;
+  /**
+   * How each 5xx reads (docs/decisions.md, "Ambiguous provider answers"): "unavailable" when the
+   * provider says it took nothing, "ambiguous" when it may have acted.
+   */
+  serverErrors: Record<500 | 502 | 503 | 504, "unavailable" | "ambiguous">;
+  /** A success status whose body is not the documented answer: ambiguous, unless the status alone is the answer. */
+  garbled200: "ambiguous" | "accepted";
 }
 
 type Json = Record<string, any>;
@@ -26,6 +33,8 @@ const CASES: Case[] = [
     config: (s) => ({ base_url: s.resend.baseUrl }),
     credentials: (s) => ({ api_key: s.resend.apiKey }),
     wrongCredentials: { api_key: "re_wrong" },
+    serverErrors: { 500: "unavailable", 502: "ambiguous", 503: "unavailable", 504: "ambiguous" },
+    garbled200: "ambiguous",
     checkRequest(req, e, s) {
       expect(req.path).toBe("/resend/emails/batch");
       expect(req.headers.authorization).toBe(`Bearer ${s.resend.apiKey}`);
@@ -40,6 +49,8 @@ const CASES: Case[] = [
     config: (s) => ({ base_url: s.postmark.baseUrl, message_stream: "broadcast" }),
     credentials: (s) => ({ server_token: s.postmark.serverToken }),
     wrongCredentials: { server_token: "wrong-token" },
+    serverErrors: { 500: "ambiguous", 502: "ambiguous", 503: "unavailable", 504: "ambiguous" },
+    garbled200: "ambiguous",
     checkRequest(req, e, s) {
       expect(req.path).toBe("/postmark/email/batch");
       expect(req.headers["x-postmark-server-token"]).toBe(s.postmark.serverToken);
@@ -55,6 +66,9 @@ const CASES: Case[] = [
     config: (s) => ({ base_url: s.sendgrid.baseUrl }),
     credentials: (s) => ({ api_key: s.sendgrid.apiKey }),
     wrongCredentials: { api_key: "SG.wrong" },
+    serverErrors: { 500: "ambiguous", 502: "ambiguous", 503: "unavailable", 504: "ambiguous" },
+    // 200 is SendGrid's sandbox answer and carries no body: the status is the whole answer.
+    garbled200: "accepted",
     checkRequest(req, e, s) {
       expect(req.path).toBe("/sendgrid/v3/mail/send");
       expect(req.headers.authorization).toBe(`Bearer ${s.sendgrid.apiKey}`);
@@ -77,6 +91,8 @@ const CASES: Case[] = [
     config: (s) => ({ domain: s.mailgun.domain, base_url: s.mailgun.baseUrl }),
     credentials: (s) => ({ api_key: s.mailgun.apiKey }),
     wrongCredentials: { api_key: "key-wrong" },
+    serverErrors: { 500: "unavailable", 502: "ambiguous", 503: "unavailable", 504: "ambiguous" },
+    garbled200: "ambiguous",
     checkRequest(req, e, s) {
       expect(req.path).toBe(`/mailgun/v3/${s.mailgun.domain}/messages`);
       expect(req.headers.authorization).toBe(`Basic ${btoa(`api:${s.mailgun.apiKey}`)}`);
@@ -98,6 +114,8 @@ const CASES: Case[] = [
     config: (s) => ({ region: s.ses.region, base_url: s.ses.baseUrl, configuration_set: "herald" }),
     credentials: (s) => ({ access_key_id: s.ses.accessKeyId, secret_access_key: s.ses.secretAccessKey, session_token: s.ses.sessionToken }),
     wrongCredentials: { access_key_id: "AKIAHERALDTEST0001", secret_access_key: "not-the-right-secret-key", session_token: "herald-test-session-token" },
+    serverErrors: { 500: "ambiguous", 502: "ambiguous", 503: "unavailable", 504: "ambiguous" },
+    garbled200: "ambiguous",
     checkRequest(req, e, s) {
       expect(req.path).toBe("/ses/v2/email/outbound-emails");
       expect(req.headers.authorization).toMatch(
@@ -149,22 +167,52 @@ describe.each(CASES)("$kind adapter", (c) => {
 
   it("turns a 429 into a transient rate_limited failure that honours Retry-After", async () => {
     const err = await failure(make().send([email({ to: [address("throttle")] })]));
-    expect(err.kind).toBe("rate_limited");
+    expectSafe(err, "rate_limited");
     expect(err.retryAfterSeconds).toBe(7);
-    expect(err.transient).toBe(true);
   });
 
-  it("turns a 5xx into a transient unavailable failure", async () => {
+  it("turns a 503 into a transient unavailable failure", async () => {
     const err = await failure(make().send([email({ to: [address("unavailable")] })]));
-    expect(err.kind).toBe("unavailable");
-    expect(err.transient).toBe(true);
+    expectSafe(err, "unavailable");
   });
 
-  it("gives up on a slow answer with a timeout failure", async () => {
+  it.each([500, 502, 503, 504] as const)("reads a %i as the provider documents it", async (status) => {
+    const e = email({ to: [address(`fault-${status}`)] });
+    const err = await failure(make().send([e]));
+    if (c.serverErrors[status] === "unavailable") expectSafe(err, "unavailable");
+    else expectAmbiguous(err, [e.id]);
+    expect(err.message).toContain(String(status));
+  });
+
+  it("gives up on a slow answer as ambiguous: the request may have been taken", async () => {
     const started = Date.now();
-    const err = await failure(make({ timeout_ms: 300 }).send([email({ to: [address("slow")] })]));
-    expect(err.kind).toBe("timeout");
+    const e = email({ to: [address("slow")] });
+    const err = await failure(make({ timeout_ms: 300 }).send([e]));
+    expectAmbiguous(err, [e.id]);
+    expect(err.message).toMatch(/300 ms/);
     expect(Date.now() - started).toBeLessThan(s.slowMs);
+  });
+
+  it("reads a connection reset after the request was sent as ambiguous", async () => {
+    const e = email({ to: [address("fault-reset")] });
+    const err = await failure(make().send([e]));
+    expectAmbiguous(err, [e.id]);
+    expect((await captured(c.kind, e.to[0]!)).length).toBe(1);
+  });
+
+  it("reads a success whose body is cut off as ambiguous, and a cut-off 503 as its status", async () => {
+    const e = email({ to: [address("fault-truncated")] });
+    expectAmbiguous(await failure(make().send([e])), [e.id]);
+    expectSafe(await failure(make().send([email({ to: [address("fault-truncated503")] })])), "unavailable");
+  });
+
+  it("reads a 200 that is not the documented answer as the status allows", async () => {
+    const e = email({ to: [address("fault-garbled")] });
+    if (c.garbled200 === "accepted") {
+      expect((await make().send([e]))[0]!.status).toBe("accepted");
+    } else {
+      expectAmbiguous(await failure(make().send([e])), [e.id]);
+    }
   });
 
   it("reports refused credentials as auth, without echoing them", async () => {
@@ -192,10 +240,54 @@ describe("adapter edge cases", () => {
     const batch = [email(), email({ to: [address("throttle")] }), email()];
     const err = await failure(provider.send(batch));
     expect(err).toBeInstanceOf(PartialBatchError);
-    expect(err.kind).toBe("rate_limited");
+    expectSafe(err, "rate_limited");
     const settled = (err as PartialBatchError).settled;
     expect(settled.map((r) => r?.status)).toEqual(["accepted", undefined, undefined]);
     expect(await captured("sendgrid", batch[2]!.to[0]!)).toEqual([]);
+  });
+
+  it.each(["sendgrid", "mailgun", "ses"] as const)("%s: an ambiguous email stops the batch, is named alone, and keeps what was settled", async (kind) => {
+    const provider = createProvider(kind, { ...CASES.find((c) => c.kind === kind)!.config(s), concurrency: 1 }, CASES.find((c) => c.kind === kind)!.credentials(s));
+    const batch = [email(), email({ to: [address("fault-reset")] }), email()];
+    const err = await failure(provider.send(batch));
+    expect(err).toBeInstanceOf(PartialBatchError);
+    expectAmbiguous(err, [batch[1]!.id]);
+    expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual(["accepted", undefined, undefined]);
+    expect(await captured(kind, batch[2]!.to[0]!)).toEqual([]);
+  });
+
+  it("never loses an ambiguous email to a safe failure that came first", async () => {
+    // Both requests are in flight at once: the 429 is answered at once, the reset comes 300 ms later.
+    const provider = createProvider("sendgrid", { base_url: s.sendgrid.baseUrl, concurrency: 2 }, { api_key: s.sendgrid.apiKey });
+    const batch = [email({ to: [address("throttle")] }), email({ to: [address("fault-slowreset")] }), email()];
+    const err = await failure(provider.send(batch));
+    expect(err).not.toBeInstanceOf(PartialBatchError);
+    expectAmbiguous(err, [batch[1]!.id]);
+    // The throttled email and the one never started are safe to retry, after the 429's Retry-After.
+    expect(err.retryAfterSeconds).toBe(7);
+    expect(err.message).toMatch(/1 failed safely/);
+    expect(await captured("sendgrid", batch[2]!.to[0]!)).toEqual([]);
+  });
+
+  it("names every ambiguous email of concurrent requests, in batch order", async () => {
+    const provider = createProvider("mailgun", { domain: s.mailgun.domain, base_url: s.mailgun.baseUrl, concurrency: 3 }, { api_key: s.mailgun.apiKey });
+    const batch = [email({ to: [address("fault-slowreset")] }), email(), email({ to: [address("fault-504")] })];
+    const err = await failure(provider.send(batch));
+    expect(err).toBeInstanceOf(PartialBatchError);
+    expectAmbiguous(err, [batch[0]!.id, batch[2]!.id]);
+    expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual([undefined, "accepted", undefined]);
+  });
+
+  it("resend: a 2xx answer that does not account for the batch is ambiguous", async () => {
+    const batch = [email(), email({ to: [address("fault-201")] })];
+    const err = await failure(createProvider("resend", { base_url: s.resend.baseUrl }, { api_key: s.resend.apiKey }).send(batch));
+    expectAmbiguous(err, batch.map((e) => e.id));
+  });
+
+  it("sendgrid: a success status other than 202/200 is ambiguous", async () => {
+    const e = email({ to: [address("fault-201")] });
+    const err = await failure(createProvider("sendgrid", { base_url: s.sendgrid.baseUrl }, { api_key: s.sendgrid.apiKey }).send([e]));
+    expectAmbiguous(err, [e.id]);
   });
 
   it("signs SES requests without a session token too, and fails auth on a scope for another region", async () => {
@@ -231,5 +323,80 @@ describe("adapter edge cases", () => {
     expect(missing.message).toContain("server_token");
     expect(missing.message).not.toContain("pm_secret_value");
     expect(attempt("ses", { region: "mars" }, {}).message).toMatch(/region/);
+  });
+});
+
+describe("resend replays an ambiguous batch with its Idempotency-Key", () => {
+  const s = stubs();
+  const resend = () => createProvider("resend", { base_url: s.resend.baseUrl }, { api_key: s.resend.apiKey });
+
+  it("hands back the exact request of an ambiguous batch, and replaying it sends nothing twice", async () => {
+    const provider = resend();
+    expect(provider.idempotent).toBeDefined();
+    const batch = [email(), email({ to: [address("fault-reset")] }), email({ to: [address("reject")] })];
+    // The stand-in processes the batch, then resets the connection: accepted, answer lost.
+    const err = await failure(provider.send(batch));
+    expectAmbiguous(err, batch.map((e) => e.id));
+    expect(err.replay).toEqual(await provider.idempotent!.prepare(batch));
+    expect(err.replay!.key).toMatch(/^herald-[0-9a-f]{64}$/);
+
+    const results = await provider.idempotent!.sendPrepared(err.replay!, err.ambiguousIds!);
+    expect(results.map((r) => [r.id, r.status])).toEqual([
+      [batch[0]!.id, "accepted"],
+      [batch[1]!.id, "accepted"],
+      [batch[2]!.id, "rejected"],
+    ]);
+    const [first, replay] = await captured("resend", batch[0]!.to[0]!);
+    expect(replay!.headers["idempotency-key"]).toBe(first!.headers["idempotency-key"]);
+    expect(replay!.body).toEqual(first!.body);
+    expect(replay!.replayed).toBe(true);
+  });
+
+  it("sends a batch as prepare + sendPrepared: the first attempt is the replay, byte for byte", async () => {
+    const provider = resend();
+    const batch = [email(), email()];
+    await provider.send(batch);
+    const prepared = await provider.idempotent!.prepare(batch);
+    const [req] = await captured("resend", batch[0]!.to[0]!);
+    expect(req!.headers["idempotency-key"]).toBe(prepared.key);
+    expect(req!.body).toEqual(JSON.parse(prepared.body));
+    // Sent again, the same request is answered from Resend's store, not sent again.
+    expect((await provider.idempotent!.sendPrepared(prepared, batch.map((e) => e.id))).every((r) => r.status === "accepted")).toBe(true);
+    expect((await captured("resend", batch[0]!.to[0]!))[1]!.replayed).toBe(true);
+  });
+
+  it("reads a 409 as ambiguous, never as a plain retry, and keeps the replay", async () => {
+    const provider = resend();
+    // concurrent_idempotent_requests: the first request with this key is still running.
+    const running = email({ to: [address("fault-409")] });
+    const err = await failure(provider.send([running]));
+    expectAmbiguous(err, [running.id]);
+    expect(err.message).toMatch(/409 concurrent_idempotent_requests/);
+    expect(err.replay).toEqual(await provider.idempotent!.prepare([running]));
+
+    // invalid_idempotent_request: the same emails with another body.
+    const e = email();
+    await provider.send([e]);
+    const changed = await failure(provider.send([{ ...e, subject: "another subject" }]));
+    expectAmbiguous(changed, [e.id]);
+    expect(changed.message).toMatch(/409 invalid_idempotent_request/);
+  });
+
+  it("keeps the replay and names only the sent emails when some were rejected up front", async () => {
+    const provider = resend();
+    const bad = email({ headers: { "X-Evil": "a\r\nBcc: victim@example.test" } });
+    const sent = email({ to: [address("fault-truncated")] });
+    const err = await failure(provider.send([bad, sent]));
+    expect(err).toBeInstanceOf(PartialBatchError);
+    expectAmbiguous(err, [sent.id]);
+    expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual(["rejected", undefined]);
+    expect(err.replay).toEqual(await provider.idempotent!.prepare([sent]));
+  });
+
+  it("attaches no replay to a safe failure, and other providers offer none", async () => {
+    const err = await failure(resend().send([email({ to: [address("unavailable")] })]));
+    expectSafe(err, "unavailable");
+    expect(err.replay).toBeUndefined();
+    expect(createProvider("postmark", { base_url: s.postmark.baseUrl }, { server_token: s.postmark.serverToken }).idempotent).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
 // mailparser on the Node side (test/providers/stubs/smtp-stub.mjs).
 import { describe, expect, it } from "vitest";
 import { createProvider, PartialBatchError } from "../../src/providers";
-import { address, email, failure, smtpMessages, stubs } from "./helpers";
+import { address, email, expectAmbiguous, expectSafe, failure, smtpFaultLog, smtpMessages, stubs } from "./helpers";
 
 const s = stubs();
 const login = { username: s.smtp.username, password: s.smtp.password };
@@ -103,18 +103,18 @@ describe("smtp adapter", () => {
     const batch = [email(), email({ to: [address("throttle")] }), email()];
     const err = await failure(relay().send(batch));
     expect(err).toBeInstanceOf(PartialBatchError);
-    expect(err.kind).toBe("rate_limited");
+    expectSafe(err, "rate_limited");
     expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual(["accepted", undefined, undefined]);
     expect(await smtpMessages(batch[2]!.to[0]!)).toEqual([]);
     const busy = await failure(relay().send([email({ from: "busy@herald.test" })]));
-    expect([busy.kind, busy.transient]).toEqual(["unavailable", true]);
+    expectSafe(busy, "unavailable");
   });
 
-  it("times out against a server that never greets, and is unavailable when nothing listens", async () => {
+  it("times out against a server that never greets, and is unavailable when nothing listens: both safe", async () => {
     const silent = createProvider("smtp", { host: "127.0.0.1", port: s.silentPort, security: "none", timeout_ms: 300 }, login);
-    expect((await failure(silent.send([email()]))).kind).toBe("timeout");
+    expectSafe(await failure(silent.send([email()])), "timeout");
     const closed = createProvider("smtp", { host: "127.0.0.1", port: s.closedPort, security: "none" }, login);
-    expect((await failure(closed.send([email()]))).kind).toBe("unavailable");
+    expectSafe(await failure(closed.send([email()])), "unavailable");
   });
 
   it("insists on STARTTLS when configured, and fails cleanly when TLS cannot be established", async () => {
@@ -123,10 +123,57 @@ describe("smtp adapter", () => {
     expect([notOffered.kind, notOffered.message]).toEqual(["misconfigured", expect.stringContaining("STARTTLS")]);
     const e = email();
     const selfSigned = createProvider("smtp", { host: "127.0.0.1", port: s.smtp.starttlsPort, security: "starttls", timeout_ms: 2000 }, login);
-    expect((await failure(selfSigned.send([e]))).kind).toBe("unavailable");
+    expectSafe(await failure(selfSigned.send([e])), "unavailable");
     expect(await smtpMessages(e.to[0]!)).toEqual([]);
     const implicitTls = createProvider("smtp", { host: "127.0.0.1", port: s.smtp.port, security: "tls", timeout_ms: 2000 }, login);
-    expect((await failure(implicitTls.send([email()]))).kind).toBe("unavailable");
+    expectSafe(await failure(implicitTls.send([email()])), "unavailable");
+  });
+
+  describe("around the end of data (scripted relay)", () => {
+    const faulty = (timeout_ms = 2000) => createProvider("smtp", { host: "127.0.0.1", port: s.faultSmtpPort, security: "none", timeout_ms }, null);
+
+    it.each(["drop", "reset"])("reads a connection lost (%s) after the end of data as ambiguous for that email only", async (how) => {
+      const batch = [email(), email({ to: [address(`fault-${how}`)] }), email()];
+      const err = await failure(faulty().send(batch));
+      expect(err).toBeInstanceOf(PartialBatchError);
+      expectAmbiguous(err, [batch[1]!.id]);
+      expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual(["accepted", undefined, undefined]);
+      expect((await smtpFaultLog(batch[0]!.to[0]!)).map((m) => m.outcome)).toEqual(["accepted"]);
+      expect((await smtpFaultLog(batch[1]!.to[0]!)).map((m) => m.outcome)).toEqual([how]);
+      expect(await smtpFaultLog(batch[2]!.to[0]!)).toEqual([]);
+    });
+
+    it("reads a missing reply to the end of data as ambiguous", async () => {
+      const e = email({ to: [address("fault-silent")] });
+      const err = await failure(faulty(300).send([e]));
+      expect(err).not.toBeInstanceOf(PartialBatchError);
+      expectAmbiguous(err, [e.id]);
+      expect(err.message).toMatch(/end of data.*timed out/);
+    });
+
+    it("reads a 4xx reply to the end of data as not accepted", async () => {
+      const batch = [email(), email({ to: [address("fault-450")] })];
+      const err = await failure(faulty().send(batch));
+      expect(err).toBeInstanceOf(PartialBatchError);
+      expectSafe(err, "unavailable");
+      expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual(["accepted", undefined]);
+    });
+
+    it("reads a connection lost before the end of data was sent as safe", async () => {
+      const inData = [email(), email({ to: [address("fault-closedata")] }), email()];
+      const err = await failure(faulty().send(inData));
+      expect(err).toBeInstanceOf(PartialBatchError);
+      expectSafe(err, "unavailable");
+      expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual(["accepted", undefined, undefined]);
+      expect(await smtpFaultLog(inData[1]!.to[0]!)).toEqual([]);
+      const atRcpt = email({ to: [address("fault-rcptclose")] });
+      expectSafe(await failure(faulty().send([atRcpt])), "unavailable");
+    });
+
+    it("sends a clean batch through the relay", async () => {
+      const batch = [email(), email()];
+      expect((await faulty().send(batch)).map((r) => r.status)).toEqual(["accepted", "accepted"]);
+    });
   });
 
   it("refuses plaintext or port 25 to anything but a loopback host", () => {

@@ -3,7 +3,10 @@
 // signature) and answers in that provider's format. Recipients steer the answer:
 //   "throttle"    → 429 with Retry-After: 7         "unavailable" → 503
 //   "slow"        → answers after 1.5 s              "reject"      → that email is refused
-// Every request is captured; GET /_captured?provider=&to= returns those naming a recipient.
+//   "fault-<f>"   → a failure that may hide an accepted request, or may not (see FAULTS below)
+// POST /sink speaks herald's sink wire format (scripts/lib/sink-server.mjs), so the sink adapter
+// meets the same faults. Every request is captured; GET /_captured?provider=&to= returns those
+// naming a recipient.
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { checkSigV4 } from "./sigv4-check.mjs";
@@ -28,6 +31,27 @@ const marked = (recipients, word) => recipients.some((r) => String(r).includes(w
  * direct { status, headers, body } for auth and routing failures.
  */
 const HANDLERS = {
+  /** herald's own sink wire format: scripts/lib/sink-server.mjs. */
+  sink: {
+    match: (path) => path === "/sink",
+    async handle(req, raw) {
+      const v = [];
+      if (!String(req.headers["content-type"]).startsWith("application/json")) v.push("content-type must be application/json");
+      const messages = parseJson(raw)?.messages;
+      if (!Array.isArray(messages)) v.push("messages must be an array");
+      const list = Array.isArray(messages) ? messages : [];
+      return {
+        recipients: list.flatMap((m) => [...(m?.to ?? []), ...(m?.cc ?? []), ...(m?.bcc ?? [])]),
+        violations: v,
+        invalid: (why) => ({ status: 400, body: { error: why } }),
+        answer: () => ({
+          status: 200,
+          body: { results: list.map((m) => (marked(m.to, "reject") ? { id: m.id, status: "rejected", error: "recipient rejected" } : { id: m.id, status: "accepted" })) },
+        }),
+      };
+    },
+  },
+
   /** https://resend.com/docs/api-reference/emails/send-batch-emails */
   resend: {
     match: (path) => path === "/resend/emails/batch",
@@ -56,6 +80,7 @@ const HANDLERS = {
       return {
         recipients,
         violations: v,
+        idempotencyKey: key,
         invalid: (why) => ({ status: 422, body: { statusCode: 422, name: "validation_error", message: why } }),
         answer: () => {
           const refused = emails.map((e, index) => (marked(list(e.to), "reject") ? { index, message: "The `to` field contains an address that cannot receive email." } : undefined)).filter(Boolean);
@@ -209,11 +234,57 @@ const HANDLERS = {
 };
 
 /**
- * @param {{ creds: any, smtpMessages: () => any[], sinkFaulty: { failNext: (status: number, count: number) => void } }} deps
+ * Failures a recipient "fault-<name>" asks for, each after the whole request was read.
+ *   reset        the connection is reset, no answer        slowreset  the same, 300 ms later
+ *   garbled      200 with a body that is not the answer     truncated  200, then reset mid-body
+ *   truncated503 503, then reset mid-body                  <status>   that status (409, 500, 502, 504, …)
  */
-export async function startHttpStubs({ creds, smtpMessages, sinkFaulty }) {
+const FAULT = /fault-(reset|slowreset|garbled|truncated503|truncated|\d{3})/;
+/** Faults that strike after the provider did its work: only the answer is lost. */
+const PROCESSED = new Set(["reset", "slowreset", "garbled", "truncated"]);
+
+function faultOf(recipients) {
+  for (const r of recipients) {
+    const m = FAULT.exec(String(r));
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** @returns {Promise<boolean>} whether the fault answered (or killed) the request */
+async function injectFault(fault, req, res) {
+  const reset = () => req.socket.resetAndDestroy();
+  const cutOff = (status) => {
+    res.writeHead(status, { "content-type": "application/json", "content-length": "1000" });
+    res.write('{"partial":');
+    setTimeout(reset, 50);
+  };
+  if (fault === "reset") reset();
+  else if (fault === "slowreset") setTimeout(reset, 300);
+  else if (fault === "garbled") res.writeHead(200, { "content-type": "text/html" }).end("<html><body>502 upstream hiccup</body></html>");
+  else if (fault === "truncated") cutOff(200);
+  else if (fault === "truncated503") cutOff(503);
+  else if (/^\d{3}$/.test(fault)) {
+    const status = Number(fault);
+    const body = status === 409 ? { statusCode: 409, name: "concurrent_idempotent_requests", message: "Same idempotency key used while original request is still in progress." } : { message: `stub: injected ${status}` };
+    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+  } else return false;
+  return true;
+}
+
+/**
+ * @param {{ creds: any, smtpMessages: () => any[], faultSmtpLog: () => any[], sinkFaulty: { failNext: (status: number, count: number) => void } }} deps
+ */
+export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFaulty }) {
   /** @type {any[]} */
   const captured = [];
+  /**
+   * Resend's Idempotency-Key (https://resend.com/docs/dashboard/emails/idempotency-keys): a request
+   * whose key was processed gets the first answer again, without sending; another body for the key
+   * gets 409 invalid_idempotent_request.
+   * @type {Map<string, { raw: string, answer: any }>}
+   */
+  const idempotency = new Map();
   const server = http.createServer((req, res) => {
     res.on("error", () => {});
     const chunks = [];
@@ -245,6 +316,10 @@ export async function startHttpStubs({ creds, smtpMessages, sinkFaulty }) {
       const to = url.searchParams.get("to");
       return send(res, { status: 200, body: smtpMessages().filter((m) => !to || m.envelope.to.includes(to)) });
     }
+    if (req.method === "GET" && url.pathname === "/_smtp/faults") {
+      const to = url.searchParams.get("to");
+      return send(res, { status: 200, body: faultSmtpLog().filter((m) => !to || m.to.includes(to)) });
+    }
     if (req.method === "POST" && url.pathname === "/_sink/fail") {
       const { status, count } = parseJson(raw) ?? {};
       sinkFaulty.failNext(Number(status), Number(count));
@@ -266,13 +341,34 @@ export async function startHttpStubs({ creds, smtpMessages, sinkFaulty }) {
     if (captured.length > 2000) captured.shift();
     if (!out.answer) return send(res, out);
     if (out.violations.length > 0) return send(res, out.invalid(`stub: ${out.violations.join("; ")}`));
+    const key = out.idempotencyKey;
+    const earlier = key === undefined ? undefined : idempotency.get(key);
+    if (earlier) {
+      record.replayed = earlier.raw === raw.toString("utf8");
+      if (record.replayed) return send(res, earlier.answer);
+      return send(res, {
+        status: 409,
+        body: { statusCode: 409, name: "invalid_idempotent_request", message: "Same idempotency key used with a different request payload. Change your idempotency key or payload." },
+      });
+    }
+    const remember = (answer) => {
+      if (key !== undefined) idempotency.set(key, { raw: raw.toString("utf8"), answer });
+      return answer;
+    };
+    const fault = faultOf(out.recipients);
+    if (fault) {
+      if (PROCESSED.has(fault)) remember(out.answer());
+      if (await injectFault(fault, req, res)) return;
+    }
     if (marked(out.recipients, "slow")) await new Promise((r) => setTimeout(r, SLOW_MS));
     if (marked(out.recipients, "throttle")) {
       const t = out.throttled?.() ?? { status: 429, body: { message: "Too many requests" } };
       return send(res, { ...t, headers: { ...t.headers, "retry-after": "7" } });
     }
     if (marked(out.recipients, "unavailable")) return send(res, { status: 503, body: { message: "Service Unavailable" } });
-    return send(res, out.answer());
+    const answer = out.answer();
+    if (answer.status < 300) remember(answer);
+    return send(res, answer);
   }
 
   await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));

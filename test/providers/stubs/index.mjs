@@ -1,7 +1,7 @@
 // Starts every provider stand-in for the test run (called from test/setup/provider-stubs.ts).
 import { startSinkServer } from "../../../scripts/lib/sink-server.mjs";
 import { SLOW_MS, startHttpStubs } from "./http-stubs.mjs";
-import { closedPort, startSilentServer, startSmtpStubs } from "./smtp-stub.mjs";
+import { closedPort, startFaultSmtp, startSilentServer, startSmtpStubs } from "./smtp-stub.mjs";
 
 /** Test-only credentials: the stand-ins accept these and nothing else. */
 const CREDS = {
@@ -24,7 +24,8 @@ export async function startStubServers() {
   const sinkFaulty = await startSinkServer({ reject: rejectMarked });
   const smtp = await startSmtpStubs(CREDS.smtp);
   const silent = await startSilentServer();
-  const http = await startHttpStubs({ creds: CREDS, smtpMessages: smtp.messages, sinkFaulty });
+  const faultSmtp = await startFaultSmtp();
+  const http = await startHttpStubs({ creds: CREDS, smtpMessages: smtp.messages, faultSmtpLog: faultSmtp.log, sinkFaulty });
   const info = {
     control: http.url,
     slowMs: SLOW_MS,
@@ -36,6 +37,9 @@ export async function startStubServers() {
     sink: { url: sink.url, faultyUrl: sinkFaulty.url },
     smtp: { host: "127.0.0.1", port: smtp.port, openPort: smtp.openPort, starttlsPort: smtp.starttlsPort, ...CREDS.smtp },
     silentPort: silent.port,
+    // Not in ProviderStubInfo (test/setup): test/providers/helpers.ts types the fault stand-ins.
+    faultSmtpPort: faultSmtp.port,
+    sinkFaultUrl: `${http.url}/sink`,
     closedPort: await closedPort(),
   };
   return {
@@ -43,6 +47,7 @@ export async function startStubServers() {
     close: async () => {
       await http.close();
       await silent.close();
+      await faultSmtp.close();
       await smtp.close();
       await sinkFaulty.close();
       await sink.close();

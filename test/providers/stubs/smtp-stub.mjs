@@ -145,3 +145,94 @@ export async function closedPort() {
   await new Promise((resolve) => server.close(() => resolve(undefined)));
   return port;
 }
+
+/**
+ * A scripted SMTP relay (plain, no AUTH) for failures around a message's end of data, which a real
+ * server does not produce on demand. The first recipient of a transaction steers it:
+ *   "fault-drop"       closes the connection after the end of data, without a reply
+ *   "fault-reset"      resets the connection after the end of data, without a reply
+ *   "fault-silent"     never answers the end of data
+ *   "fault-450"        answers the end of data with 450 (the message was not taken)
+ *   "fault-closedata"  answers DATA with 354, then closes before any of the message arrives
+ *   "fault-rcptclose"  closes the connection on RCPT TO
+ *   anything else      250, accepted
+ * log() lists every transaction whose end of data arrived: { to, outcome }.
+ */
+export async function startFaultSmtp() {
+  /** @type {{ to: string[], outcome: string }[]} */
+  const log = [];
+  const sockets = new Set();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+    let buffer = "";
+    let inData = false;
+    let rcpt = [];
+    const say = (line) => socket.write(`${line}\r\n`);
+    const fault = () => /fault-([a-z0-9]+)/.exec(rcpt[0] ?? "")?.[1];
+    say("220 herald fault relay");
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("latin1");
+      for (;;) {
+        if (inData) {
+          const end = buffer.indexOf("\r\n.\r\n");
+          if (end < 0) return;
+          buffer = buffer.slice(end + 5);
+          inData = false;
+          const f = fault();
+          if (f === "drop") socket.destroy();
+          else if (f === "reset") socket.resetAndDestroy();
+          else if (f === "silent") {
+            // no answer, ever
+          } else if (f === "450") say("450 4.3.0 mailbox busy, try again later");
+          else say("250 2.0.0 queued");
+          log.push({ to: rcpt, outcome: f ?? "accepted" });
+          if (log.length > 1000) log.shift();
+          if (socket.destroyed) return;
+          continue;
+        }
+        const eol = buffer.indexOf("\r\n");
+        if (eol < 0) return;
+        const line = buffer.slice(0, eol);
+        buffer = buffer.slice(eol + 2);
+        const verb = line.split(" ")[0].toUpperCase();
+        if (verb === "EHLO") say("250-herald fault relay\r\n250 8BITMIME");
+        else if (verb === "HELO" || verb === "NOOP") say("250 ok");
+        else if (verb === "MAIL") {
+          rcpt = [];
+          say("250 ok");
+        } else if (verb === "RCPT") {
+          rcpt.push(/<([^>]*)>/.exec(line)?.[1] ?? "");
+          if (fault() === "rcptclose") return void socket.destroy();
+          say("250 ok");
+        } else if (verb === "DATA") {
+          say("354 end with <CRLF>.<CRLF>");
+          if (fault() === "closedata") return void socket.end();
+          // The message starts right after the DATA line: "\r\n.\r\n" finds the end, the leading
+          // CRLF covers a message whose very first line is the terminator.
+          buffer = `\r\n${buffer}`;
+          inData = true;
+        } else if (verb === "RSET") {
+          rcpt = [];
+          say("250 ok");
+        } else if (verb === "QUIT") {
+          say("221 bye");
+          socket.end();
+          return;
+        } else say("502 command not implemented");
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  return {
+    port,
+    log: () => log,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve(undefined));
+      }),
+  };
+}

@@ -63,6 +63,26 @@ const schedule = createRoute({
   },
 });
 
+const RetryQuery = z.object({
+  include_unknown: z
+    .enum(["true", "false"])
+    .optional()
+    .openapi({
+      param: { name: "include_unknown", in: "query" },
+      description:
+        "Also retry recipients whose outcome is unknown (their batch may have reached the provider). MAY SEND TWICE: those recipients may get the mail a second time.",
+    }),
+});
+
+const retryFailedRoute = createRoute({
+  ...base("retry-failed", "Send again to the failed recipients only; those whose outcome is unknown only with include_unknown=true (may send twice)"),
+  request: { params: IdParam, query: RetryQuery },
+  responses: {
+    202: { description: "Accepted: sending proceeds in the background", content: { "application/json": { schema: AcceptedSchema } } },
+    ...problems(400, 401, 403, 404, 409, 422),
+  },
+});
+
 export function registerActions(api: OpenAPIHono<HonoEnv>) {
   api.openapi(schedule, async (c) => {
     const id = campaignIdOf(c.req.valid("param").id);
@@ -96,9 +116,10 @@ export function registerActions(api: OpenAPIHono<HonoEnv>) {
     return c.json(toCampaignDto(await findCampaign(c.var.db, c.var.principal.tenantId, id)), 200);
   });
 
-  api.openapi(accepted("retry-failed", "Send again to the failed recipients only (not those whose outcome is unknown)"), async (c) => {
+  api.openapi(retryFailedRoute, async (c) => {
     const id = campaignIdOf(c.req.valid("param").id);
-    const retrying = await retryFailed(c.var.db, c.env, c.var.principal.tenantId, id);
+    const includeUnknown = c.req.valid("query").include_unknown === "true";
+    const retrying = await retryFailed(c.var.db, c.env, c.var.principal.tenantId, id, includeUnknown);
     return c.json({ id, state: "sending", retrying, progress_url: `/v1/campaigns/${id}/progress` }, 202);
   });
 }

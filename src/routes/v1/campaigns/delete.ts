@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq, inArray } from "drizzle-orm";
-import { ALLOWED_FROM } from "../../../campaigns/state";
+import { allowedFrom } from "../../../campaigns/machine";
 import { campaigns } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
@@ -25,7 +25,7 @@ export function registerDelete(api: OpenAPIHono<HonoEnv>) {
     const existing = await findCampaign(c.var.db, tenantId, c.req.valid("param").id);
     const deleted = await c.var.db
       .delete(campaigns)
-      .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, existing.id), inArray(campaigns.state, [...ALLOWED_FROM.delete])))
+      .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, existing.id), inArray(campaigns.state, [...allowedFrom("delete")])))
       .returning({ id: campaigns.id });
     if (deleted.length === 0) {
       throw new HeraldError("conflict", `a ${existing.state} campaign cannot be deleted; cancel it first`, { extensions: { state: existing.state } });

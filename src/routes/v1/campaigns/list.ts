@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
-import { CAMPAIGN_STATES, campaigns } from "../../../db/schema";
+import { CAMPAIGN_STATES } from "../../../campaigns/machine";
+import { campaigns } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { cursorId, encodeCursor, PageQuery, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq, inArray } from "drizzle-orm";
-import { ALLOWED_FROM } from "../../../campaigns/state";
+import { allowedFrom, canDo } from "../../../campaigns/machine";
 import { campaigns } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
@@ -25,14 +25,14 @@ export function registerPatch(api: OpenAPIHono<HonoEnv>) {
     const body = c.req.valid("json");
     const tenantId = c.var.principal.tenantId;
     const existing = await findCampaign(c.var.db, tenantId, c.req.valid("param").id);
-    if (!ALLOWED_FROM.edit.includes(existing.state)) {
+    if (!canDo("edit", existing.state)) {
       throw new HeraldError("conflict", `a ${existing.state} campaign cannot be changed`, { extensions: { state: existing.state } });
     }
     await checkReferences(c.var.db, tenantId, body);
     const [row] = await c.var.db
       .update(campaigns)
       .set({ ...campaignColumns(body), updatedAt: new Date() })
-      .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, existing.id), inArray(campaigns.state, [...ALLOWED_FROM.edit])))
+      .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, existing.id), inArray(campaigns.state, [...allowedFrom("edit")])))
       .returning();
     if (!row) throw new HeraldError("conflict", "the campaign changed state meanwhile; reload it");
     return c.json(toCampaignDto(row), 200);

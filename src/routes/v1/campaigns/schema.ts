@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { CAMPAIGN_STATES, type campaigns } from "../../../db/schema";
+import { CAMPAIGN_STATES } from "../../../campaigns/machine";
+import type { campaigns } from "../../../db/schema";
 import { Timestamp } from "../../../lib/schemas";
 
 const ADDRESS = /^(?:(?:"[^"\r\n\0]{0,200}"|[^<>\r\n\0,;:"@]{0,200})\s*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
@@ -26,7 +27,16 @@ export const CampaignSchema = z
     started_at: Timestamp.nullable(),
     completed_at: Timestamp.nullable(),
     template_version: z.number().int().nullable(),
-    counts: z.object({ total: z.number().int(), sent: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+    counts: z.object({
+      total: z.number().int(),
+      sent: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+      unknown: z.number().int().openapi({
+        description: "Recipients whose batch may or may not have reached the provider (a timeout or a lost connection after sending). Never re-sent automatically.",
+      }),
+    }),
+    failure_reason: z.string().nullable().openapi({ description: "Why the campaign failed, when it did" }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -84,7 +94,8 @@ export function toCampaignDto(row: Row) {
     started_at: row.startedAt?.toISOString() ?? null,
     completed_at: row.completedAt?.toISOString() ?? null,
     template_version: row.templateSnapshot?.version ?? null,
-    counts: { total: row.total, sent: row.sent, failed: row.failed, skipped: row.skipped },
+    counts: { total: row.total, sent: row.sent, failed: row.failed, skipped: row.skipped, unknown: row.unknown },
+    failure_reason: row.failureReason,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

@@ -13,6 +13,7 @@ const StatsSchema = z
   .object({
     campaign_id: z.string().uuid(),
     sent: Count.openapi({ description: "Messages the providers accepted" }),
+    unknown: Count.openapi({ description: "Messages whose batch may or may not have reached the provider; never re-sent automatically" }),
     delivered: Count,
     opened: Count,
     clicked: Count,
@@ -48,8 +49,8 @@ export function registerStats(api: OpenAPIHono<HonoEnv>) {
     const id = campaignIdOf(c.req.valid("param").id);
     // One round trip: the campaign (tenant-scoped, so another tenant's is no row) and its counts.
     // A message opened five times counts once; unsubscribes without a message id count by address.
-    const result = await c.var.db.execute<Record<Kind, number | string> & { sent: number | string }>(sql`
-      SELECT c.sent,
+    const result = await c.var.db.execute<Record<Kind, number | string> & { sent: number | string; unknown: number | string }>(sql`
+      SELECT c.sent, c.unknown,
         count(DISTINCT e.message_id) FILTER (WHERE e.type = 'delivered') AS delivered,
         count(DISTINCT e.message_id) FILTER (WHERE e.type = 'opened') AS opened,
         count(DISTINCT e.message_id) FILTER (WHERE e.type = 'clicked') AS clicked,
@@ -61,12 +62,12 @@ export function registerStats(api: OpenAPIHono<HonoEnv>) {
         ON e.tenant_id = c.tenant_id AND e.campaign_id = c.id
         AND e.type IN ('delivered', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed')
       WHERE c.tenant_id = ${tenantId}::uuid AND c.id = ${id}::uuid
-      GROUP BY c.id, c.sent`);
+      GROUP BY c.id, c.sent, c.unknown`);
     const row = result.rows[0];
     if (!row) throw new HeraldError("not_found", "no such campaign");
     const sent = Number(row.sent);
     const counts = Object.fromEntries(KINDS.map((k) => [k, Number(row[k])])) as Record<Kind, number>;
     const rates = Object.fromEntries(KINDS.map((k) => [k, rate(counts[k], sent)])) as Record<Kind, number>;
-    return c.json({ campaign_id: id, sent, ...counts, rates }, 200);
+    return c.json({ campaign_id: id, sent, unknown: Number(row.unknown), ...counts, rates }, 200);
   });
 }

@@ -85,7 +85,7 @@ export const TestResultSchema = z
     }),
     provider_message_id: z.string().nullable(),
     error: z.string().nullable(),
-    failure_kind: z.enum(["rate_limited", "unavailable", "timeout", "auth", "misconfigured"]).nullable(),
+    failure_kind: z.enum(["rate_limited", "unavailable", "timeout", "auth", "misconfigured", "ambiguous"]).nullable(),
     retry_after_seconds: z.number().int().nullable(),
   })
   .openapi("ProviderTestResult");

@@ -1,7 +1,7 @@
 import type { BatchLease, Lane } from "../../durable-objects/provider-limiter";
 import { limiterStub } from "../campaigns/progress";
 import { transactionalShare } from "../config";
-import type { LoadedProvider } from "./registry";
+import type { LoadedProvider } from "../providers/registry";
 
 /** The longest a sender waits on its limiters before asking again. */
 const MAX_WAIT_SECONDS = 300;
@@ -13,6 +13,14 @@ export interface PolicyLease<T> {
   waiting: T[];
   /** …and how long they should wait before asking again. */
   waitSeconds: number;
+  /**
+   * Nothing could take the waiting items because no provider of the policy is usable: none is
+   * enabled, or every enabled one has its breaker open. (A rate limit or a spent daily quota is a
+   * wait, not a block: it ends by itself.)
+   */
+  blocked: boolean;
+  /** The first waiting item, when a provider's daily quota had room for only its first `tokens` recipients. */
+  partial?: { item: T; provider: LoadedProvider; tokens: number };
   leases: Map<string, BatchLease>;
 }
 
@@ -34,6 +42,8 @@ export async function leaseInPolicyOrder<T>(
   const leases = new Map<string, BatchLease>();
   let waiting = items;
   let wait = Infinity;
+  let waitingByDesign = false;
+  let partial: PolicyLease<T>["partial"];
   for (const id of policy) {
     const p = providers.get(id);
     if (!p || !p.enabled || waiting.length === 0) continue;
@@ -42,18 +52,27 @@ export async function leaseInPolicyOrder<T>(
       { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota, reserveShare: transactionalShare(env) },
       Date.now(),
       lane,
+      true,
     );
-    if (lease.grantedMessages > 0) leases.set(id, lease);
+    if (lease.grantedMessages > 0 || lease.partialTokens) leases.set(id, lease);
     for (const item of waiting.slice(0, lease.grantedMessages)) assigned.push({ item, provider: p });
     waiting = waiting.slice(lease.grantedMessages);
+    if (lease.partialTokens && waiting.length > 0) {
+      partial = { item: waiting[0]!, provider: p, tokens: lease.partialTokens };
+      wait = Math.min(wait, lease.retryAfterSeconds);
+      break;
+    }
     if (waiting.length === 0) break;
+    if (lease.limitedBy === "daily_quota") waitingByDesign = true;
     if (lease.limitedBy === "rate") {
       wait = lease.retryAfterSeconds;
+      waitingByDesign = true;
       break;
     }
     wait = Math.min(wait, lease.retryAfterSeconds);
   }
-  return { assigned, waiting, waitSeconds: wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait), leases };
+  const blocked = waiting.length > 0 && assigned.length === 0 && !partial && !waitingByDesign;
+  return { assigned, waiting, waitSeconds: wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait), blocked, partial, leases };
 }
 
 /**
