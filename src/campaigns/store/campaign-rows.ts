@@ -1,4 +1,6 @@
-import { sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { campaigns } from "../../db/schema";
+import { uuidv7 } from "../../lib/ids";
 import { pgArray } from "../../lib/sql";
 import { clipCodePoints } from "../../lib/text";
 import type { Db } from "../../services/db";
@@ -121,4 +123,32 @@ export async function noteBlocked(db: Db, tenantId: string, campaignId: string):
 export async function campaignState(db: Db, tenantId: string, campaignId: string): Promise<CampaignState | undefined> {
   const result = await db.execute<{ state: CampaignState }>(sql`SELECT state FROM campaigns WHERE tenant_id = ${tenantId} AND id = ${campaignId}`);
   return result.rows[0]?.state;
+}
+
+type CampaignRow = typeof campaigns.$inferSelect;
+/** The columns a user sets on a draft: everything but identity, state and the pipeline's bookkeeping. */
+export type DraftColumns = Pick<typeof campaigns.$inferInsert, "name" | "templateId" | "listIds" | "fromAddress" | "replyTo" | "providerIds" | "data" | "trackOpens" | "trackClicks">;
+
+export async function createCampaignRow(db: Db, tenantId: string, columns: DraftColumns & Pick<CampaignRow, "name" | "listIds" | "fromAddress" | "providerIds">): Promise<CampaignRow> {
+  const [row] = await db.insert(campaigns).values({ id: uuidv7(), tenantId, ...columns }).returning();
+  return row!;
+}
+
+/** Changes a campaign that may still be edited; undefined when its state no longer allows it. */
+export async function editCampaignRow(db: Db, tenantId: string, campaignId: string, columns: Partial<DraftColumns>): Promise<CampaignRow | undefined> {
+  const [row] = await db
+    .update(campaigns)
+    .set({ ...columns, updatedAt: new Date() })
+    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, campaignId), inArray(campaigns.state, [...allowedFrom("edit")])))
+    .returning();
+  return row;
+}
+
+/** Deletes a campaign that is not running; false when its state does not allow it. */
+export async function deleteCampaignRow(db: Db, tenantId: string, campaignId: string): Promise<boolean> {
+  const deleted = await db
+    .delete(campaigns)
+    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, campaignId), inArray(campaigns.state, [...allowedFrom("delete")])))
+    .returning({ id: campaigns.id });
+  return deleted.length > 0;
 }

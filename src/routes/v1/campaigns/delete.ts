@@ -1,7 +1,5 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, eq, inArray } from "drizzle-orm";
-import { allowedFrom } from "../../../campaigns/machine";
-import { campaigns } from "../../../db/schema";
+import { deleteCampaignRow } from "../../../campaigns/store/campaign-rows";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
 import { IdParam, problems } from "../../../lib/schemas";
@@ -23,11 +21,7 @@ export function registerDelete(api: OpenAPIHono<HonoEnv>) {
   api.openapi(remove, async (c) => {
     const tenantId = c.var.principal.tenantId;
     const existing = await findCampaign(c.var.db, tenantId, c.req.valid("param").id);
-    const deleted = await c.var.db
-      .delete(campaigns)
-      .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, existing.id), inArray(campaigns.state, [...allowedFrom("delete")])))
-      .returning({ id: campaigns.id });
-    if (deleted.length === 0) {
+    if (!(await deleteCampaignRow(c.var.db, tenantId, existing.id))) {
       throw new HeraldError("conflict", `a ${existing.state} campaign cannot be deleted; cancel it first`, { extensions: { state: existing.state } });
     }
     return c.body(null, 204);

@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, eq, inArray } from "drizzle-orm";
-import { allowedFrom, canDo } from "../../../campaigns/machine";
-import { campaigns } from "../../../db/schema";
+import { canDo } from "../../../campaigns/machine";
+import { editCampaignRow } from "../../../campaigns/store/campaign-rows";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
 import { IdParam, problems } from "../../../lib/schemas";
@@ -29,11 +28,7 @@ export function registerPatch(api: OpenAPIHono<HonoEnv>) {
       throw new HeraldError("conflict", `a ${existing.state} campaign cannot be changed`, { extensions: { state: existing.state } });
     }
     await checkReferences(c.var.db, tenantId, body);
-    const [row] = await c.var.db
-      .update(campaigns)
-      .set({ ...campaignColumns(body), updatedAt: new Date() })
-      .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, existing.id), inArray(campaigns.state, [...allowedFrom("edit")])))
-      .returning();
+    const row = await editCampaignRow(c.var.db, tenantId, existing.id, campaignColumns(body));
     if (!row) throw new HeraldError("conflict", "the campaign changed state meanwhile; reload it");
     return c.json(toCampaignDto(row), 200);
   });

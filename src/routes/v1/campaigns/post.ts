@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { campaigns } from "../../../db/schema";
+import { createCampaignRow } from "../../../campaigns/store/campaign-rows";
 import type { HonoEnv } from "../../../env";
-import { uuidv7 } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { CampaignSchema, CreateCampaignBody, toCampaignDto } from "./schema";
@@ -23,14 +22,7 @@ export function registerPost(api: OpenAPIHono<HonoEnv>) {
     const body = c.req.valid("json");
     const tenantId = c.var.principal.tenantId;
     await checkReferences(c.var.db, tenantId, body);
-    const [row] = await c.var.db
-      .insert(campaigns)
-      .values({
-        id: uuidv7(),
-        tenantId,
-        ...campaignColumns(body),
-      })
-      .returning();
-    return c.json(toCampaignDto(row!), 201);
+    const row = await createCampaignRow(c.var.db, tenantId, campaignColumns(body));
+    return c.json(toCampaignDto(row), 201);
   });
 }
