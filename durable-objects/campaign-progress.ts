@@ -242,6 +242,9 @@ export class CampaignProgress extends DurableObject<Env> {
       if ((this.looksFinished() || quiet) && now - this.lastSettle >= (quiet ? QUIET_SETTLE_MS : SETTLE_EVERY_MS)) await this.settle();
     }
     if (this.s.state === "sending" && this.s.dirty && now - this.lastPersist >= PERSIST_EVERY_MS) await this.persistLive();
+    // Cancelled or failed with chunks still in flight: their late reports are recounted, so the
+    // campaign's final counts come from Postgres too.
+    else if ((s.state === "cancelled" || s.state === "failed") && s.dirty && now - this.lastSettle >= SETTLE_EVERY_MS) await this.settle();
     if (this.s.state === "sending" || this.s.dirty) await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
   }
 
@@ -260,12 +263,15 @@ export class CampaignProgress extends DurableObject<Env> {
     const s = this.s;
     if (!s.campaignId || !s.tenantId) return;
     this.lastSettle = Date.now();
+    const version = s.version;
     const settled: SettledCampaign | undefined = await settleCampaign(this.env, s.tenantId, s.campaignId);
     if (!settled) return;
     const c = settled.counts;
-    Object.assign(this.s, { sent: c.sent, failed: c.failed, skipped: c.skipped, unknown: c.unknown, vanished: c.vanished, total: c.total, dirty: false });
-    const moved = settled.state !== this.s.state;
-    this.s.state = settled.state;
+    Object.assign(this.s, { sent: c.sent, failed: c.failed, skipped: c.skipped, unknown: c.unknown, vanished: c.vanished, total: c.total });
+    if (this.s.version === version) this.s.dirty = false;
+    // Only a completion is news here; a pause or cancel that landed while the recount ran stands.
+    const moved = settled.state !== this.s.state && (settled.state === "completed" || settled.state === "failed");
+    if (moved) this.s.state = settled.state;
     this.s.updatedAt = Date.now();
     this.stored.save(this.s);
     this.broadcast(Date.now(), moved);

@@ -32,6 +32,7 @@ ALTER TABLE "campaigns" ADD COLUMN "unknown" integer DEFAULT 0 NOT NULL;--> stat
 ALTER TABLE "campaigns" ADD COLUMN "launch_attempts" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "campaigns" ADD COLUMN "failure_reason" text;--> statement-breakpoint
 ALTER TABLE "campaigns" ADD COLUMN "blocked_since" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "campaigns" ADD COLUMN "waiting_until" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "campaign_pages" ADD CONSTRAINT "campaign_pages_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "campaign_pages" ADD CONSTRAINT "campaign_pages_campaign_id_campaigns_id_fk" FOREIGN KEY ("campaign_id") REFERENCES "public"."campaigns"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "provider_replays" ADD CONSTRAINT "provider_replays_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

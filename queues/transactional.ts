@@ -103,7 +103,7 @@ async function claim(db: Db, tenantId: string, jobs: Job[]): Promise<ClaimedEmai
 /** Gives claims back (the queue message is retried): the message log says retrying, the email queued. */
 async function releaseEmails(db: Db, tenantId: string, jobs: Job[]) {
   if (jobs.length === 0) return;
-  for (const [month, group] of groupBy(jobs, (j) => j.email!.month)) await releaseClaims(db, month, group.map((j) => j.email!.id));
+  for (const [month, group] of groupBy(jobs, (j) => j.email!.month)) await releaseClaims(db, tenantId, month, group.map((j) => j.email!.id));
   await db.execute(sql`
     UPDATE emails SET status = 'queued', enqueued_at = now(), updated_at = now()
     WHERE tenant_id = ${tenantId} AND id = ANY(${pgArray(jobs.map((j) => j.email!.id))}::uuid[]) AND status = 'sending'`);
@@ -172,14 +172,16 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
 
   const outcomes: Outcome[] = [];
   // Unsendable emails were claimed but never handed to a provider: mark them so their outcome records.
-  for (const [month, group] of groupBy(unsendable, (j) => j.email!.month)) await markSending(db, month, group.map((j) => j.email!.id));
+  // A transactional claim is the email's own (one delivery holds it), so no owners are checked.
+  const nonce = crypto.randomUUID();
+  for (const [month, group] of groupBy(unsendable, (j) => j.email!.month)) await markSending(db, { tenantId, month, ids: group.map((j) => j.email!.id), nonce });
   outcomes.push(...unsendable.map((j) => ({ id: j.email!.id, status: "failed" as const, error: "no enabled provider to send through" })));
   const release: Job[] = [];
   const failures = new Map<string, boolean>();
   // From here a provider may get these emails: a claim marked `sending` is never given back blindly.
   const marked = new Set<string>();
   for (const [month, group] of groupBy(assigned, (a) => a.job.email!.month)) {
-    for (const id of await markSending(db, month, group.map((a) => a.job.email!.id))) marked.add(id);
+    for (const id of await markSending(db, { tenantId, month, ids: group.map((a) => a.job.email!.id), nonce })) marked.add(id);
   }
   handedOver.value = assigned.length > 0;
   for (const [providerId, all] of groupBy(assigned, (a) => a.provider.id)) {
@@ -203,7 +205,7 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
   }
 
   const emailOf = (id: string) => live.find((j) => j.email!.id === id)!.email!;
-  for (const [month, group] of groupBy(outcomes, (o) => emailOf(o.id).month)) await recordOutcomes(db, month, group);
+  for (const [month, group] of groupBy(outcomes, (o) => emailOf(o.id).month)) await recordOutcomes(db, tenantId, month, group);
   await releaseEmails(db, tenantId, release);
   for (const [month, group] of groupBy(skipped, (j) => j.email!.month)) {
     await db.execute(sql`

@@ -1,6 +1,6 @@
 import { ensurePartitions, launchDueCampaigns, repairStalledProgress, sweepStaleClaims } from "./campaigns/maintenance";
 import { staleClaimSeconds } from "./config";
-import { pruneIdempotencyKeys, requeueDueEmails, sweepStaleTransactional } from "./emails/queue";
+import { pruneIdempotencyKeys, requeueDueEmails, settleStaleEmails } from "./emails/queue";
 import { replayAmbiguousBatches } from "./sending/replay";
 import { openDb, type Db } from "./services/db";
 import { JsonLogger, parseLogLevel, type Logger } from "./services/logger";
@@ -17,7 +17,7 @@ const STEPS: [string, Step][] = [
   ["sweep_claims", sweepStaleClaims],
   ["replay_ambiguous", replayAmbiguousBatches],
   ["repair_stalled", repairStalledProgress],
-  ["sweep_transactional", (db, env) => sweepStaleTransactional(db, staleClaimSeconds(env))],
+  ["sweep_transactional", (db, env) => settleStaleEmails(db, env.EVENTS_QUEUE, staleClaimSeconds(env))],
   ["outbox", (db, env) => requeueDueEmails(db, env.TRANSACTIONAL_QUEUE)],
   ["prune_idempotency_keys", (db) => pruneIdempotencyKeys(db)],
 ];

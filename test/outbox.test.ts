@@ -79,7 +79,7 @@ describe("the transactional outbox", () => {
       await db.update(messages).set({ status: "sending" }).where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
       await db.update(messages).set({ status: "sent" }).where(and(eq(messages.month, monthOfUuidv7(recorded)), eq(messages.id, recorded)));
       await db.update(messages).set({ status: "claimed" }).where(and(eq(messages.month, monthOfUuidv7(unsent)), eq(messages.id, unsent)));
-      expect(await sweepStaleTransactional(db, 900)).toBeGreaterThanOrEqual(3);
+      expect((await sweepStaleTransactional(db, 900)).length).toBeGreaterThanOrEqual(3);
       const [log] = await db.select().from(messages).where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
       expect(log).toMatchObject({ status: "unknown", error: expect.stringMatching(/^outcome_unknown/) });
       const [back] = await db.select().from(messages).where(and(eq(messages.month, monthOfUuidv7(unsent)), eq(messages.id, unsent)));

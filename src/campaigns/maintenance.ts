@@ -25,8 +25,18 @@ export async function sweepStaleClaims(db: Db, env: Env, logger: Logger): Promis
   let total = 0;
   for (const row of swept) {
     total += row.released + row.unknown;
-    if (row.unknown > 0) await progressStub(env, row.campaign_id).report({ sent: 0, failed: 0, skipped: 0, unknown: row.unknown });
-    if (row.released > 0) await queueFanout(env, row.tenant_id, row.campaign_id, "retry");
+    // One campaign's failing DO or queue call must not keep the others' recipients waiting.
+    try {
+      if (row.state === "sending") {
+        if (row.unknown > 0) await progressStub(env, row.campaign_id).report({ sent: 0, failed: 0, skipped: 0, unknown: row.unknown });
+        if (row.released > 0) await queueFanout(env, row.tenant_id, row.campaign_id, "retry");
+      } else {
+        // An ended campaign's late rows: its counts come from Postgres again.
+        await recountCampaign(db, row.tenant_id, row.campaign_id);
+      }
+    } catch (err) {
+      logger.error("could not settle swept claims of a campaign; the next tick tries again", { tenant_id: row.tenant_id, campaign_id: row.campaign_id, err });
+    }
   }
   if (total > 0) logger.warn("stale claims settled", { released: swept.reduce((n, r) => n + r.released, 0), unknown: swept.reduce((n, r) => n + r.unknown, 0) });
   return total;
@@ -81,15 +91,19 @@ const STALLED_MINUTES = 2;
 export async function repairStalledProgress(db: Db, env: Env, logger: Logger): Promise<number> {
   const stalled = await stalledCampaigns(db, STALLED_MINUTES, 20);
   for (const row of stalled) {
-    const settled = await recountCampaign(db, row.tenant_id, row.id);
-    if (!settled) continue;
-    const stub = progressStub(env, row.id);
-    await stub.setCounts(settled.counts);
-    if (settled.state !== "sending") await stub.setState(settled.state);
-    // Still sending with nothing claimed: a fan-out step or a send message was lost. Fan-out skips
-    // whoever is handled, so walking the audience again only finds the ones left behind.
-    else if (settled.open === 0) await stub.kick();
-    logger.warn("stalled campaign recounted", { tenant_id: row.tenant_id, campaign_id: row.id, state: settled.state, open: settled.open, ...settled.counts });
+    try {
+      const settled = await recountCampaign(db, row.tenant_id, row.id, true);
+      if (!settled) continue;
+      const stub = progressStub(env, row.id);
+      await stub.setCounts(settled.counts);
+      if (settled.state !== "sending") await stub.setState(settled.state);
+      // Still sending, nothing claimed, nothing waiting: a fan-out step or a send message was lost.
+      // Fan-out skips whoever is handled, so walking the audience again finds only the ones left behind.
+      else if (settled.open === 0) await stub.kick();
+      logger.warn("stalled campaign recounted", { tenant_id: row.tenant_id, campaign_id: row.id, state: settled.state, open: settled.open, ...settled.counts });
+    } catch (err) {
+      logger.error("could not repair a stalled campaign; the next tick tries again", { tenant_id: row.tenant_id, campaign_id: row.id, err });
+    }
   }
   return stalled.length;
 }

@@ -14,8 +14,8 @@ import type { Recipient, SendMessage } from "./messages";
 import { limiterStub, progressStub } from "./progress";
 import { renderRecipient } from "./render";
 import { policyProviders, sendingContext, type SendingContext } from "./sending-context";
-import { campaignState, failCampaign, noteBlocked } from "./store/campaign-rows";
-import { claimRecipients, markSending, recordOutcomes, releaseClaims, type Claimed, type Outcome } from "./store/message-rows";
+import { campaignState, failCampaign, noteBlocked, noteWaiting } from "./store/campaign-rows";
+import { claimRecipients, markSending, recordOutcomes, releaseClaims, releaseUnsent, type Claimed, type Outcome } from "./store/message-rows";
 import { storeReplays } from "./store/replay-rows";
 
 /** Provider calls in flight at once per chunk (a Worker invocation keeps six connections open). */
@@ -65,7 +65,11 @@ export async function sendCampaignChunk(jobs: SendJob[], d: ChunkDeps): Promise<
   const within = withinBudget(jobs, context.providerIds, providers, d.budget);
   const lease = await leaseInPolicyOrder(env, context.providerIds, providers, within, (j) => j.body.recipients.length, "campaign");
   for (const { item, provider } of lease.assigned) item.provider = provider;
-  if (lease.partial) splitPartial(lease.partial.item, lease.partial.provider, lease.partial.tokens, lease.waitSeconds);
+  chargeBudget(within, d.budget);
+  if (lease.partial) {
+    splitPartial(lease.partial.item, lease.partial.provider, lease.partial.tokens, lease.waitSeconds);
+    await noteWaiting(db, tenantId, campaignId, lease.waitSeconds);
+  }
   const waiting = lease.waiting.filter((j) => j !== lease.partial?.item);
   if (waiting.length > 0) await waitOrGiveUp(waiting, lease.waitSeconds, lease.blocked, d, tenantId, campaignId);
   const granted = within.filter((j) => j.provider);
@@ -81,8 +85,9 @@ export async function sendCampaignChunk(jobs: SendJob[], d: ChunkDeps): Promise<
       if (!providerOf.has(r.c)) providerOf.set(r.c, job.provider!.id);
     }
   }
-  const token = granted[0]!.messageId;
-  const claim = await claimRecipients(db, { tenantId, campaignId, month, token, recipients, ids: recipients.map(() => uuidv7()), providerIds });
+  const tokens = granted.flatMap((job) => job.body.recipients.map(() => job.messageId));
+  const owners = granted.map((job) => job.messageId);
+  const claim = await claimRecipients(db, { tenantId, campaignId, month, tokens, recipients, ids: recipients.map(() => uuidv7()), providerIds });
   const mine = claim.claimed.filter((c) => c.status === "claimed");
   await refundUnused(env, lease.leases, mine, providerOf);
   if (claim.state !== "sending") {
@@ -91,16 +96,19 @@ export async function sendCampaignChunk(jobs: SendJob[], d: ChunkDeps): Promise<
     return;
   }
   let handedOver = false;
+  // This attempt's stamp on the rows it hands to a provider (see markSending).
+  const nonce = crypto.randomUUID();
+  const ids = mine.map((c) => c.id);
   try {
     d.crash.at("after_claim");
     const live = (claim.templateVersion === context.templateVersion ? context : await sendingContext(db, tenantId, campaignId, claim.templateVersion)) ?? context;
-    const sending = await markSending(db, month, mine.map((c) => c.id));
+    const sending = await markSending(db, { tenantId, month, ids, owners, nonce });
     handedOver = true;
     await deliver(granted, claim.claimed, sending, live, lease.leases, d);
   } catch (err) {
     if (!handedOver) {
       // No provider call was made: the claims go back and the retry sends them.
-      await releaseClaims(db, month, mine.map((c) => c.id)).catch(() => {});
+      await releaseUnsent(db, { tenantId, month, ids, owners, nonce }).catch(() => {});
     } else {
       // A provider may have this mail: the claims stay `sending` and the sweeper settles them as
       // `unknown`. The chaos benchmark counts them as ambiguous.
@@ -130,7 +138,16 @@ async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<stri
       mine.push({ r, messageId: c.id });
     }
     if (mine.length === 0) return;
-    const emails = await Promise.all(mine.map(({ r, messageId }) => renderRecipient(env, ctx, { tenantId, campaignId, messageId }, r)));
+    let emails;
+    try {
+      emails = await Promise.all(mine.map(({ r, messageId }) => renderRecipient(env, ctx, { tenantId, campaignId, messageId }, r)));
+    } catch (err) {
+      // Nothing of this message reached a provider: its claims go back and it is retried alone.
+      logger.warn("could not render a message; it will be retried", { err });
+      release.push(...mine.map((m) => m.messageId));
+      job.retryAfter = d.backoff(job.attempts);
+      return;
+    }
     const result = await sendAll(job.provider!, emails);
     outcomes.push(...result.outcomes);
     release.push(...result.release);
@@ -144,12 +161,12 @@ async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<stri
   d.crash.at("after_send");
 
   for (const r of replays) await storeReplays(db, { tenantId, campaignId, providerId: r.providerId, month, replays: r.replays });
-  const recording = recordOutcomes(db, month, outcomes);
+  const recording = recordOutcomes(db, tenantId, month, outcomes);
   // A crash injected here leaves the statement running: it may or may not commit, as in real life.
   recording.catch(() => {});
   d.crash.at("while_recording");
   const recorded = await recording;
-  if (release.length > 0) await releaseClaims(db, month, release);
+  if (release.length > 0) await releaseClaims(db, tenantId, month, release);
   const skipped = claimed.filter((c) => c.status === "skipped").length;
   const settled = recorded.sent + recorded.failed + recorded.unknown + skipped;
   const reports: Promise<unknown>[] = [];
@@ -164,22 +181,41 @@ async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<stri
 }
 
 /**
- * Takes the jobs whose provider calls fit in what is left of the invocation's budget; the rest go
- * back to the queue at once, as new messages, for another invocation. Per-email providers (SES,
- * SendGrid, Mailgun) make one request per recipient, so far fewer of their messages fit.
+ * Takes the jobs whose provider calls, as the policy's first usable provider would make them, fit
+ * in what is left of the invocation's budget; the rest go back to the queue at once, as new
+ * messages, for another invocation. Per-email providers (SES, SendGrid, Mailgun) make one request
+ * per recipient, so far fewer of their messages fit.
  */
 function withinBudget(jobs: SendJob[], policy: string[], providers: Map<string, LoadedProvider>, budget: { calls: number }): SendJob[] {
   const first = policy.map((id) => providers.get(id)).find((p) => p?.enabled);
   if (!first) return jobs;
   const within: SendJob[] = [];
+  let left = budget.calls;
   for (const job of jobs) {
     const calls = providerCalls(first, job.body.recipients.length);
-    if (calls <= budget.calls) {
-      budget.calls -= calls;
+    if (calls <= left) {
+      left -= calls;
       within.push(job);
     } else job.requeue = [{ body: job.body, seconds: 0 }];
   }
   return within;
+}
+
+/**
+ * Charges the budget with the calls of the provider each job was really leased from (a failover may
+ * have picked one that is called per email); a job that no longer fits goes back to the queue, and
+ * its unused tokens are refunded with the others'.
+ */
+function chargeBudget(jobs: SendJob[], budget: { calls: number }) {
+  for (const job of jobs) {
+    if (!job.provider) continue;
+    const calls = providerCalls(job.provider, job.body.recipients.length);
+    if (calls <= budget.calls) budget.calls -= calls;
+    else {
+      job.provider = undefined;
+      job.requeue = [{ body: job.body, seconds: 0 }];
+    }
+  }
 }
 
 /** The daily quota had room for part of a message: its first `tokens` recipients go now, the rest wait. */
@@ -216,6 +252,7 @@ async function waitOrGiveUp(waiting: SendJob[], seconds: number, blocked: boolea
     }
   }
   for (const job of waiting) job.requeue = [...(job.requeue ?? []), { body: job.body, seconds }];
+  await noteWaiting(d.db, tenantId, campaignId, seconds);
 }
 
 /** Tokens leased for recipients that turned out to be claimed already (a duplicate delivery). */

@@ -221,6 +221,8 @@ export const campaigns = pgTable(
     failureReason: text("failure_reason"),
     /** Since when no provider of the policy could send; the campaign fails after a bounded wait. */
     blockedSince: timestamp("blocked_since", { withTimezone: true }),
+    /** Some of its messages wait (a rate limit, a daily quota) until about then: the cron's repair leaves it alone meanwhile. */
+    waitingUntil: timestamp("waiting_until", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,3 +1,5 @@
+import { publishEvents } from "../events/message";
+import { groupBy } from "../lib/collections";
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { monthOfUuidv7 } from "../lib/ids";
@@ -67,8 +69,8 @@ export async function requeueDueEmails(db: Db, queue: Queue): Promise<number> {
  * re-sent: a duplicate is worse than a report that says we cannot know); an outcome already recorded
  * (the consumer died just before updating the email) is copied to the email.
  */
-export async function sweepStaleTransactional(db: Db, staleSeconds: number): Promise<number> {
-  const swept = await db.execute<{ id: string }>(sql`
+export async function sweepStaleTransactional(db: Db, staleSeconds: number): Promise<{ id: string; tenant_id: string; status: string }[]> {
+  const swept = await db.execute<{ id: string; tenant_id: string; status: string }>(sql`
     WITH stale AS (
       SELECT id, tenant_id,
         date_trunc('month', to_timestamp(('x' || lpad(substr(replace(id::text, '-', ''), 1, 12), 16, '0'))::bit(64)::bigint / 1000.0) AT TIME ZONE 'UTC')::date AS month
@@ -93,11 +95,31 @@ export async function sweepStaleTransactional(db: Db, staleSeconds: number): Pro
     FROM stale s JOIN messages m ON m.month = s.month AND m.id = s.id AND m.tenant_id = s.tenant_id
       LEFT JOIN settled x ON x.id = s.id
     WHERE e.id = s.id
-    RETURNING e.id`);
-  return swept.rows.length;
+    RETURNING e.id, e.tenant_id, e.status`);
+  return swept.rows;
 }
 
 /** Idempotency keys older than the window are dropped by the cron. */
 export async function pruneIdempotencyKeys(db: Db): Promise<void> {
   await db.execute(sql`DELETE FROM idempotency_keys WHERE created_at < now() - interval '25 hours'`);
+}
+
+/**
+ * The cron's sweep of transactional emails: settles stale claims and publishes an `unknown` event
+ * (an `email.unknown` webhook) for every email whose outcome can no longer be known.
+ */
+export async function settleStaleEmails(db: Db, events: Queue, staleSeconds: number): Promise<number> {
+  const swept = await sweepStaleTransactional(db, staleSeconds);
+  const now = new Date().toISOString();
+  for (const [tenantId, rows] of groupBy(swept.filter((r) => r.status === "unknown"), (r) => r.tenant_id)) {
+    await publishEvents(events, tenantId, rows.map((r) => ({
+      type: "unknown" as const,
+      source: "send",
+      message_id: r.id,
+      provider_event_id: `send:${r.id}:unknown`,
+      occurred_at: now,
+      data: { error: "outcome_unknown: the sender stopped after handing the email to the provider" },
+    })));
+  }
+  return swept.length;
 }

@@ -3,8 +3,10 @@ import { limiterStub } from "../campaigns/progress";
 import { transactionalShare } from "../config";
 import type { LoadedProvider } from "../providers/registry";
 
-/** The longest a sender waits on its limiters before asking again. */
+/** The longest a sender waits on its limiters before asking again… */
 const MAX_WAIT_SECONDS = 300;
+/** …unless only daily quotas stand in the way: then until the next UTC day, within a queue delay's 12 h. */
+const MAX_QUOTA_WAIT_SECONDS = 12 * 3600;
 
 export interface PolicyLease<T> {
   /** Items that got their tokens, each with the provider that granted them. */
@@ -43,6 +45,7 @@ export async function leaseInPolicyOrder<T>(
   let waiting = items;
   let wait = Infinity;
   let waitingByDesign = false;
+  let rateLimited = false;
   let partial: PolicyLease<T>["partial"];
   for (const id of policy) {
     const p = providers.get(id);
@@ -67,12 +70,15 @@ export async function leaseInPolicyOrder<T>(
     if (lease.limitedBy === "rate") {
       wait = lease.retryAfterSeconds;
       waitingByDesign = true;
+      rateLimited = true;
       break;
     }
     wait = Math.min(wait, lease.retryAfterSeconds);
   }
   const blocked = waiting.length > 0 && assigned.length === 0 && !partial && !waitingByDesign;
-  return { assigned, waiting, waitSeconds: wait === Infinity ? 60 : Math.min(MAX_WAIT_SECONDS, wait), blocked, partial, leases };
+  const quotaOnly = waitingByDesign && !rateLimited;
+  const waitSeconds = wait === Infinity ? 60 : Math.min(quotaOnly ? MAX_QUOTA_WAIT_SECONDS : MAX_WAIT_SECONDS, wait);
+  return { assigned, waiting, waitSeconds, blocked, partial, leases };
 }
 
 /**

@@ -54,7 +54,7 @@ async function replayOne(db: Db, env: Env, row: ReplayRow): Promise<boolean> {
       outcomes = row.message_ids.map((id) => ({ id, status: "unknown", error: `outcome_unknown: the replay was refused (${why})` }));
     }
   }
-  const counts = await recordOutcomes(db, row.month, outcomes);
+  const counts = await recordOutcomes(db, row.tenant_id, row.month, outcomes);
   await deleteReplay(db, row.tenant_id, row.id);
   await settled(db, env, row.tenant_id, row.campaign_id, outcomes, counts);
   return true;

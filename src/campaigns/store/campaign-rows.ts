@@ -119,6 +119,13 @@ export async function noteBlocked(db: Db, tenantId: string, campaignId: string):
   return result.rows[0]?.seconds;
 }
 
+/** Some of the campaign's messages wait `seconds` (a rate limit, a daily quota): the cron's repair leaves it alone meanwhile. */
+export async function noteWaiting(db: Db, tenantId: string, campaignId: string, seconds: number): Promise<void> {
+  await db.execute(sql`
+    UPDATE campaigns SET waiting_until = greatest(coalesce(waiting_until, now()), now() + make_interval(secs => ${Math.ceil(seconds)}))
+    WHERE tenant_id = ${tenantId} AND id = ${campaignId} AND state = 'sending'`);
+}
+
 /** The campaign's state, for a sender that has nothing to claim but must not wait on a cancelled campaign. */
 export async function campaignState(db: Db, tenantId: string, campaignId: string): Promise<CampaignState | undefined> {
   const result = await db.execute<{ state: CampaignState }>(sql`SELECT state FROM campaigns WHERE tenant_id = ${tenantId} AND id = ${campaignId}`);

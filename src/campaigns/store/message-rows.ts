@@ -32,13 +32,13 @@ export interface ClaimResult {
 /**
  * One round trip: reads the campaign's state and, only if it is sending, claims each recipient.
  * The unique (month, campaign_id, contact_id) index makes a recipient claimable once; a `retrying`
- * row is taken over, and so is a `claimed` row held by this same queue message (`token`: a
- * redelivery after a crash before any provider call). Recipients unsubscribed or suppressed since
+ * row is taken over, and so is a `claimed` row held by the same queue message (each recipient's
+ * token is its message's id: a redelivery after a claim whose answer was lost). Recipients unsubscribed or suppressed since
  * fan-out are recorded as skipped. A claim also ends the campaign's wait for a usable provider.
  */
 export async function claimRecipients(
   db: Db,
-  p: { tenantId: string; campaignId: string; month: string; token: string; recipients: Recipient[]; ids: string[]; providerIds: string[] },
+  p: { tenantId: string; campaignId: string; month: string; tokens: string[]; recipients: Recipient[]; ids: string[]; providerIds: string[] },
 ): Promise<ClaimResult> {
   const result = await db.execute<{ state: string | null; version: number | null; claimed: { id: string; c: string; s: "claimed" | "skipped" }[] }>(sql`
     WITH camp AS (
@@ -49,18 +49,19 @@ export async function claimRecipients(
       WHERE tenant_id = ${p.tenantId} AND id = ${p.campaignId} AND (SELECT blocked FROM camp)
     ), input AS (
       -- A contact in two messages of one batch is claimed once.
-      SELECT DISTINCT ON (i.contact_id) i.id, i.contact_id, i.email, i.provider_id,
+      SELECT DISTINCT ON (i.contact_id) i.id, i.contact_id, i.email, i.provider_id, i.token,
         (c.status = 'active' AND NOT EXISTS (
           SELECT 1 FROM suppressions s WHERE s.tenant_id = ${p.tenantId} AND s.email = i.email)) AS mailable
-      FROM unnest(${pgArray(p.ids)}::uuid[], ${pgArray(p.recipients.map((r) => r.c))}::uuid[], ${pgArray(p.recipients.map((r) => r.e))}::text[], ${pgArray(p.providerIds)}::uuid[])
-        AS i(id, contact_id, email, provider_id)
+      FROM unnest(${pgArray(p.ids)}::uuid[], ${pgArray(p.recipients.map((r) => r.c))}::uuid[], ${pgArray(p.recipients.map((r) => r.e))}::text[],
+                  ${pgArray(p.providerIds)}::uuid[], ${pgArray(p.tokens)}::text[])
+        AS i(id, contact_id, email, provider_id, token)
       LEFT JOIN contacts c ON c.tenant_id = ${p.tenantId} AND c.id = i.contact_id
       ORDER BY i.contact_id
     ), claimed AS (
       INSERT INTO messages AS m (month, id, tenant_id, campaign_id, contact_id, email, status, provider_id, error, claim_token)
       SELECT ${p.month}::date, i.id, ${p.tenantId}, ${p.campaignId}, i.contact_id, i.email,
         CASE WHEN i.mailable THEN 'claimed' ELSE 'skipped' END, i.provider_id,
-        CASE WHEN i.mailable THEN NULL ELSE 'unsubscribed or suppressed before sending' END, ${p.token}
+        CASE WHEN i.mailable THEN NULL ELSE 'unsubscribed or suppressed before sending' END, i.token
       FROM input i
       WHERE (SELECT state FROM camp) = 'sending'
       ON CONFLICT (month, campaign_id, contact_id) DO UPDATE
@@ -80,16 +81,36 @@ export async function claimRecipients(
 }
 
 /**
- * Records that these claims are about to be handed to a provider: from here on they are never
- * given back. Returns the ids really marked; a claim the sweeper took back meanwhile is not sent.
+ * Records that these claims are about to be handed to a provider: from here on they are never given
+ * back blindly. Only claims still held by the given queue messages are marked, and they are stamped
+ * with this attempt's `nonce`, so an attempt can later give back exactly what it marked itself and
+ * nothing a concurrent delivery of the same message handed over. Returns the ids really marked.
  */
-export async function markSending(db: Db, month: string, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
+export async function markSending(db: Db, p: { tenantId: string; month: string; ids: string[]; owners?: string[]; nonce: string }): Promise<Set<string>> {
+  if (p.ids.length === 0) return new Set();
   const result = await db.execute<{ id: string }>(sql`
-    UPDATE messages SET status = 'sending', updated_at = now()
-    WHERE month = ${month}::date AND id = ANY(${pgArray(ids)}::uuid[]) AND status = 'claimed'
+    UPDATE messages SET status = 'sending', claim_token = ${p.nonce}, updated_at = now()
+    WHERE month = ${p.month}::date AND tenant_id = ${p.tenantId} AND id = ANY(${pgArray(p.ids)}::uuid[])
+      AND status = 'claimed' AND ${ownedBy(p.owners)}
     RETURNING id`);
   return new Set(result.rows.map((r) => r.id));
+}
+
+/**
+ * Gives back claims an attempt made and never handed to a provider: rows still `claimed` by its
+ * messages, and rows it marked `sending` itself (its `nonce`) before it failed without calling one.
+ */
+export async function releaseUnsent(db: Db, p: { tenantId: string; month: string; ids: string[]; owners?: string[]; nonce: string }): Promise<void> {
+  if (p.ids.length === 0) return;
+  await db.execute(sql`
+    UPDATE messages SET status = 'retrying', updated_at = now()
+    WHERE month = ${p.month}::date AND tenant_id = ${p.tenantId} AND id = ANY(${pgArray(p.ids)}::uuid[])
+      AND ((status = 'claimed' AND ${ownedBy(p.owners)}) OR (status = 'sending' AND claim_token = ${p.nonce}))`);
+}
+
+/** Campaign claims belong to queue messages; a transactional email's claim is its own (owners undefined). */
+function ownedBy(owners: string[] | undefined) {
+  return owners ? sql`claim_token = ANY(${pgArray(owners)}::text[])` : sql`true`;
 }
 
 export type OutcomeStatus = "sent" | "failed" | "unknown" | "replaying";
@@ -108,7 +129,7 @@ export type RecordedCounts = Record<OutcomeStatus, number>;
  * replayed). Returns how many rows really changed, by status: a row the sweeper settled meanwhile is
  * not counted twice.
  */
-export async function recordOutcomes(db: Db, month: string, outcomes: Outcome[]): Promise<RecordedCounts> {
+export async function recordOutcomes(db: Db, tenantId: string, month: string, outcomes: Outcome[]): Promise<RecordedCounts> {
   const none = { sent: 0, failed: 0, unknown: 0, replaying: 0 };
   if (outcomes.length === 0) return none;
   const result = await db.execute<RecordedCounts>(sql`
@@ -119,7 +140,7 @@ export async function recordOutcomes(db: Db, month: string, outcomes: Outcome[])
     FROM unnest(${pgArray(outcomes.map((o) => o.id))}::uuid[], ${pgArray(outcomes.map((o) => o.status))}::text[],
                 ${pgArray(outcomes.map((o) => o.providerMessageId ?? null))}::text[], ${pgArray(outcomes.map((o) => (o.error ? clipCodePoints(o.error, 500) : null)))}::text[])
       AS r(id, status, pmid, error)
-    WHERE m.month = ${month}::date AND m.id = r.id AND m.status IN ('sending', 'replaying')
+    WHERE m.month = ${month}::date AND m.tenant_id = ${tenantId} AND m.id = r.id AND m.status IN ('sending', 'replaying')
     RETURNING m.status)
     SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*) FILTER (WHERE status = 'failed')::int AS failed,
       count(*) FILTER (WHERE status = 'unknown')::int AS unknown, count(*) FILTER (WHERE status = 'replaying')::int AS replaying
@@ -128,43 +149,47 @@ export async function recordOutcomes(db: Db, month: string, outcomes: Outcome[])
 }
 
 /**
- * Gives claims back so a retry can claim them again. Only for rows known not to have reached a
- * provider: never sent (`claimed`), or refused as a whole by an answer that means "not accepted".
+ * Gives claims back so a retry can claim them again. Only for rows the caller knows did not reach a
+ * provider: never sent, or refused as a whole by an answer that means "not accepted".
  */
-export async function releaseClaims(db: Db, month: string, ids: string[]): Promise<void> {
+export async function releaseClaims(db: Db, tenantId: string, month: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await db.execute(sql`
     UPDATE messages SET status = 'retrying', updated_at = now()
-    WHERE month = ${month}::date AND id = ANY(${pgArray(ids)}::uuid[]) AND status IN ('claimed', 'sending')`);
+    WHERE month = ${month}::date AND tenant_id = ${tenantId} AND id = ANY(${pgArray(ids)}::uuid[]) AND status IN ('claimed', 'sending')`);
 }
 
 export interface SweptCampaign extends Record<string, unknown> {
   tenant_id: string;
   campaign_id: string;
+  state: string;
   released: number;
   unknown: number;
 }
 
 /**
  * Settles claims of running (or just ended) campaigns whose sender stopped before recording: a
- * `claimed` row never reached a provider and goes back to `retrying` (the caller queues it again);
- * a `sending` row may have, so it becomes `unknown` and is never re-sent automatically.
+ * `claimed` row never reached a provider and goes back to `retrying`; a `sending` row may have, so
+ * it becomes `unknown` and is never re-sent automatically. A `retrying` row that has waited as long
+ * (its queue message was lost or dead-lettered) is touched and counted with the released, so the
+ * caller queues it again once per period.
  */
 export async function sweepStaleClaims(db: Db, staleSeconds: number): Promise<SweptCampaign[]> {
   const result = await db.execute<SweptCampaign>(sql`
     WITH swept AS (
       UPDATE messages m SET updated_at = now(),
-        status = CASE m.status WHEN 'claimed' THEN 'retrying' ELSE 'unknown' END,
-        error = CASE m.status WHEN 'claimed' THEN m.error
-          ELSE 'outcome_unknown: the sender stopped after handing the message to the provider; not re-sent to avoid a duplicate' END
+        status = CASE m.status WHEN 'sending' THEN 'unknown' ELSE 'retrying' END,
+        error = CASE m.status WHEN 'sending'
+          THEN 'outcome_unknown: the sender stopped after handing the message to the provider; not re-sent to avoid a duplicate'
+          ELSE m.error END
       FROM campaigns c
       WHERE c.state IN ('sending', 'paused', 'cancelled', 'failed', 'completed') AND c.message_month IS NOT NULL
         AND (c.completed_at IS NULL OR c.completed_at > now() - interval '2 days')
         AND m.month = c.message_month AND m.tenant_id = c.tenant_id AND m.campaign_id = c.id
-        AND m.status IN ('claimed', 'sending') AND m.updated_at < now() - make_interval(secs => ${staleSeconds})
-      RETURNING m.tenant_id, m.campaign_id, m.status
+        AND m.status IN ('claimed', 'sending', 'retrying') AND m.updated_at < now() - make_interval(secs => ${staleSeconds})
+      RETURNING m.tenant_id, m.campaign_id, m.status, c.state
     )
-    SELECT tenant_id, campaign_id, count(*) FILTER (WHERE status = 'retrying')::int AS released,
+    SELECT tenant_id, campaign_id, min(state) AS state, count(*) FILTER (WHERE status = 'retrying')::int AS released,
       count(*) FILTER (WHERE status = 'unknown')::int AS unknown
     FROM swept WHERE campaign_id IS NOT NULL GROUP BY 1, 2`);
   return result.rows;
@@ -196,5 +221,6 @@ export async function markForRetry(db: Db, tenantId: string, campaignId: string,
 export async function unmarkRetry(db: Db, tenantId: string, campaignId: string): Promise<void> {
   await db.execute(sql`
     UPDATE messages SET status = CASE WHEN error LIKE 'outcome_unknown%' THEN 'unknown' ELSE 'failed' END
-    WHERE tenant_id = ${tenantId} AND campaign_id = ${campaignId} AND status = 'retrying'`);
+    WHERE month = (SELECT message_month FROM campaigns WHERE tenant_id = ${tenantId} AND id = ${campaignId})
+      AND tenant_id = ${tenantId} AND campaign_id = ${campaignId} AND status = 'retrying'`);
 }

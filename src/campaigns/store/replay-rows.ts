@@ -34,12 +34,15 @@ export async function storeReplays(db: Db, p: { tenantId: string; campaignId: st
                 ${pgArray(p.replays.map((r) => r.request.key))}::text[], ${pgArray(p.replays.map((r) => r.request.body))}::text[]) AS r(id, ids, key, body)`);
 }
 
-/** Replays still in their window, oldest first; each is taken by one cron tick at a time. */
+/**
+ * Replays still in their window, the least tried first (so one that stays ambiguous does not keep
+ * newer ones waiting). Overlapping ticks may take the same replay; its idempotency key makes that harmless.
+ */
 export async function dueReplays(db: Db, limit: number): Promise<ReplayRow[]> {
   const result = await db.execute<ReplayRow>(sql`
     UPDATE provider_replays SET attempts = attempts + 1
     WHERE (tenant_id, id) IN (
-      SELECT tenant_id, id FROM provider_replays WHERE expires_at > now() ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      SELECT tenant_id, id FROM provider_replays WHERE expires_at > now() ORDER BY attempts, created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING id, tenant_id, provider_id, campaign_id, to_char(month, 'YYYY-MM-DD') AS month, message_ids, idempotency_key, body, attempts`);
   return result.rows;
 }
