@@ -183,7 +183,7 @@ async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<stri
 /**
  * Takes the jobs whose provider calls, as the policy's first usable provider would make them, fit
  * in what is left of the invocation's budget; the rest go back to the queue at once, as new
- * messages, for another invocation. Per-email providers (SES, SendGrid, Mailgun) make one request
+ * messages, for another invocation. Per-email providers (SES, Mailgun) make one request
  * per recipient, so far fewer of their messages fit.
  */
 function withinBudget(jobs: SendJob[], policy: string[], providers: Map<string, LoadedProvider>, budget: { calls: number }): SendJob[] {

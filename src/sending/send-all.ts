@@ -18,8 +18,8 @@ export interface SendAllResult {
   failure?: ProviderError;
 }
 
-/** Providers without a batch endpoint: one HTTP request (one subrequest) per email. */
-const PER_EMAIL = new Set(["ses", "sendgrid", "mailgun"]);
+/** Providers called once per email (SES, Mailgun): one HTTP request, one subrequest, each. SendGrid carries up to 1,000 emails per request. */
+const PER_EMAIL = new Set(["ses", "mailgun"]);
 
 /** How many outgoing requests sending `emails` emails through `chosen` takes; for sizing an invocation's work. */
 export function providerCalls(chosen: Pick<LoadedProvider, "kind" | "provider">, emails: number): number {

@@ -46,11 +46,32 @@ export interface Captured {
   violations: string[];
   /** Resend only: answered from the stand-in's idempotency store (true) or refused as another body (false). */
   replayed?: boolean;
+  /** SendGrid only: what each personalization's recipients would get, substitutions applied. */
+  delivered?: Delivered[];
+}
+
+export interface Delivered {
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  from: { email: string; name?: string };
+  replyTo?: { email: string; name?: string };
+  subject: string;
+  text?: string;
+  html?: string;
+  headers: Record<string, string>;
+  customArgs: Record<string, string>;
 }
 
 /** What an HTTP stand-in received for requests naming `to`. */
 export async function captured(provider: string, to: string): Promise<Captured[]> {
   const res = await fetch(`${stubs().control}/_captured?provider=${provider}&to=${encodeURIComponent(to)}`);
+  return (await res.json()) as Captured[];
+}
+
+/** The requests naming any of `tos`, without their bodies, each with only those recipients' deliveries. */
+export async function capturedAny(provider: string, tos: string[]): Promise<Captured[]> {
+  const res = await fetch(`${stubs().control}/_captured`, { method: "POST", body: JSON.stringify({ provider, to: tos, brief: true }) });
   return (await res.json()) as Captured[];
 }
 

@@ -6,7 +6,8 @@
 //   "fault-<f>"   → a failure that may hide an accepted request, or may not (see FAULTS below)
 // POST /sink speaks herald's sink wire format (scripts/lib/sink-server.mjs), so the sink adapter
 // meets the same faults. Every request is captured; GET /_captured?provider=&to= returns those
-// naming a recipient.
+// naming a recipient (several to= return those naming any of them; brief=1 leaves out the body;
+// POST {provider, to: [...], brief} does the same for long lists).
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { checkSigV4 } from "./sigv4-check.mjs";
@@ -130,7 +131,13 @@ const HANDLERS = {
     },
   },
 
-  /** https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send */
+  /**
+   * https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send and its errors page:
+   * up to 1,000 personalizations and 1,000 recipients (to + cc + bcc) a request, each address once
+   * across them; a personalization's subject, headers, substitutions (strings, at most 10,000
+   * bytes) and custom_args (at most 10,000 bytes) override the message's. `delivered` is what each
+   * personalization's recipients would get: substitutions applied to its subject and content.
+   */
   sendgrid: {
     match: (path) => path === "/sendgrid/v3/mail/send",
     async handle(req, raw, creds) {
@@ -141,26 +148,69 @@ const HANDLERS = {
       if (!String(req.headers["content-type"]).startsWith("application/json")) v.push("content-type must be application/json");
       const b = parseJson(raw) ?? {};
       const ps = Array.isArray(b.personalizations) ? b.personalizations : [];
-      if (ps.length < 1) v.push("personalizations is required");
+      if (ps.length < 1) v.push("You must have at least one personalization.");
+      if (ps.length > 1000) v.push(`The personalization block is limited to 1000 personalizations per API request. You have provided ${ps.length} personalizations.`);
+      const bytes = (x) => Buffer.byteLength(x, "utf8");
+      const isObject = (x) => x !== null && typeof x === "object" && !Array.isArray(x);
+      const reserved = new Set(["x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type", "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc"]);
+      const checkHeaders = (h, where) => {
+        if (h === undefined) return;
+        if (!isObject(h) || Object.values(h).some((x) => typeof x !== "string")) v.push(`${where} must map names to strings`);
+        else for (const name of Object.keys(h)) if (reserved.has(name.toLowerCase())) v.push(`${where}.${name} may not be set`);
+      };
+      const seen = new Set();
+      let total = 0;
       ps.forEach((p, i) => {
-        if (!Array.isArray(p?.to) || p.to.length < 1 || p.to.some((t) => !isStr(t?.email))) v.push(`personalizations.${i}.to needs [{email}]`);
+        const all = [...(p?.to ?? []), ...(p?.cc ?? []), ...(p?.bcc ?? [])];
+        if (!Array.isArray(p?.to) || p.to.length < 1 || all.some((t) => !isStr(t?.email))) v.push(`personalizations.${i}.to needs [{email}]`);
+        total += all.length;
+        for (const t of all) {
+          const email = String(t?.email).toLowerCase();
+          if (seen.has(email)) v.push("Each unique email address in the personalizations array should only be included once. You have included email address more than once.");
+          seen.add(email);
+        }
+        if (!isStr(p?.subject ?? b.subject)) v.push(`personalizations.${i}: The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.`);
+        checkHeaders(p?.headers, `personalizations.${i}.headers`);
+        if (p?.substitutions !== undefined) {
+          if (!isObject(p.substitutions) || Object.values(p.substitutions).some((x) => typeof x !== "string")) v.push(`personalizations.${i}.substitutions must map tags to strings`);
+          else if (Object.entries(p.substitutions).reduce((n, [k, x]) => n + bytes(k) + bytes(x), 0) > 10000) v.push(`personalizations.${i}.substitutions exceed 10,000 bytes`);
+        }
+        if (p?.custom_args !== undefined && (!isObject(p.custom_args) || bytes(JSON.stringify(p.custom_args)) > 10000)) v.push(`personalizations.${i}.custom_args must be an object of at most 10,000 bytes`);
+        if (!isStr({ ...b.custom_args, ...p?.custom_args }.herald_id)) v.push(`personalizations.${i}: custom_args.herald_id is missing`);
       });
+      if (total > 1000) v.push("There is a limit of 1000 total recipients (to + cc + bcc) per request.");
       if (!isStr(b.from?.email)) v.push("from.email is required");
-      if (!isStr(b.subject)) v.push("subject is required");
+      if (b.subject !== undefined && !isStr(b.subject)) v.push("subject must be a non-empty string");
       const content = Array.isArray(b.content) ? b.content : [];
       if (content.length < 1 || content.some((c) => !isStr(c?.type) || !isStr(c?.value))) v.push("content needs [{type, value}]");
       if (content.length > 1 && content[0]?.type !== "text/plain") v.push("text/plain must come first in content");
-      if (b.headers !== undefined && Object.values(b.headers).some((h) => typeof h !== "string")) v.push("headers must map names to strings");
-      if (!isStr(b.custom_args?.herald_id)) v.push("custom_args.herald_id is missing");
+      checkHeaders(b.headers, "headers");
+      const substitute = (text, subs) => (typeof text === "string" ? Object.entries(subs ?? {}).reduce((t, [tag, value]) => t.split(tag).join(value), text) : text);
+      const part = (type) => content.find((c) => c?.type === type)?.value;
+      const delivered = ps.map((p) => ({
+        to: (p?.to ?? []).map((t) => t?.email),
+        cc: (p?.cc ?? []).map((t) => t?.email),
+        bcc: (p?.bcc ?? []).map((t) => t?.email),
+        from: b.from,
+        replyTo: b.reply_to,
+        subject: substitute(p?.subject ?? b.subject, p?.substitutions),
+        text: substitute(part("text/plain"), p?.substitutions),
+        html: substitute(part("text/html"), p?.substitutions),
+        headers: { ...b.headers, ...p?.headers },
+        customArgs: { ...b.custom_args, ...p?.custom_args },
+      }));
       const recipients = ps.flatMap((p) => [...(p?.to ?? []), ...(p?.cc ?? []), ...(p?.bcc ?? [])].map((t) => t?.email));
       return {
         recipients,
         violations: v,
+        delivered,
         invalid: (why) => ({ status: 400, body: { errors: [{ message: why, field: null }] } }),
-        answer: () =>
-          marked(recipients, "reject")
-            ? { status: 400, body: { errors: [{ message: "Does not contain a valid address.", field: "personalizations.0.to.0.email" }] } }
-            : { status: 202, headers: { "x-message-id": randomUUID().replace(/-/g, "").slice(0, 22) }, body: "" },
+        answer: () => {
+          const refused = ps.findIndex((p) => marked((p?.to ?? []).map((t) => t?.email), "reject"));
+          return refused >= 0
+            ? { status: 400, body: { errors: [{ message: "Does not contain a valid address.", field: `personalizations.${refused}.to.0.email` }] } }
+            : { status: 202, headers: { "x-message-id": randomUUID().replace(/-/g, "").slice(0, 22) }, body: "" };
+        },
       };
     },
   },
@@ -304,12 +354,27 @@ export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFa
     res.writeHead(answer.status, headers).end(body);
   }
 
+  /** @type {string[]} each request's recipients, joined; never trimmed (tests are small) */
+  const requestRecipients = [];
+
   async function serve(req, res, raw) {
     const url = new URL(req.url ?? "/", "http://stub");
-    if (req.method === "GET" && url.pathname === "/_captured") {
-      const provider = url.searchParams.get("provider");
-      const to = url.searchParams.get("to");
-      const hits = captured.filter((c) => (!provider || c.provider === provider) && (!to || c.recipients.includes(to)));
+    if (req.method === "GET" && url.pathname === "/_requests") {
+      // How many requests named a recipient containing `to` (for counting an invocation's subrequests).
+      const needle = url.searchParams.get("to") ?? "\u0000";
+      return send(res, { status: 200, body: { count: requestRecipients.filter((r) => r.includes(needle)).length } });
+    }
+    if (url.pathname === "/_captured") {
+      // POST takes {provider, to: [...], brief}, for lists too long for a URL.
+      const posted = req.method === "POST" ? (parseJson(raw) ?? {}) : undefined;
+      const provider = posted ? posted.provider : url.searchParams.get("provider");
+      const to = posted ? (posted.to ?? []) : url.searchParams.getAll("to");
+      const hits = captured.filter((c) => (!provider || c.provider === provider) && (to.length === 0 || to.some((t) => c.recipients.includes(t))));
+      // brief=1: without the request body, and with only the asked recipients' deliveries (big batches).
+      if ((posted ? posted.brief : url.searchParams.get("brief") === "1")) {
+        const asked = (d) => to.length === 0 || [...d.to, ...d.cc, ...d.bcc].some((a) => to.includes(a));
+        return send(res, { status: 200, body: hits.map(({ body: _body, ...c }) => (c.delivered ? { ...c, delivered: c.delivered.filter(asked) } : c)) });
+      }
       return send(res, { status: 200, body: hits });
     }
     if (req.method === "GET" && url.pathname === "/_smtp/messages") {
@@ -336,9 +401,11 @@ export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFa
       body: out.parsed ?? parseJson(raw) ?? null,
       recipients: out.recipients ?? [],
       violations: out.violations ?? [],
+      ...(out.delivered ? { delivered: out.delivered } : {}),
     };
     captured.push(record);
-    if (captured.length > 2000) captured.shift();
+    requestRecipients.push(record.recipients.join(","));
+    if (captured.length > 5000) captured.shift();
     if (!out.answer) return send(res, out);
     if (out.violations.length > 0) return send(res, out.invalid(`stub: ${out.violations.join("; ")}`));
     const key = out.idempotencyKey;
