@@ -9,29 +9,17 @@ import { parseArgs } from "node:util";
 import { BENCH_ADMIN_SECRET, startBenchStack } from "./lib/bench-stack.mjs";
 import { startSinkServer } from "./lib/sink-server.mjs";
 import { requireNode22 } from "./lib/node-version.mjs";
+import { apiClient, log, runBench } from "./lib/bench-run.mjs";
 
 requireNode22();
 
 const { values } = parseArgs({ options: { recipients: { type: "string", default: "100000" }, timeout: { type: "string", default: "900" } } });
 const N = Number(values.recipients);
 if (!Number.isInteger(N) || N < 1) throw new Error("--recipients must be a positive whole number");
-const log = (m) => process.stderr.write(`[bench] ${m}\n`);
-const stops = [];
-const stopAll = async () => {
-  for (const stop of stops.reverse()) await Promise.race([stop().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
-};
-process.on("SIGINT", () => stopAll().then(() => process.exit(130)));
+await runBench(main);
 
-try {
-  await main();
-} catch (err) {
-  console.error(`[bench] failed: ${err?.stack ?? err}`);
-  process.exitCode = 1;
-} finally {
-  await stopAll();
-}
-
-async function main() {
+/** @param {(() => Promise<unknown>)[]} stops */
+async function main(stops) {
   const sink = await startSinkServer();
   stops.push(() => sink.close());
   const admin = BENCH_ADMIN_SECRET;
@@ -42,16 +30,7 @@ async function main() {
     stops,
     log,
   });
-  const api = async (method, path, token, body, type = "application/json") => {
-    const res = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": type } : {}) },
-      body: body === undefined ? undefined : type === "application/json" ? JSON.stringify(body) : body,
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
+  const api = apiClient(url);
 
   log(`seeding ${N.toLocaleString()} contacts`);
   const tenant = await api("POST", "/v1/tenants", admin, { name: "bench" });

@@ -10,19 +10,22 @@ import { startWsProxy } from "./ws-proxy.mjs";
 export const BENCH_ADMIN_SECRET = "bench-admin-secret";
 
 /**
- * @param {{ name: string, pgPort: number, vars?: Record<string, string>, stops: (() => Promise<unknown>)[], log: (m: string) => void }} options
+ * `proxyOptions` go to startWsProxy (the chaos benchmark's dropped connections); `triggerHandlers`
+ * lets the caller fire the cron through /cdn-cgi/local/scheduled. Both default off.
+ * @param {{ name: string, pgPort: number, vars?: Record<string, string>, stops: (() => Promise<unknown>)[], log: (m: string) => void, proxyOptions?: { dropRate?: number, seed?: number }, triggerHandlers?: boolean }} options
  */
-export async function startBenchStack({ name, pgPort, vars = {}, stops, log }) {
+export async function startBenchStack({ name, pgPort, vars = {}, stops, log, proxyOptions = {}, triggerHandlers = false }) {
   mkdirSync(".data/bench", { recursive: true });
   log("building the worker");
   const build = buildWorker(".data/bench/build");
   const pg = await startPostgres({ dataDir: `.data/bench/${name}-pg`, port: pgPort, database: `herald_${name}`, fresh: true });
   stops.push(() => pg.stop());
-  const proxy = await startWsProxy({ allowedTargets: [`127.0.0.1:${pgPort}`] });
+  const proxy = await startWsProxy({ ...proxyOptions, allowedTargets: [`127.0.0.1:${pgPort}`] });
   stops.push(() => proxy.close());
   await runMigrations({ databaseUrl: pg.url, wsProxy: proxy.address });
   const { mf, url } = await serveBuiltWorker({
     script: build.script,
+    triggerHandlers,
     vars: {
       DATABASE_URL: pg.url,
       NEON_WS_PROXY: proxy.address,
@@ -36,5 +39,5 @@ export async function startBenchStack({ name, pgPort, vars = {}, stops, log }) {
     },
   });
   stops.push(() => mf.dispose());
-  return { build, pg, url };
+  return { build, pg, url, mf, proxy };
 }

@@ -21,8 +21,10 @@ export function buildWorker(outdir) {
 /**
  * Starts the bundle in Miniflare with wrangler.jsonc's bindings plus `vars`, and in-memory local
  * KV, Queues and Durable Objects. Returns the Miniflare instance (dispatchFetch, dispose, ready).
+ * With `triggerHandlers`, GET /cdn-cgi/local/scheduled?cron=... runs the worker's scheduled handler
+ * (Miniflare never fires crons by itself).
  */
-export async function serveBuiltWorker({ script, vars, port }) {
+export async function serveBuiltWorker({ script, vars, port, triggerHandlers = false }) {
   const { unstable_getMiniflareWorkerOptions } = await import(require.resolve("wrangler"));
   const { Miniflare, convertV4MiniflareOptions } = await import(require.resolve("miniflare"));
   // The bundle is one ES module, so wrangler's module rules have nothing to do.
@@ -34,6 +36,7 @@ export async function serveBuiltWorker({ script, vars, port }) {
     bindings: { ...workerOptions.bindings, ...vars },
     host: "127.0.0.1",
     port: port ?? 0,
+    ...(triggerHandlers ? { unsafeTriggerHandlers: true } : {}),
   });
   const mf = new Miniflare(options);
   const url = await mf.ready;

@@ -16,6 +16,26 @@
 import http from "node:http";
 
 /**
+ * The batch of a sink request as the wire format says, or undefined after answering 400 for a body
+ * that is not one. Shared with the fault-injecting sink (chaos-sink.mjs).
+ * @param {Buffer[]} chunks @param {import("node:http").ServerResponse} res
+ */
+export function readBatch(chunks, res) {
+  let body;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    res.writeHead(400).end('{"error":"invalid JSON"}');
+    return undefined;
+  }
+  if (!body || !Array.isArray(body.messages)) {
+    res.writeHead(400).end('{"error":"messages must be an array"}');
+    return undefined;
+  }
+  return body;
+}
+
+/**
  * @param {{ port?: number, host?: string, reject?: (m: any) => string | undefined }} [options]
  */
 export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
@@ -94,17 +114,8 @@ export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
         res.end(JSON.stringify({ error: "injected failure" }));
         return;
       }
-      let body;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      } catch {
-        res.writeHead(400).end('{"error":"invalid JSON"}');
-        return;
-      }
-      if (!body || !Array.isArray(body.messages)) {
-        res.writeHead(400).end('{"error":"messages must be an array"}');
-        return;
-      }
+      const body = readBatch(chunks, res);
+      if (!body) return;
       const now = Date.now();
       stats.firstAt ||= now;
       stats.lastAt = now;

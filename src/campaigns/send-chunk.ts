@@ -4,7 +4,6 @@ import { chaosOf } from "../lib/chaos";
 import { uuidv7 } from "../lib/ids";
 import { runLimited } from "../lib/concurrency";
 import type { LoadedProvider } from "../providers/registry";
-import type { ProviderError } from "../providers/types";
 import type { Db } from "../services/db";
 import type { Logger } from "../services/logger";
 import { leaseInPolicyOrder, reportLeaseOutcomes } from "../sending/policy-lease";
@@ -125,11 +124,17 @@ async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<stri
   const byContact = new Map(claimed.map((c) => [c.contactId, c]));
   const outcomes: Outcome[] = [];
   const release: string[] = [];
-  const failures = new Map<string, ProviderError>();
+  // Per provider: the chunk's messages sent through it, and those whose call failed as a whole.
+  const calls = new Map<string, { sent: number; failed: number }>();
   const replays: { providerId: string; replays: Awaited<ReturnType<typeof sendAll>>["replays"] }[] = [];
+  const tally = (providerId: string) => {
+    let c = calls.get(providerId);
+    if (!c) calls.set(providerId, (c = { sent: 0, failed: 0 }));
+    return c;
+  };
   // A contact in two messages of the chunk was claimed once; the first message to reach it sends.
   const taken = new Set<string>();
-  const calls = granted.map((job) => async () => {
+  const tasks = granted.map((job) => async () => {
     const mine: { r: Recipient; messageId: string }[] = [];
     for (const r of job.body.recipients) {
       const c = byContact.get(r.c);
@@ -149,15 +154,16 @@ async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<stri
       return;
     }
     const result = await sendAll(job.provider!, emails);
+    tally(job.provider!.id).sent++;
     outcomes.push(...result.outcomes);
     release.push(...result.release);
     if (result.replays.length > 0) replays.push({ providerId: job.provider!.id, replays: result.replays });
     if (result.failure) {
-      failures.set(job.provider!.id, result.failure);
+      tally(job.provider!.id).failed++;
       if (result.release.length > 0) job.retryAfter = result.failure.retryAfterSeconds ?? d.backoff(job.attempts);
     }
   });
-  await runLimited(calls, SEND_CONCURRENCY);
+  await runLimited(tasks, SEND_CONCURRENCY);
   d.crash.at("after_send");
 
   for (const r of replays) await storeReplays(db, { tenantId, campaignId, providerId: r.providerId, month, replays: r.replays });
@@ -171,7 +177,12 @@ async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<stri
   const settled = recorded.sent + recorded.failed + recorded.unknown + skipped;
   const reports: Promise<unknown>[] = [];
   if (settled > 0) reports.push(progressStub(env, campaignId).report({ sent: recorded.sent, failed: recorded.failed, skipped, unknown: recorded.unknown }));
-  reports.push(...reportLeaseOutcomes(env, leases, (id) => failures.has(id)));
+  // The breaker is for a provider that is down, not one that fails now and then: a chunk counts
+  // against it when most of its calls to that provider failed.
+  reports.push(...reportLeaseOutcomes(env, leases, (id) => {
+    const c = calls.get(id);
+    return c !== undefined && c.failed * 2 >= c.sent && c.failed > 0;
+  }));
   await Promise.all(reports);
   const chaos = chaosOf(env);
   if (chaos?.restartDue(settled)) await progressStub(env, campaignId).crash().catch(() => {});

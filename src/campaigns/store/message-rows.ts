@@ -170,10 +170,18 @@ export interface SweptCampaign extends Record<string, unknown> {
 /**
  * Settles claims of running (or just ended) campaigns whose sender stopped before recording: a
  * `claimed` row never reached a provider and goes back to `retrying`; a `sending` row may have, so
- * it becomes `unknown` and is never re-sent automatically. A `retrying` row that has waited as long
- * (its queue message was lost or dead-lettered) is touched and counted with the released, so the
- * caller queues it again once per period.
+ * it becomes `unknown` and is never re-sent automatically. A `retrying` row whose queue message is
+ * surely gone (lost, or dead-lettered before the claim came back) is touched and counted with the
+ * released, so the caller queues it again, at most once per period.
  */
+/**
+ * A released row waits for its message's retry: at most the 5-minute backoff, or a provider's
+ * Retry-After (capped at an hour). Only after longer than both is its message taken for lost.
+ */
+function orphanSeconds(staleSeconds: number): number {
+  return Math.max(staleSeconds, 3900);
+}
+
 export async function sweepStaleClaims(db: Db, staleSeconds: number): Promise<SweptCampaign[]> {
   const result = await db.execute<SweptCampaign>(sql`
     WITH swept AS (
@@ -186,7 +194,8 @@ export async function sweepStaleClaims(db: Db, staleSeconds: number): Promise<Sw
       WHERE c.state IN ('sending', 'paused', 'cancelled', 'failed', 'completed') AND c.message_month IS NOT NULL
         AND (c.completed_at IS NULL OR c.completed_at > now() - interval '2 days')
         AND m.month = c.message_month AND m.tenant_id = c.tenant_id AND m.campaign_id = c.id
-        AND m.status IN ('claimed', 'sending', 'retrying') AND m.updated_at < now() - make_interval(secs => ${staleSeconds})
+        AND m.status IN ('claimed', 'sending', 'retrying')
+        AND m.updated_at < now() - make_interval(secs => CASE WHEN m.status = 'retrying' THEN ${orphanSeconds(staleSeconds)} ELSE ${staleSeconds} END)
       RETURNING m.tenant_id, m.campaign_id, m.status, c.state
     )
     SELECT tenant_id, campaign_id, min(state) AS state, count(*) FILTER (WHERE status = 'retrying')::int AS released,
