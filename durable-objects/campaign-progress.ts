@@ -232,20 +232,37 @@ export class CampaignProgress extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Every second while sending: admit pages, recount when the view says done (or has been quiet),
+   * write the live counters. Each step is guarded and the next tick is always set: a failed
+   * Postgres or queue call must not end the chain that admits the rest of the campaign.
+   */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.broadcast(now);
-    const s = this.s;
-    if (s.state === "sending") {
-      await this.admit();
-      const quiet = now - (s.updatedAt ?? now) >= QUIET_SETTLE_MS;
-      if ((this.looksFinished() || quiet) && now - this.lastSettle >= (quiet ? QUIET_SETTLE_MS : SETTLE_EVERY_MS)) await this.settle();
+    try {
+      this.broadcast(now);
+      const s = this.s;
+      if (s.state === "sending") {
+        await this.step("admit", () => this.admit());
+        const quiet = now - (s.updatedAt ?? now) >= QUIET_SETTLE_MS;
+        if ((this.looksFinished() || quiet) && now - this.lastSettle >= (quiet ? QUIET_SETTLE_MS : SETTLE_EVERY_MS)) await this.step("settle", () => this.settle());
+      }
+      if (this.s.state === "sending" && this.s.dirty && now - this.lastPersist >= PERSIST_EVERY_MS) await this.step("persist", () => this.persistLive());
+      // Cancelled or failed with chunks still in flight: their late reports are recounted, so the
+      // campaign's final counts come from Postgres too.
+      else if ((s.state === "cancelled" || s.state === "failed") && s.dirty && now - this.lastSettle >= SETTLE_EVERY_MS) await this.step("settle", () => this.settle());
+    } finally {
+      if (this.s.state === "sending" || this.s.dirty) await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
     }
-    if (this.s.state === "sending" && this.s.dirty && now - this.lastPersist >= PERSIST_EVERY_MS) await this.persistLive();
-    // Cancelled or failed with chunks still in flight: their late reports are recounted, so the
-    // campaign's final counts come from Postgres too.
-    else if ((s.state === "cancelled" || s.state === "failed") && s.dirty && now - this.lastSettle >= SETTLE_EVERY_MS) await this.settle();
-    if (this.s.state === "sending" || this.s.dirty) await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
+  }
+
+  private async step(name: string, run: () => Promise<void>) {
+    try {
+      await run();
+    } catch (err) {
+      this.admitting = false;
+      console.error(JSON.stringify({ level: "error", msg: "campaign progress step failed; the next tick tries again", step: name, campaign_id: this.s.campaignId, err: err instanceof Error ? err.message : String(err) }));
+    }
   }
 
   private done(): number {

@@ -264,8 +264,15 @@ function rangeMembers(s: Scope, range: { after: string | null; until: string }, 
           WHERE m.tenant_id = ${s.tenantId} AND m.list_id = ANY(${pgArray(s.campaign.list_ids)}::uuid[])
             AND m.contact_id > ${range.after ?? NIL_UUID} AND m.contact_id <= ${range.until}
             AND m.created_at <= ${s.campaign.started_at}::timestamptz)
+    ), handled AS MATERIALIZED (
+      -- The range's message rows through the claim index, bounded like the members: a planner without
+      -- statistics on a fresh partition would otherwise probe every campaign row per member.
+      SELECT x.contact_id FROM messages x
+      WHERE x.month = ${s.campaign.message_month}::date AND x.campaign_id = ${s.campaignId}
+        AND x.contact_id > ${range.after ?? NIL_UUID} AND x.contact_id <= ${range.until}
+        AND x.contact_id IS NOT NULL AND x.tenant_id = ${s.tenantId} AND ${handled}
     ), open AS (
-      SELECT a.id FROM members a WHERE NOT EXISTS (${handledRow(s, sql`a.id`, handled)})
+      SELECT a.id FROM members a WHERE a.id NOT IN (SELECT contact_id FROM handled)
     )`;
 }
 

@@ -195,7 +195,7 @@ export async function sweepStaleClaims(db: Db, staleSeconds: number): Promise<Sw
         AND (c.completed_at IS NULL OR c.completed_at > now() - interval '2 days')
         AND m.month = c.message_month AND m.tenant_id = c.tenant_id AND m.campaign_id = c.id
         AND m.status IN ('claimed', 'sending', 'retrying')
-        AND m.updated_at < now() - make_interval(secs => CASE WHEN m.status = 'retrying' THEN ${orphanSeconds(staleSeconds)} ELSE ${staleSeconds} END)
+        AND m.updated_at < now() - make_interval(secs => CASE WHEN m.status = 'retrying' THEN ${orphanSeconds(staleSeconds)}::float8 ELSE ${staleSeconds}::float8 END)
       RETURNING m.tenant_id, m.campaign_id, m.status, c.state
     )
     SELECT tenant_id, campaign_id, min(state) AS state, count(*) FILTER (WHERE status = 'retrying')::int AS released,
