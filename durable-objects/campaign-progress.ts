@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { writeLiveCounts, settleCampaign, type SettledCampaign } from "../src/campaigns/settle";
+import type { CampaignCounts } from "../src/campaigns/store/counts";
 import type { CampaignState } from "../src/campaigns/machine";
 import { sendFanouts } from "../src/campaigns/enqueue";
 import { inFlightCap } from "../src/config";
@@ -35,17 +36,10 @@ export interface ProgressSnapshot {
   updated_at: string | null;
 }
 
-interface Stored {
+interface Stored extends CampaignCounts {
   campaignId: string | null;
   tenantId: string | null;
   state: CampaignState | "idle";
-  total: number;
-  sent: number;
-  failed: number;
-  skipped: number;
-  unknown: number;
-  /** Audience members deleted between the plan and their page: never sent, never in the log. */
-  vanished: number;
   startedAt: number | null;
   updatedAt: number | null;
   /** Whether Postgres has seen the latest live counters. */

@@ -8,7 +8,8 @@ import type { MessageHandler } from "./handler";
 /**
  * A send message that exhausted its retries: its recipients that were never claimed (or were
  * released) are marked failed, so the campaign can still complete and retry-failed can pick them
- * up. A recipient still `claimed` may have been mailed; the sweeper settles it as outcome_unknown.
+ * up. A recipient still `claimed` never reached a provider: the sweeper gives it back and it is sent;
+ * one `sending` may have been mailed: the sweeper settles it as `unknown`.
  */
 export const handleDeadSend: MessageHandler = async (raw, { env, db, logger }) => {
   const msg = SendMessage.parse(raw);

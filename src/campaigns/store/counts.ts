@@ -7,9 +7,10 @@ export interface CampaignCounts {
   total: number;
   sent: number;
   failed: number;
-  /** Skipped rows plus the pages' vanished members. */
+  /** Skipped message rows (unsubscribed, suppressed, deleted before their claim). */
   skipped: number;
   unknown: number;
+  /** Audience members deleted between the plan and their page: never sent, never in the log. */
   vanished: number;
 }
 
