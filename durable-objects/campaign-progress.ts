@@ -111,14 +111,6 @@ export class CampaignProgress extends DurableObject<Env> {
     return this.snapshot();
   }
 
-  /** Fan-out's final word on the audience size, for a campaign planned without pages. */
-  async setTotal(total: number): Promise<ProgressSnapshot> {
-    assertCount(total);
-    Object.assign(this.s, { total, totalFinal: true });
-    await this.changed(true);
-    return this.snapshot();
-  }
-
   async report(counts: ProgressCounts & { vanished?: number }): Promise<ProgressSnapshot> {
     const unknown = counts.unknown ?? 0;
     const vanished = counts.vanished ?? 0;

@@ -6,7 +6,7 @@ import { queueDelay } from "../src/lib/queues";
 import { policyProviders } from "../src/campaigns/sending-context";
 import { providers as providersTable } from "../src/db/schema";
 import { TransactionalMessage } from "../src/emails/queue";
-import { publishEvents, type EventInput } from "../src/events/message";
+import { publishEvents, sendOutcomeEvent, type EventInput } from "../src/events/message";
 import { groupBy } from "../src/lib/collections";
 import { pgArray } from "../src/lib/sql";
 import { leaseInPolicyOrder, reportLeaseOutcomes } from "../src/sending/policy-lease";
@@ -229,15 +229,7 @@ async function deliver(tenantId: string, live: Job[], env: Env, db: Db, logger: 
   await Promise.all(reportLeaseOutcomes(env, leases, (id) => failures.get(id) === true));
 
   const now = new Date().toISOString();
-  const events: EventInput[] = outcomes.filter((o) => o.status !== "replaying").map((o) => ({
-    type: o.status === "sent" ? "sent" : o.status === "unknown" ? "unknown" : "failed",
-    source: "send",
-    message_id: o.id,
-    email: recipientKey(emailOf(o.id).to_addresses[0]!),
-    provider_event_id: `send:${o.id}:${o.status}`,
-    occurred_at: now,
-    data: o.error ? { error: o.error } : o.providerMessageId ? { provider_message_id: o.providerMessageId } : {},
-  }));
+  const events: EventInput[] = outcomes.filter((o) => o.status !== "replaying").map((o) => sendOutcomeEvent(o, now, recipientKey(emailOf(o.id).to_addresses[0]!)));
   if (events.length > 0) await publishEvents(env.EVENTS_QUEUE, tenantId, events).catch((err) => logger.warn("send events not queued", { err }));
   logger.debug("transactional batch", { emails: live.length, sent: outcomes.filter((o) => o.status === "sent").length, skipped: skipped.length, released: release.length, waiting: waiting.length });
 }

@@ -117,7 +117,7 @@ describe("CampaignProgress", () => {
     await stub.report({ sent: 100, failed: 0, skipped: 0 });
     const mid = await stub.report({ sent: 90, failed: 5, skipped: 5 });
     expect(mid).toMatchObject({ sent: 190, failed: 5, skipped: 5, queued: 50 });
-    expect(await stub.setTotal(240)).toMatchObject({ total: 240, queued: 40 });
+    expect(await stub.plan({ tenantId, campaignId, total: 240, pages: [] })).toMatchObject({ total: 240, queued: 40 });
     expect(await stub.retrying(5)).toMatchObject({ failed: 0, queued: 45, state: "sending" });
     await runInDurableObject(stub, (instance: CampaignProgress) => {
       expect(instance.snapshot().sent).toBe(190);

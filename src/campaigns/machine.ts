@@ -7,9 +7,6 @@
 export const CAMPAIGN_STATES = ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "failed"] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
-/** States a campaign never leaves on its own; only retry-failed (from completed or failed) reopens one. */
-export const TERMINAL_STATES: readonly CampaignState[] = ["completed", "cancelled", "failed"];
-
 /** Who makes a transition: a user through the API, the cron tick, or the pipeline itself (fan-out, senders, progress). */
 export type Actor = "api" | "cron" | "pipeline";
 

@@ -1,4 +1,4 @@
-import { publishEvents } from "../events/message";
+import { publishEvents, sendOutcomeEvent } from "../events/message";
 import { groupBy } from "../lib/collections";
 import { sql } from "drizzle-orm";
 import { z } from "zod";
@@ -112,14 +112,8 @@ export async function settleStaleEmails(db: Db, events: Queue, staleSeconds: num
   const swept = await sweepStaleTransactional(db, staleSeconds);
   const now = new Date().toISOString();
   for (const [tenantId, rows] of groupBy(swept.filter((r) => r.status === "unknown"), (r) => r.tenant_id)) {
-    await publishEvents(events, tenantId, rows.map((r) => ({
-      type: "unknown" as const,
-      source: "send",
-      message_id: r.id,
-      provider_event_id: `send:${r.id}:unknown`,
-      occurred_at: now,
-      data: { error: "outcome_unknown: the sender stopped after handing the email to the provider" },
-    })));
+    const error = "outcome_unknown: the sender stopped after handing the email to the provider";
+    await publishEvents(events, tenantId, rows.map((r) => sendOutcomeEvent({ id: r.id, status: "unknown", error }, now)));
   }
   return swept.length;
 }

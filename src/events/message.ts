@@ -45,6 +45,26 @@ export interface StoredEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * The event a send outcome publishes: `sent`, `failed` or `unknown`, keyed so that the same outcome
+ * published twice (a retried batch, a replay, the sweeper) is stored once.
+ */
+export function sendOutcomeEvent(
+  o: { id: string; status: string; error?: string; providerMessageId?: string },
+  occurredAt: string,
+  email?: string,
+): EventInput {
+  return {
+    type: o.status === "sent" ? "sent" : o.status === "unknown" ? "unknown" : "failed",
+    source: "send",
+    message_id: o.id,
+    ...(email ? { email } : {}),
+    provider_event_id: `send:${o.id}:${o.status}`,
+    occurred_at: occurredAt,
+    data: o.error ? { error: o.error } : o.providerMessageId ? { provider_message_id: o.providerMessageId } : {},
+  };
+}
+
 /** The outbound webhook type of a herald event: email.delivered, email.opened, … */
 export const webhookEventType = (type: EventInput["type"]) => `email.${type}`;
 export const WEBHOOK_EVENT_TYPES = EVENT_TYPES.map(webhookEventType);

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { progressStub } from "../campaigns/progress";
 import { recordOutcomes, type Outcome } from "../campaigns/store/message-rows";
 import { deleteReplay, dueReplays, expireReplays, type ReplayRow } from "../campaigns/store/replay-rows";
-import { publishEvents } from "../events/message";
+import { publishEvents, sendOutcomeEvent } from "../events/message";
 import { ProviderError } from "../providers/types";
 import { loadProviders } from "../providers/registry";
 import { pgArray } from "../lib/sql";
@@ -71,12 +71,5 @@ async function settled(db: Db, env: Env, tenantId: string, campaignId: string | 
     FROM unnest(${pgArray(outcomes.map((o) => o.id))}::uuid[], ${pgArray(outcomes.map((o) => o.status))}::text[]) AS f(id, status)
     WHERE e.tenant_id = ${tenantId} AND e.id = f.id AND e.status = 'sending'`);
   const now = new Date().toISOString();
-  await publishEvents(env.EVENTS_QUEUE, tenantId, outcomes.map((o) => ({
-    type: o.status === "sent" ? "sent" : o.status === "unknown" ? "unknown" : "failed",
-    source: "send",
-    message_id: o.id,
-    provider_event_id: `send:${o.id}:${o.status}`,
-    occurred_at: now,
-    data: o.error ? { error: o.error } : o.providerMessageId ? { provider_message_id: o.providerMessageId } : {},
-  })));
+  await publishEvents(env.EVENTS_QUEUE, tenantId, outcomes.map((o) => sendOutcomeEvent(o, now)));
 }
