@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 // Test-only secrets; real ones come from `wrangler secret put` / .dev.vars.
 export const TEST_SECRETS = {
   JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
+  IDP_JWT_SECRET: "test-idp-secret-fedcba9876543210fedcba9876543210",
   ADMIN_SECRET: "test-admin-secret",
   TRACKING_SECRET: "test-tracking-secret",
   ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
@@ -19,6 +20,8 @@ export default defineConfig({
           DATABASE_URL: inject("databaseUrl"),
           NEON_WS_PROXY: inject("wsProxy"),
           LOG_LEVEL: "warn",
+          // The provider stubs, sink and webhook receiver listen on loopback.
+          DEV_ALLOW_LOOPBACK: "1",
           PUBLIC_URL: "https://herald.test",
           // Small enough that a campaign of more than one fan-out page (5,000) is admitted page by page.
           CAMPAIGN_IN_FLIGHT_CAP: "2000",

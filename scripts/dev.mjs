@@ -82,6 +82,8 @@ async function main() {
       "--var", `NEON_WS_PROXY:${wsProxy}`,
       // Tracking and unsubscribe links in locally sent mail point back at this server.
       "--var", `PUBLIC_URL:http://127.0.0.1:${PORT}`,
+      // The sink and the SMTP capture server are on loopback.
+      "--var", "DEV_ALLOW_LOOPBACK:1",
     ],
     { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" } },
   );

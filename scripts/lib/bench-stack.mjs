@@ -35,6 +35,8 @@ export async function startBenchStack({ name, pgPort, vars = {}, stops, log, pro
       TRACKING_SECRET: "bench",
       // As deployed: every campaign email gets a signed one-click unsubscribe link.
       PUBLIC_URL: "https://herald.bench",
+      // The bench sink listens on loopback.
+      DEV_ALLOW_LOOPBACK: "1",
       ...vars,
     },
   });
