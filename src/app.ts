@@ -5,6 +5,7 @@ import { counters } from "./lib/metrics";
 import { newRouter } from "./lib/router";
 import { limitBody } from "./middleware/body-limit";
 import { notFound, onError } from "./middleware/errors";
+import { guardJsonBody } from "./middleware/json-body";
 import { ipRateLimit } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
 import { services } from "./middleware/services";
@@ -39,6 +40,7 @@ export function createApp(): OpenAPIHono<HonoEnv> {
 
   app.use("*", requestContext);
   app.use("*", secureHeaders({ crossOriginResourcePolicy: false }));
+  app.use("*", guardJsonBody);
   // POST /v1/contacts/import applies its own 10 MiB limit; every other route keeps the default.
   const defaultBodyLimit = limitBody();
   app.use(

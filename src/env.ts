@@ -1,4 +1,5 @@
 import type { Scope } from "./auth/scopes";
+import type { HeraldError } from "./errors";
 import type { Cache } from "./services/cache";
 import type { Db } from "./services/db";
 import type { Logger } from "./services/logger";
@@ -21,6 +22,8 @@ export interface Variables {
   /** Work to finish after the response, before the request's database pool is closed. */
   defer: (task: Promise<unknown>) => void;
   principal: Principal;
+  /** Set when the JSON body was refused before parsing (see middleware/json-body.ts). */
+  bodyRefusal?: HeraldError;
 }
 
 export interface HonoEnv {

@@ -26,7 +26,7 @@ function toHeraldError(err: unknown, c: Context<HonoEnv>): HeraldError {
     return err;
   }
   if (err instanceof HTTPException) {
-    const mapped = fromHttpException(err);
+    const mapped = c.get("bodyRefusal") ?? fromHttpException(err);
     if (mapped) return mapped;
   }
   if (err instanceof ConfigError) {

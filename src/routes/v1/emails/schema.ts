@@ -42,7 +42,8 @@ export const EmailBody = z
       .datetime({ offset: true })
       .optional()
       .refine((v) => v === undefined || Date.parse(v) < Date.now() + 30 * 86_400_000, "must be within 30 days")
-      .refine((v) => v === undefined || Date.parse(v) > Date.UTC(2000, 0, 1), "must be a date in this century")
+      // A minute of grace for the caller's clock; further back is a mistake, not "send now".
+      .refine((v) => v === undefined || Date.parse(v) > Date.now() - 60_000, "must not be in the past")
       .openapi({ description: "ISO 8601; send at this time instead of now" }),
     provider_id: z.string().uuid().optional().openapi({ description: "herald: send through this provider (default: your enabled providers, by priority)" }),
     track_opens: z.boolean().optional().openapi({ description: "herald: add an open-tracking pixel" }),
