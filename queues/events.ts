@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { EventMessage, type EventInput, type StoredEvent } from "../src/events/message";
+import { capTrackingEvents, type PendingEvent } from "../src/events/tracking-cap";
 import { sha256Hex } from "../src/lib/encoding";
 import { monthOf, monthOfUuidv7, uuidFromHash, uuidv7 } from "../src/lib/ids";
 import { pgArray } from "../src/lib/sql";
@@ -58,18 +59,15 @@ const GIVE_UP_AFTER = 3;
 
 type Item = { message: Message; body: EventMessage };
 
-interface Row {
-  month: string;
-  id: string;
-  input: EventInput;
-}
+type Row = PendingEvent;
 
 /**
  * Writes a batch of events from herald-events, per tenant, in one INSERT. An event with a source id
  * (a provider's event id) gets an id derived from it, so a webhook delivered twice inserts once and
  * only newly inserted events have effects: hard bounces, complaints and unsubscribes feed the
- * suppression list, transactional emails get their last event, and outbound webhooks are queued.
- * One event that cannot be stored never holds up the others: see storeOneByOne.
+ * suppression list, transactional emails get their last event, and outbound webhooks are queued
+ * (coalesced for opens and clicks: see dispatch.ts). Opens and clicks from herald's tracking
+ * endpoints are capped per message per minute (tracking-cap.ts). One event that cannot be stored never holds up the others: see storeOneByOne.
  */
 export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
   const byTenant = parseAndGroup(batch, EventMessage, (b) => b.tenant_id, logger, "event");
@@ -136,13 +134,16 @@ function retry(item: Item, err: unknown, tenantId: string, logger: Logger) {
 }
 
 export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: EventInput[]): Promise<StoredEvent[]> {
-  const rows: Row[] = await Promise.all(
+  const prepared: Row[] = await Promise.all(
     inputs.map(cleanEvent).map(async (input) => ({
       month: monthOf(Date.parse(input.occurred_at)),
       id: input.provider_event_id ? uuidFromHash(await sha256Hex(`${tenantId}\n${input.source}\n${input.provider_event_id}`)) : uuidv7(),
       input,
     })),
   );
+  // Tracking opens and clicks past their per-minute cap are dropped here, before they cost a row.
+  const rows = await capTrackingEvents(db, tenantId, prepared);
+  if (rows.length === 0) return [];
   await fillFromMessageLog(db, tenantId, rows);
   const inserted = await db.execute<{ id: string; type: EventInput["type"]; message_id: string | null; campaign_id: string | null; email: string | null; url: string | null; data: Record<string, unknown>; occurred_at: string }>(sql`
     INSERT INTO events (month, id, tenant_id, type, message_id, campaign_id, email, source, provider_event_id, url, data, occurred_at)

@@ -3,6 +3,8 @@ import { queueDelay } from "../src/lib/queues";
 import { ConfigError } from "../src/config";
 import { runLimited } from "../src/lib/concurrency";
 import { DecryptionError } from "../src/lib/crypto";
+import { destinationPolicy, urlProblem } from "../src/lib/destination";
+import { clipCodePoints } from "../src/lib/text";
 import { openDb, type Db, type DbHandle } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { WebhookDeliveryMessage } from "../src/webhooks/outbound/dispatch";
@@ -90,6 +92,16 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
     if (!row.enabled) {
       await settle(db(), tenantId, deliveryId, { status: "failed", attempted: false, responseStatus: null, error: "the endpoint is disabled" });
       log.info("webhook endpoint disabled; delivery failed", { endpoint_id: row.endpoint_id });
+      message.ack();
+      return;
+    }
+    // Checked at every attempt, not only when the URL was saved: a row from before the check, or a
+    // deployment whose DEV_ALLOW_LOOPBACK changed, must not reach a private address. Nothing is sent,
+    // so the delivery fails at once; a redelivery after the URL is fixed sends it.
+    const refused = urlProblem(row.url, destinationPolicy(env));
+    if (refused) {
+      await settle(db(), tenantId, deliveryId, { status: "failed", attempted: false, responseStatus: null, error: short(`not sent: the endpoint URL ${refused}`) });
+      log.warn("webhook endpoint URL refused; delivery failed without a request", { endpoint_id: row.endpoint_id, reason: refused });
       message.ack();
       return;
     }
@@ -187,11 +199,13 @@ async function readSnippet(res: Response): Promise<string> {
     bytes.set(c, at);
     at += c.length;
   }
-  return new TextDecoder().decode(bytes).replace(/\s+/g, " ").trim().slice(0, MAX_BODY_SNIPPET);
+  // Clipped by code points: cutting UTF-16 units could leave half a surrogate pair in the log.
+  return clipCodePoints(new TextDecoder().decode(bytes).replace(/\s+/g, " ").trim(), MAX_BODY_SNIPPET);
 }
 
+/** The endpoint's text (and a runtime's error message) is third-party text: well-formed and bounded. */
 function short(text: string): string {
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
+  return clipCodePoints(text, MAX_ERROR_CHARS);
 }
 
 interface Settlement {

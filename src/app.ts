@@ -27,8 +27,6 @@ import { templatesRoutes } from "./routes/v1/templates";
 import { tenantsRoutes } from "./routes/v1/tenants";
 import { webhooksRoutes } from "./routes/v1/webhooks";
 
-const INBOUND_PREFIX = "/v1/webhooks/inbound/";
-
 export const API_INFO = {
   title: "herald",
   version: "0.1.0",
@@ -48,9 +46,8 @@ export function createApp(): OpenAPIHono<HonoEnv> {
     (c, next) => (c.req.method === "POST" && c.req.path === CONTACT_IMPORT_PATH ? next() : defaultBodyLimit(c, next)),
     services,
   );
-  // Inbound provider webhooks are exempt from the per-IP limit: a provider posts a campaign's
-  // worth of events from a few addresses, and every one of those requests is signature-checked.
-  app.use("/v1/*", (c, next) => (c.req.path.startsWith(INBOUND_PREFIX) ? next() : ipRateLimit(c, next)));
+  // ipRateLimit itself lets inbound provider webhooks through (see isNeverRateLimited).
+  app.use("/v1/*", ipRateLimit);
 
   registerHealth(app);
   app.route("/v1/tenants", tenantsRoutes());

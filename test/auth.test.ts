@@ -5,10 +5,13 @@ import { apiKeys } from "../src/db/schema";
 import { openDb } from "../src/services/db";
 import { call, expectProblem, jwksInfo, mintJwt, newTenant, nowSeconds } from "./helpers";
 
-const SECRET = env.JWT_SECRET;
+// Identity-provider tokens: HS256 under IDP_JWT_SECRET (never JWT_SECRET, which signs only
+// herald's own session tokens), with the issuer and audience herald is configured to expect.
+const SECRET = env.IDP_JWT_SECRET;
+const IDP = { JWT_ISSUER: "https://idp.test", JWT_AUDIENCE: "herald-api" };
 
 async function listKeys(token: string, overrides?: Partial<Env>) {
-  return call("/v1/api-keys", { token, env: overrides });
+  return call("/v1/api-keys", { token, env: { ...IDP, ...overrides } });
 }
 
 async function expectUnauthorized(res: Response, detail?: RegExp) {
@@ -19,7 +22,7 @@ async function expectUnauthorized(res: Response, detail?: RegExp) {
 
 function userClaims(tenantId: string, extra: Record<string, unknown> = {}) {
   const now = nowSeconds();
-  return { sub: crypto.randomUUID(), tid: tenantId, role: "admin", iat: now, exp: now + 300, ...extra };
+  return { iss: IDP.JWT_ISSUER, aud: IDP.JWT_AUDIENCE, sub: crypto.randomUUID(), tid: tenantId, role: "admin", iat: now, exp: now + 300, ...extra };
 }
 
 describe("POST /v1/auth/token", () => {
@@ -32,7 +35,7 @@ describe("POST /v1/auth/token", () => {
     expect(body).toMatchObject({ token_type: "Bearer", expires_in: 900, scopes: ["*"] });
     const [, payload] = body.access_token.split(".");
     const claims = JSON.parse(atob(payload!.replace(/-/g, "+").replace(/_/g, "/")));
-    expect(claims).toMatchObject({ iss: "herald", tid: tenantId });
+    expect(claims).toMatchObject({ iss: "herald", aud: "herald", tid: tenantId });
     expect(claims.exp - claims.iat).toBe(900);
     expect((await listKeys(body.access_token)).status).toBe(200);
   });
@@ -40,7 +43,7 @@ describe("POST /v1/auth/token", () => {
   it("refuses to exchange a JWT (only keys can be exchanged)", async () => {
     const { tenantId } = await newTenant();
     const jwt = await mintJwt(userClaims(tenantId), { alg: "HS256", secret: SECRET });
-    await expectProblem(await call("/v1/auth/token", { method: "POST", token: jwt }), 403, "forbidden");
+    await expectProblem(await call("/v1/auth/token", { method: "POST", token: jwt, env: IDP }), 403, "forbidden");
   });
 
   it("refuses a revoked key", async () => {
@@ -120,7 +123,7 @@ describe("JWT verification (HS256 configured)", () => {
     const jwt = await mintJwt(userClaims(tenantId), { alg: "HS256", secret: SECRET });
     expect((await listKeys(jwt)).status).toBe(200);
     await expectUnauthorized(await listKeys(jwt, { JWT_AUDIENCE: "someone-else" }), /audience/);
-    await expectUnauthorized(await listKeys(jwt, { JWT_SECRET: "a-rotated-secret-that-is-long-enough-0123456789" }), /signature/);
+    await expectUnauthorized(await listKeys(jwt, { IDP_JWT_SECRET: "a-rotated-secret-that-is-long-enough-0123456789" }), /signature/);
     expect((await listKeys(jwt)).status).toBe(200);
   });
 
@@ -133,7 +136,7 @@ describe("JWT verification (HS256 configured)", () => {
     expect((await listKeys(justExpired)).status).toBe(200);
     const notYet = await mintJwt(userClaims(tenantId, { nbf: now + 600 }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(notYet), /not yet valid/);
-    const noExp = await mintJwt({ sub: "u", tid: tenantId, role: "admin" }, { alg: "HS256", secret: SECRET });
+    const noExp = await mintJwt({ iss: IDP.JWT_ISSUER, aud: IDP.JWT_AUDIENCE, sub: "u", tid: tenantId, role: "admin" }, { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(noExp), /exp/);
   });
 
@@ -146,7 +149,7 @@ describe("JWT verification (HS256 configured)", () => {
     await expectUnauthorized(await listKeys(bad), /tenant/);
   });
 
-  it("checks iss and aud when they are configured", async () => {
+  it("requires the configured iss and aud", async () => {
     const { tenantId } = await newTenant();
     const cfg = { JWT_ISSUER: "https://idp.example", JWT_AUDIENCE: "herald-api" };
     const good = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: ["x", cfg.JWT_AUDIENCE] }), { alg: "HS256", secret: SECRET });
@@ -155,6 +158,10 @@ describe("JWT verification (HS256 configured)", () => {
     await expectUnauthorized(await listKeys(wrongIss, cfg), /issuer/);
     const wrongAud = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: "other" }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(wrongAud, cfg), /audience/);
+    const noIss = await mintJwt(userClaims(tenantId, { iss: undefined }), { alg: "HS256", secret: SECRET });
+    await expectUnauthorized(await listKeys(noIss, cfg), /issuer/);
+    const noAud = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: undefined }), { alg: "HS256", secret: SECRET });
+    await expectUnauthorized(await listKeys(noAud, cfg), /audience/);
   });
 
   it("refuses garbage tokens without a 500", async () => {
@@ -165,7 +172,7 @@ describe("JWT verification (HS256 configured)", () => {
 });
 
 describe("JWT verification through JWKS (RS256 / ES256 configured)", () => {
-  const rs = () => ({ JWT_ALG: "RS256", JWKS_URL: jwksInfo().url });
+  const rs = () => ({ ...IDP, JWT_ALG: "RS256", JWKS_URL: jwksInfo().url });
 
   it("accepts an RS256 token signed by a key in the set", async () => {
     const { tenantId } = await newTenant();
@@ -193,12 +200,12 @@ describe("JWT verification through JWKS (RS256 / ES256 configured)", () => {
   it("answers 503, not 401, when the key set cannot be fetched", async () => {
     const { tenantId } = await newTenant();
     const jwt = await mintJwt(userClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
-    await expectProblem(await listKeys(jwt, { JWT_ALG: "RS256", JWKS_URL: jwksInfo().brokenUrl }), 503, "service_unavailable");
+    await expectProblem(await listKeys(jwt, { ...rs(), JWKS_URL: jwksInfo().brokenUrl }), 503, "service_unavailable");
   });
 
   it("accepts ES256 when configured, and then refuses RS256", async () => {
     const { tenantId } = await newTenant();
-    const es = { JWT_ALG: "ES256", JWKS_URL: jwksInfo().url };
+    const es = { ...IDP, JWT_ALG: "ES256", JWKS_URL: jwksInfo().url };
     const esJwt = await mintJwt(userClaims(tenantId), { alg: "ES256", jwk: jwksInfo().ecPrivate, kid: "ec-1" });
     expect((await listKeys(esJwt, es)).status).toBe(200);
     const rsJwt = await mintJwt(userClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
@@ -211,7 +218,7 @@ describe("scopes", () => {
     const { tenantId } = await newTenant();
     const jwt = await mintJwt(userClaims(tenantId, { role: "member" }), { alg: "HS256", secret: SECRET });
     expect((await listKeys(jwt)).status).toBe(200);
-    await expectProblem(await call("/v1/api-keys", { method: "POST", token: jwt, json: { name: "x" } }), 403, "forbidden");
+    await expectProblem(await call("/v1/api-keys", { method: "POST", token: jwt, json: { name: "x" }, env: IDP }), 403, "forbidden");
   });
 
   it("a token with no role or scopes can do nothing", async () => {

@@ -50,11 +50,17 @@ const SECRETS = ["JWT_SECRET", "IDP_JWT_SECRET", "ADMIN_SECRET", "TRACKING_SECRE
 const STACK = /\bat [^\n"]*\.(?:ts|js|mjs):\d+|node_modules\/|\.ts:\d+:\d+/;
 const SQL = /syntax error at or near|violates [a-z-]+ constraint|duplicate key value|invalid input syntax for|\brelation "\w+"|\bcolumn "\w+"|\bSELECT\b[\s\S]{0,200}\bFROM\b|\bINSERT INTO\b|NeonDbError|DrizzleQueryError|Failed query/i;
 
-// Far above anything the suite sends: these runs are about input, not rate.
+// Far above anything the suite sends: these runs are about input, not rate. Under overridden rules
+// the limiter keys its counts apart, so the garbage credentials sent here lock no one else out.
+const BIG = { limit: 1_000_000, windowSeconds: 60 };
 const NO_RATE_LIMITS = JSON.stringify({
-  ip: { limit: 1_000_000, windowSeconds: 60 },
-  free: { read: { limit: 1_000_000, windowSeconds: 60 }, send: { limit: 1_000_000, windowSeconds: 60 } },
+  ip: BIG,
+  free: { read: BIG, send: BIG },
+  auth: { token: { ip: BIG, ipFailures: BIG, account: BIG }, signup: { ip: BIG, ipFailures: BIG } },
 });
+// Identity-provider tokens fully configured, so a garbage JWT is judged (401) rather than found
+// unverifiable (503, the operator's misconfiguration).
+const FUZZ_ENV = { RATE_LIMIT_OVERRIDES: NO_RATE_LIMITS, JWT_ISSUER: "https://idp.fuzz.test", JWT_AUDIENCE: "herald-fuzz" };
 
 const BODY_TYPES = ["application/json", "application/json; charset=utf-8", "application/merge-patch+json", "text/plain", "text/csv", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""];
 const DEEP = 10_000;
@@ -173,7 +179,7 @@ async function send(op: Operation, req: Generated): Promise<{ res: Response; tex
   else if (req.auth !== "none") headers.set("authorization", req.auth);
   if (req.body?.type) headers.set("content-type", req.body.type);
   const hasBody = req.body !== undefined && op.method !== "GET";
-  const res = await call(url, { method: op.method, headers, body: hasBody ? req.body!.text : undefined, env: { RATE_LIMIT_OVERRIDES: NO_RATE_LIMITS, JWT_ISSUER: "https://idp.fuzz.test", JWT_AUDIENCE: "herald-fuzz" } });
+  const res = await call(url, { method: op.method, headers, body: hasBody ? req.body!.text : undefined, env: FUZZ_ENV });
   return { res, text: await res.text(), url };
 }
 

@@ -1,40 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { EventMessage } from "../src/events/message";
+import worker from "../src/index";
 import { uuidv7 } from "../src/lib/ids";
 import { toEventInputs } from "../src/routes/v1/inbound";
-import { basicAuth, mailgunSignature, sendgridSigner, svixHeaders, svixSecret } from "./inbound-signers";
-import { call, expectProblem, newTenant, nowSeconds } from "./helpers";
+import { createProvider, deliver, recordingQueue } from "./inbound-helpers";
+import { basicAuth, mailgunSignature, sendgridSigner, snsSigner, svixHeaders, svixSecret } from "./inbound-signers";
+import { call, expectProblem, newTenant, nowSeconds, withDb } from "./helpers";
 
-/** Stands in for the events queue binding, recording what the route sends. */
-function recordingQueue() {
-  const sent: EventMessage[] = [];
-  const queue = {
-    send: async (body: unknown) => void sent.push(body as EventMessage),
-    sendBatch: async (messages: Iterable<{ body: unknown }>) => {
-      for (const m of messages) sent.push(m.body as EventMessage);
-    },
-  };
-  return { sent, queue: queue as unknown as Queue };
-}
 
-async function createProvider(apiKey: string, body: Record<string, unknown>): Promise<{ id: string; text: string }> {
-  const res = await call("/v1/providers", { method: "POST", token: apiKey, json: { name: `p-${crypto.randomUUID().slice(0, 6)}`, ...body } });
-  const text = await res.text();
-  expect(res.status, text).toBe(201);
-  return { id: (JSON.parse(text) as { id: string }).id, text };
-}
 
-/** Posts a webhook the way a provider does: no bearer token, the body exactly as signed. */
-async function deliver(providerId: string, body: string, headers: Record<string, string> = {}) {
-  const recorder = recordingQueue();
-  const res = await call(`/v1/webhooks/inbound/${providerId}`, {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/json", ...headers },
-    env: { EVENTS_QUEUE: recorder.queue },
-  });
-  return { res, sent: recorder.sent };
-}
 
 async function accepted(r: { res: Response; sent: EventMessage[] }, received: number) {
   const text = await r.res.text();
@@ -300,5 +277,107 @@ describe("toEventInputs", () => {
       { type: "bounced", source: "sendgrid", provider_event_id: "sg-2", occurred_at: "2025-06-01T12:00:00.000Z", bounce_type: "soft", data: { details: { type: "blocked" } } },
       { type: "delivered", source: "sendgrid", provider_event_id: "x".repeat(512), url: "u", occurred_at: "2025-06-01T12:00:00.000Z", data: {} },
     ]);
+  });
+});
+
+describe("SNS downloads", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** An SES provider, and a SubscriptionConfirmation for its topic signed by a certificate on an SNS host. */
+  async function sesConfirmation(subscribeUrl: string) {
+    const { apiKey } = await newTenant();
+    const topic = "arn:aws:sns:us-east-1:123456789012:herald-events";
+    const { id } = await createProvider(apiKey, {
+      kind: "ses",
+      config: { region: "us-east-1", webhook_topic_arns: [topic] },
+      credentials: { access_key_id: "AKIAIOSFODNN7EXAMPLE", secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+    });
+    const signer = await snsSigner(`https://sns.us-east-1.amazonaws.com/SimpleNotificationService-${crypto.randomUUID()}.pem`);
+    const body = await signer.sign(
+      { Type: "SubscriptionConfirmation", MessageId: crypto.randomUUID(), Token: "tok", TopicArn: topic, Message: "confirm", SubscribeURL: subscribeUrl, Timestamp: new Date().toISOString() },
+      "2",
+    );
+    return { id, signer, body };
+  }
+
+  /** Replaces the runtime's fetch: serves the certificate, answers the SubscribeURL with `answer`, records every call. */
+  function fakeAws(certUrl: string, pem: string, answer: () => Response) {
+    const calls: { url: string; redirect: RequestInit["redirect"] }[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      calls.push({ url, redirect: init?.redirect });
+      return url === certUrl ? new Response(pem) : answer();
+    });
+    return calls;
+  }
+
+  it("confirms a subscription on an SNS host without following redirects; a SubscribeURL elsewhere is refused unfetched", async () => {
+    const good = `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=${crypto.randomUUID()}`;
+    const ok = await sesConfirmation(good);
+    const calls = fakeAws(ok.signer.certUrl, ok.signer.certificatePem, () => new Response("<ConfirmSubscriptionResponse/>"));
+    const confirmed = await deliver(ok.id, ok.body);
+    expect(await confirmed.res.json()).toEqual({ received: 0, confirmed: true });
+    expect(calls.map((c) => c.url)).toEqual([ok.signer.certUrl, good]);
+    expect(calls.every((c) => c.redirect === "manual")).toBe(true);
+
+    // An SNS host answering with a redirect: not followed, the confirmation fails.
+    vi.restoreAllMocks();
+    const moved = await sesConfirmation(`https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=${crypto.randomUUID()}`);
+    const movedCalls = fakeAws(moved.signer.certUrl, moved.signer.certificatePem, () => new Response(null, { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" } }));
+    expect((await expectProblem((await deliver(moved.id, moved.body)).res, 400, "bad_request")).detail).toBe("subscription could not be confirmed");
+    expect(movedCalls.some((c) => c.url.includes("169.254"))).toBe(false);
+    expect(movedCalls.every((c) => c.redirect === "manual")).toBe(true);
+
+    // Hosts that look like SNS but are not: an S3 bucket named "sns" (anyone's files), a look-alike
+    // domain, another port, plain http. Refused before anything is fetched for them.
+    for (const url of [
+      "https://sns.s3.amazonaws.com/?Action=ConfirmSubscription",
+      "https://sns.s3-us-west-2.amazonaws.com/?Action=ConfirmSubscription",
+      "https://sns.us-east-1.amazonaws.com.evil.example/?Action=ConfirmSubscription",
+      "https://sns.us-east-1.amazonaws.com:8443/?Action=ConfirmSubscription",
+      "http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription",
+    ]) {
+      vi.restoreAllMocks();
+      const evil = await sesConfirmation(url);
+      const evilCalls = fakeAws(evil.signer.certUrl, evil.signer.certificatePem, () => new Response("<ConfirmSubscriptionResponse/>"));
+      expect((await expectProblem((await deliver(evil.id, evil.body)).res, 400, "bad_request")).detail, url).toBe("SubscribeURL is not an SNS URL");
+      expect(evilCalls.map((c) => c.url)).toEqual([evil.signer.certUrl]);
+    }
+  });
+});
+
+describe("third-party text", () => {
+  it("a signed Mailgun payload with lone surrogates stores fine: U+FFFD in their place, clipped by code points", async () => {
+    const { apiKey, tenantId } = await newTenant();
+    const signingKey = `key-${crypto.randomUUID()}`;
+    const { id } = await createProvider(apiKey, { kind: "mailgun", config: { domain: "mg.example.com" }, credentials: { api_key: "mg-api", webhook_signing_key: signingKey } });
+    const uuid = crypto.randomUUID();
+    // JSON escapes: the text is valid UTF-8, and JSON.parse turns "\ud800" into a lone surrogate.
+    const body = `{"signature":${JSON.stringify(await mailgunSignature(signingKey, nowSeconds()))},"event-data":{"id":"mg-\\ud800-${uuid}","event":"failed","severity":"permanent",` +
+      `"reason":"\\udc00${"\\ud83d\\ude00".repeat(60)}","recipient":"Lone\\ud800@Example.test","timestamp":${nowSeconds()},` +
+      `"message":{"headers":{"message-id":"mid-\\udfff"}}}}`;
+    const { res, sent } = await deliver(id, body);
+    expect(await res.json()).toEqual({ received: 1 });
+
+    const batch = createMessageBatch("herald-events", sent.map((m, i) => ({ id: `s${i}`, timestamp: new Date(), attempts: 1, body: m })));
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["s0"]);
+
+    const rows = await withDb(async (db) =>
+      (await db.execute<{ email: string; provider_event_id: string; data: { provider_message_id: string; details: { reason: string } } }>(sql`
+        SELECT email, provider_event_id, data FROM events WHERE tenant_id = ${tenantId}`)).rows,
+    );
+    expect(rows).toHaveLength(1);
+    const [row] = rows;
+    expect(row!.email).toBe("lone\ufffd@example.test");
+    expect(row!.provider_event_id).toBe(`mg-\ufffd-${uuid}`);
+    expect(row!.data.provider_message_id).toBe("mid-\ufffd");
+    // Mailgun's reason is kept to 50 code points: the pair after the cut is dropped whole, not halved.
+    expect(row!.data.details.reason).toBe(`\ufffd${"\ud83d\ude00".repeat(48)}…`);
+    expect(row!.data.details.reason.isWellFormed()).toBe(true);
   });
 });

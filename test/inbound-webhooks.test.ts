@@ -192,6 +192,10 @@ describe("ses (SNS)", () => {
       "http://sns.us-east-1.amazonaws.com/x.pem",
       "https://sns.us-east-1.amazonaws.com:8443/x.pem",
       "https://sns.us-east-1.amazonaws.com/x.txt",
+      // S3 buckets named "sns" answer on these hosts, with files anyone can upload.
+      "https://sns.s3.amazonaws.com/SimpleNotificationService-x.pem",
+      "https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-x.pem",
+      "https://sns.amazonaws.com/x.pem",
       "not a url",
     ]) {
       const result = await verify("ses", request(JSON.stringify({ ...signed, SigningCertURL: url })));
@@ -219,6 +223,14 @@ describe("ses (SNS)", () => {
     const garbage = { fetchText: async () => "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----" };
     const other = JSON.stringify({ ...signed, SigningCertURL: `https://sns.eu-west-1.amazonaws.com/${crypto.randomUUID()}.pem` });
     expect(await verify("ses", request(other), {}, garbage)).toMatchObject({ status: 401 });
+  });
+
+  it("takes certificates from SNS in every partition: commercial, GovCloud and China", async () => {
+    for (const host of ["sns.ap-southeast-2.amazonaws.com", "sns.us-gov-west-1.amazonaws.com", "sns.cn-north-1.amazonaws.com.cn"]) {
+      const regional = await snsSigner(`https://${host}/SimpleNotificationService-${crypto.randomUUID()}.pem`);
+      const body = await regional.sign(notification(sesMessage({ eventType: "Open", open: {} })), "2");
+      expect(await verify("ses", request(body), {}, { fetchText: server(regional).fetchText }), host).toMatchObject({ ok: true });
+    }
   });
 
   it("accepts a custom snsCertHost", async () => {
@@ -379,8 +391,10 @@ describe("mailgun", () => {
       [{ event: "unsubscribed" }, [{ ...common, type: "unsubscribed" }]],
       [{ event: "accepted" }, []],
     ];
+    // The signed token comes back too, for the route's replay check, with how long it stays valid.
+    const replay = { token: expect.stringMatching(/^[0-9a-f]{32}$/), ttlSeconds: 10 * 60 + 60 };
     for (const [extra, events] of cases) {
-      expect(await verify("mailgun", request(await body(eventData(extra))), { mailgunSigningKey: KEY })).toEqual({ ok: true, events });
+      expect(await verify("mailgun", request(await body(eventData(extra))), { mailgunSigningKey: KEY })).toEqual({ ok: true, events, replay });
     }
   });
 

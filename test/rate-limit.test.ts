@@ -8,6 +8,7 @@ import { DurableObjectPermits } from "../src/ratelimit/durable-object";
 import { LEASE_MIN_LIMIT, LeasingRateLimiter } from "../src/ratelimit/leasing";
 import type { PermitStore } from "../src/ratelimit/limiter";
 import { UpstashPermits } from "../src/ratelimit/upstash";
+import { signToken } from "../src/tracking/token";
 import { call, expectProblem, newTenant } from "./helpers";
 
 type TestEnv = Env & { TEST_UPSTASH_URL: string; TEST_UPSTASH_TOKEN: string };
@@ -288,5 +289,33 @@ describe("when the store is unreachable", () => {
     const warnings = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "rate limiter unavailable; failing open");
     expect(warnings.length).toBeGreaterThanOrEqual(8); // the IP and the key limit, on each request
     expect(warnings[0]).toMatchObject({ level: "warn", backend: "upstash" });
+  });
+});
+
+describe("endpoints never refused for rate", () => {
+  it("answers the one-click unsubscribe POST, the open pixel, the click redirect and inbound webhooks while /v1 is rate limited", async () => {
+    const { tenantId } = await newTenant();
+    const ip = newIp();
+    const opts = { headers: { "cf-connecting-ip": ip }, env: overrides({ ip: { limit: 1, windowSeconds: 60 } }) };
+    expect((await call("/v1/api-keys", opts)).status).toBe(401);
+    await expectProblem(await call("/v1/api-keys", opts), 429, "rate_limited");
+
+    const claims = { t: tenantId, m: crypto.randomUUID() };
+    const unsubscribe = await signToken(env.TRACKING_SECRET, { ...claims, k: "u", e: `rl-${crypto.randomUUID().slice(0, 8)}@example.test` });
+    const open = await signToken(env.TRACKING_SECRET, { ...claims, k: "o" });
+    const click = await signToken(env.TRACKING_SECRET, { ...claims, k: "c", u: "https://example.test/landing" });
+    for (let i = 0; i < 3; i++) {
+      const res = await call(`/u/${unsubscribe}`, { ...opts, method: "POST", body: "List-Unsubscribe=One-Click", headers: { ...opts.headers, "content-type": "application/x-www-form-urlencoded" } });
+      expect(res.status, await res.clone().text()).toBe(200);
+      const pixel = await call(`/t/o/${open}`, opts);
+      expect(pixel.status).toBe(200);
+      expect(pixel.headers.get("content-type")).toBe("image/gif");
+      const redirect = await call(`/t/c/${click}`, { ...opts, redirect: "manual" });
+      expect(redirect.status).toBe(302);
+      expect(redirect.headers.get("location")).toBe("https://example.test/landing");
+      // No such inbound endpoint: the answer is the route's own 404, never a 429.
+      await expectProblem(await call(`/v1/webhooks/inbound/${crypto.randomUUID()}`, { ...opts, method: "POST", body: "{}" }), 404, "not_found");
+    }
+    await expectProblem(await call("/v1/api-keys", opts), 429, "rate_limited");
   });
 });

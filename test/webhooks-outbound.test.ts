@@ -535,6 +535,27 @@ describe("the webhooks consumer", () => {
     expect(d).toMatchObject({ status: "pending", attempts: 1, response_status: 302 });
   });
 
+  it("does not follow 301, 303, 307 or 308 either: the endpoint's own answer is the attempt's", async () => {
+    for (const status of [301, 303, 307, 308]) {
+      const { t, tenant, endpoint, message } = await oneDelivery((t) => `/redirect/${status}/${t}`);
+      const { result } = await consume([message]);
+      expect(result.retryMessages).toHaveLength(1);
+      // A followed 307/308 would have POSTed the signed payload again, to /ok/<tag>.
+      expect([status, (await received(t)).map((r) => r.path)]).toEqual([status, [`/redirect/${status}/${t}`]]);
+      const d = await json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+      expect(d).toMatchObject({ status: "pending", attempts: 1, response_status: status });
+    }
+  });
+
+  it("keeps the start of a failed answer clipped by code points, never half a surrogate pair", async () => {
+    const { tenant, endpoint, message } = await oneDelivery((t) => `/long-body/${t}`);
+    await consume([message]);
+    const d = await json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+    // The body is 199 "x", an emoji (two UTF-16 units) and more: 200 units would end mid-emoji.
+    expect(d.error).toBe(`HTTP 500: ${"x".repeat(199)}…`);
+    expect(d.error!.isWellFormed()).toBe(true);
+  });
+
   it("records a connection failure without a status", async () => {
     const tenant = await newTenant();
     // Nothing listens on port 9 locally (discard), so the connection is refused.

@@ -1,18 +1,20 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { authConfig, type AuthConfig } from "../config";
+import { authConfig, ConfigError, type AuthConfig } from "../config";
 import { apiKeys } from "../db/schema";
 import type { Principal } from "../env";
 import { HeraldError } from "../errors";
 import { isUuid } from "../lib/ids";
 import type { Cache } from "../services/cache";
 import type { Db } from "../services/db";
+import { getTenant } from "../services/tenants";
 import { hashApiKey, isWellFormedApiKey, looksLikeApiKey } from "./api-keys";
 import { JwksResolver } from "./jwks";
 import { decodeJwt, hmacKey, JwtError, verifyJwt, type JwtClaims } from "./jwt";
 import { isScope, ROLES, scopesForRole, type Role, type Scope } from "./scopes";
 
-/** The issuer of the short-lived session tokens POST /v1/auth/token hands out. */
+/** The issuer and audience of the short-lived session tokens POST /v1/auth/token hands out. */
 export const HERALD_ISSUER = "herald";
+export const HERALD_AUDIENCE = "herald";
 export const SESSION_TTL_SECONDS = 900;
 const LAST_USED_GRANULARITY_MS = 5 * 60_000;
 
@@ -38,7 +40,11 @@ export function bearerToken(header: string | undefined): string {
 }
 
 export async function authenticate(token: string, deps: AuthDeps): Promise<Principal> {
-  return looksLikeApiKey(token) ? authenticateApiKey(token, deps) : authenticateJwt(token, deps);
+  const principal = looksLikeApiKey(token) ? await authenticateApiKey(token, deps) : await authenticateJwt(token, deps);
+  // A credential can outlive its tenant: a JWT names any tenant id its issuer likes, and a cached
+  // key lookup survives the tenant's removal. Checked on every request, after the verdict caches.
+  if (!(await getTenant(deps.db, deps.cache, principal.tenantId))) throw unauthorized("the credential's tenant does not exist");
+  return principal;
 }
 
 /** What the cache keeps of an API key: enough to authenticate, never the key itself. */
@@ -109,7 +115,7 @@ const MAX_VERIFIED_TOKENS = 10_000;
 async function authenticateJwt(token: string, deps: AuthDeps): Promise<Principal> {
   const cfg = authConfig(deps.env);
   // The verdict depends on the configuration as much as on the token.
-  const id = `${cfg.jwtAlg}\n${cfg.jwtSecret}\n${cfg.jwksUrl}\n${cfg.issuer}\n${cfg.audience}\n${token}`;
+  const id = `${cfg.jwtAlg}\n${cfg.jwtSecret}\n${JSON.stringify(cfg.idp)}\n${token}`;
   const now = Date.now();
   const hit = verifiedTokens.get(id);
   if (hit && now < hit.until) return { ...hit.principal, scopes: [...hit.principal.scopes] };
@@ -123,7 +129,9 @@ async function verifyJwtPrincipal(token: string, cfg: AuthConfig, cache: Cache):
   let claims: JwtClaims;
   try {
     // Which verifier applies is read from the unverified iss, but each verifier pins its own
-    // algorithm and key, so a forged iss buys nothing: herald's tokens are HS256 under JWT_SECRET only.
+    // algorithm, key, issuer and audience, and the two never share a key (JWT_SECRET is for herald's
+    // tokens only; config refuses IDP_JWT_SECRET = JWT_SECRET and JWT_ISSUER = "herald"), so a
+    // forged iss buys nothing.
     const unverified = decodeJwt(token).claims;
     claims = unverified.iss === HERALD_ISSUER ? await verifySession(token, cfg) : await verifyExternal(token, cfg, cache);
   } catch (err) {
@@ -137,16 +145,23 @@ async function verifyJwtPrincipal(token: string, cfg: AuthConfig, cache: Cache):
 function verifySession(token: string, cfg: AuthConfig): Promise<JwtClaims> {
   const secret = cfg.jwtSecret;
   if (!secret) throw new JwtError("session tokens are not enabled");
-  return verifyJwt(token, { alg: "HS256", key: () => hmacKey(secret), issuer: HERALD_ISSUER });
+  return verifyJwt(token, { alg: "HS256", key: () => hmacKey(secret), issuer: HERALD_ISSUER, audience: HERALD_AUDIENCE });
 }
 
 function verifyExternal(token: string, cfg: AuthConfig, cache: Cache): Promise<JwtClaims> {
-  if (cfg.jwtAlg === "HS256") {
-    const secret = cfg.jwtSecret!;
-    return verifyJwt(token, { alg: "HS256", key: () => hmacKey(secret), issuer: cfg.issuer, audience: cfg.audience });
+  const idp = cfg.idp;
+  switch (idp.kind) {
+    case "disabled":
+      throw new JwtError(idp.reason);
+    case "misconfigured":
+      throw new ConfigError(idp.setting);
+    case "hs256":
+      return verifyJwt(token, { alg: "HS256", key: () => hmacKey(idp.secret), issuer: idp.issuer, audience: idp.audience });
+    case "jwks": {
+      const jwks = new JwksResolver(idp.jwksUrl, idp.alg, cache);
+      return verifyJwt(token, { alg: idp.alg, key: (h) => jwks.key(h), issuer: idp.issuer, audience: idp.audience });
+    }
   }
-  const jwks = new JwksResolver(cfg.jwksUrl!, cfg.jwtAlg, cache);
-  return verifyJwt(token, { alg: cfg.jwtAlg, key: (h) => jwks.key(h), issuer: cfg.issuer, audience: cfg.audience });
 }
 
 function principalFromClaims(claims: JwtClaims): Principal {

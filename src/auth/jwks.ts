@@ -85,11 +85,17 @@ export class JwksResolver {
   private async fetchSet(): Promise<JwkSet> {
     let res: Response;
     try {
-      res = await this.fetcher(this.url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(5000) });
+      // Never follow a redirect: the configured URL is the one trusted for keys, and a redirect
+      // could hand the choice of signing keys (or an internal address to fetch) to someone else.
+      res = await this.fetcher(this.url, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(5000) });
     } catch {
       throw new JwksUnavailable();
     }
-    if (!res.ok) throw new JwksUnavailable();
+    // A 3xx is not ok either, so it is "key set unavailable" like any other failure.
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new JwksUnavailable();
+    }
     const body = (await res.json().catch(() => undefined)) as JwkSet | undefined;
     if (!body || !Array.isArray(body.keys)) throw new JwksUnavailable();
     return body;

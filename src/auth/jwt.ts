@@ -32,14 +32,20 @@ export interface VerifyOptions {
   alg: JwtAlg;
   /** Resolves the verification key for the token's header. */
   key: (header: JwtHeader) => Promise<CryptoKey>;
-  issuer?: string;
-  audience?: string;
+  /** Required, like audience: a verifier that skipped either would take tokens minted for someone else. */
+  issuer: string;
+  audience: string;
   /** Allowed clock difference, in seconds, for exp and nbf. */
   clockSkew?: number;
   now?: number;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
+/**
+ * How far in the future iat may be. A token "issued" later than that was minted with a wrong clock
+ * or to outlive a key rotation; either way it is not one to trust.
+ */
+export const MAX_IAT_AHEAD_SECONDS = 60;
 
 export function decodeJwt(token: string): { header: JwtHeader; claims: JwtClaims; signingInput: string; signature: Uint8Array<ArrayBuffer> } {
   if (token.length > MAX_TOKEN_LENGTH) throw new JwtError("token too long");
@@ -80,11 +86,13 @@ export async function verifyJwt(token: string, opts: VerifyOptions): Promise<Jwt
   if (claims.nbf !== undefined && (typeof claims.nbf !== "number" || now + skew < claims.nbf)) {
     throw new JwtError("token not yet valid");
   }
-  if (opts.issuer !== undefined && claims.iss !== opts.issuer) throw new JwtError("unexpected issuer");
-  if (opts.audience !== undefined) {
-    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!aud.includes(opts.audience)) throw new JwtError("unexpected audience");
+  if (claims.iat !== undefined) {
+    if (typeof claims.iat !== "number") throw new JwtError("token iat is not a number");
+    if (claims.iat > now + MAX_IAT_AHEAD_SECONDS) throw new JwtError("token issued in the future (iat)");
   }
+  if (claims.iss !== opts.issuer) throw new JwtError("unexpected issuer");
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!aud.includes(opts.audience)) throw new JwtError("unexpected audience");
   return claims;
 }
 

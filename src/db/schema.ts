@@ -351,10 +351,13 @@ export const webhookDeliveries = pgTable(
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The coalescing slot an open or click delivery took (webhooks/outbound/dispatch.ts); null otherwise. */
+    coalesceKey: text("coalesce_key"),
   },
   (t) => [
     index("webhook_deliveries_endpoint_idx").on(t.tenantId, t.endpointId, t.id),
     uniqueIndex("webhook_deliveries_event_uq").on(t.endpointId, t.eventId),
+    uniqueIndex("webhook_deliveries_coalesce_uq").on(t.endpointId, t.coalesceKey).where(sql`"coalesce_key" IS NOT NULL`),
   ],
 );
 

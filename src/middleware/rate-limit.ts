@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../env";
 import { HeraldError } from "../errors";
-import { classify, effectiveLimits, rateLimiterFor, type RateLimitResult, type RateLimitRule } from "../ratelimit";
+import { sha256Hex } from "../lib/encoding";
+import { classify, effectiveLimits, rateLimiterFor, type AuthFlow, type RateLimitResult, type RateLimitRule } from "../ratelimit";
 import { getTenant } from "../services/tenants";
 
 /**
@@ -60,10 +61,121 @@ export function clientIp(c: Context<HonoEnv>): string {
   return forwarded || "unknown";
 }
 
+/**
+ * Never refused for rate, whoever mounts ipRateLimit in front of them: the RFC 8058 one-click
+ * unsubscribe POST, the open pixel and click redirect, and inbound provider webhooks. Mailbox
+ * providers and ESPs call them from a few addresses, and a refusal would lose an unsubscribe or an
+ * event; the work behind them is bounded instead.
+ */
+const NEVER_RATE_LIMITED = /^\/(u\/|t\/[oc]\/|v1\/webhooks\/inbound\/)/;
+
+export function isNeverRateLimited(path: string): boolean {
+  return NEVER_RATE_LIMITED.test(path);
+}
+
 /** One generous limit per client IP on every /v1 request, before authentication. */
 export const ipRateLimit = createMiddleware<HonoEnv>(async (c, next) => {
+  if (isNeverRateLimited(c.req.path)) return next();
   const rule = limitsOf(c).ip;
   const result = await check(c, `ip:${clientIp(c)}`, rule);
   if (result && !result.success) throw tooMany("ip", rule, result, "this client address");
   await next();
 });
+
+export interface AuthAttemptOptions<T> {
+  /** The account named before the credential is checked (the console's sign-in: the email). */
+  account?: string;
+  /** The account learned from a successful check (token exchange: the API key). */
+  accountOf?: (result: T) => string;
+}
+
+interface Subject {
+  /** Which limiter bucket: the flow and the IP or the (hashed) account. */
+  key: string;
+  attempts: RateLimitRule;
+  failures: RateLimitRule;
+  what: string;
+}
+
+interface Lockout {
+  until: number;
+}
+
+/**
+ * Runs `verify`, a credential check, under the flow's limits (RATE_LIMITS.auth): attempts per IP
+ * (and per named account) before it, failures after it. A failure that uses up a failure limit
+ * locks that IP or account out for one window, so the next attempt is refused before its
+ * credential is looked at, right or wrong. Only `unauthorized` counts as a failure.
+ * Token exchange, signup and the console's sign-in all go through here.
+ */
+export async function limitAuthAttempt<T>(c: Context<HonoEnv>, flow: AuthFlow, verify: () => Promise<T>, opts: AuthAttemptOptions<T> = {}): Promise<T> {
+  const rules = limitsOf(c).auth[flow];
+  const subjects: Subject[] = [{ key: `${flow}:ip:${clientIp(c)}`, attempts: rules.ip, failures: rules.ipFailures, what: "this client address" }];
+  if (opts.account !== undefined) {
+    subjects.push({ key: `${flow}:account:${await sha256Hex(opts.account)}`, attempts: rules.account, failures: rules.accountFailures, what: "this account" });
+  }
+  for (const s of subjects) await refuseIfLockedOut(c, flow, s);
+  for (const s of subjects) await countAttempt(c, `auth:${s.key}`, s.attempts, `${flow}-attempts`, s.what);
+  let result: T;
+  try {
+    result = await verify();
+  } catch (err) {
+    if (err instanceof HeraldError && err.code === "unauthorized") {
+      const refusals = [];
+      for (const s of subjects) refusals.push(await countFailure(c, flow, s));
+      throw refusals.find((r) => r !== undefined) ?? err;
+    }
+    throw err;
+  }
+  if (opts.accountOf) {
+    const key = `auth:${flow}:account:${await sha256Hex(opts.accountOf(result))}`;
+    await countAttempt(c, key, rules.account, `${flow}-attempts`, "this account");
+  }
+  return result;
+}
+
+async function countAttempt(c: Context<HonoEnv>, key: string, rule: RateLimitRule, policy: string, what: string): Promise<void> {
+  const result = await check(c, key, rule);
+  if (result && !result.success) throw tooMany(policy, rule, result, what);
+}
+
+/**
+ * Failure counts and lockouts are kept per rule as well as per subject, so requests running under
+ * other limits (RATE_LIMIT_OVERRIDES, e.g. a test run that lifts them) never lock out, or count
+ * against, callers under the normal ones.
+ */
+const ruleTag = (rule: RateLimitRule) => `${rule.limit}/${rule.windowSeconds}`;
+const lockoutKey = (s: Subject) => `authlock:${s.key}:${ruleTag(s.failures)}`;
+
+async function refuseIfLockedOut(c: Context<HonoEnv>, flow: AuthFlow, s: Subject): Promise<void> {
+  // Like the limiter, a cache outage fails open.
+  const lock = await c.var.cache.get<Lockout>(lockoutKey(s)).catch(() => undefined);
+  const left = lock ? Math.ceil((lock.until - Date.now()) / 1000) : 0;
+  if (left > 0) throw lockedOut(flow, s, { success: false, limit: s.failures.limit, remaining: 0, resetSeconds: left });
+}
+
+/**
+ * Counts a failed attempt. The one that reaches the limit locks the IP or account out for a whole
+ * window: a sliding window alone would free a permit within seconds, and the next attempt, right or
+ * wrong, would be checked. Returns the 429 to answer instead of the 401 once past the limit.
+ */
+async function countFailure(c: Context<HonoEnv>, flow: AuthFlow, s: Subject): Promise<HeraldError | undefined> {
+  const result = await check(c, `authfail:${s.key}:${ruleTag(s.failures)}`, s.failures);
+  if (!result || (result.success && result.remaining > 0)) return undefined;
+  // The lockout lives in the cache: on Upstash every isolate sees it at once; on KV this isolate
+  // does at once and other locations within KV's propagation, while the limiter itself keeps
+  // refusing their failures meanwhile.
+  const seconds = s.failures.windowSeconds;
+  const lock: Lockout = { until: Date.now() + seconds * 1000 };
+  await c.var.cache.set(lockoutKey(s), lock, seconds).catch((err) => c.var.logger.warn("could not store an auth lockout", { err }));
+  c.var.logger.warn("auth attempts locked out", { flow, subject: s.what });
+  // The failure that used the last permit still gets its 401; one past it gets the 429.
+  return result.success ? undefined : lockedOut(flow, s, { ...result, remaining: 0, resetSeconds: seconds });
+}
+
+function lockedOut(flow: AuthFlow, s: Subject, result: RateLimitResult): HeraldError {
+  const policy = `${flow}-failures`;
+  return new HeraldError("rate_limited", `too many failed attempts (${s.what}: at most ${s.failures.limit} per ${s.failures.windowSeconds} s); retry after ${result.resetSeconds} s`, {
+    headers: { ...rateLimitHeaders(policy, s.failures, result), "Retry-After": String(result.resetSeconds) },
+  });
+}

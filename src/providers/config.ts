@@ -1,11 +1,13 @@
 import { z } from "zod";
+import { isLoopback, normalizeHost } from "../lib/destination";
 
-const LOOPBACK_V4 = /^127(\.\d{1,3}){3}$/;
-
-/** Loopback hosts are where local capture servers live; plaintext is allowed only there. */
+/**
+ * Loopback hosts are where local capture servers live; plaintext is allowed only there. Whether a
+ * deployment may reach them at all is decided by src/lib/destination.ts (DEV_ALLOW_LOOPBACK).
+ */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  return h === "localhost" || h === "::1" || LOOPBACK_V4.test(h);
+  const normalized = normalizeHost(host);
+  return normalized !== undefined && isLoopback(normalized);
 }
 
 export const TimeoutMs = z.number().int().min(100).max(120_000).optional();

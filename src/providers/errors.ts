@@ -32,8 +32,13 @@ export function failBatch(failure: ProviderError, settled: (SendResult | undefin
   throw base;
 }
 
+/** Real provider ids are under 100 characters; anything longer is not one, and is only kept bounded. */
+const MAX_PROVIDER_ID = 256;
+
 export function accepted(id: string, providerMessageId?: string): SendResult {
-  return providerMessageId ? { id, status: "accepted", providerMessageId } : { id, status: "accepted" };
+  // The id is the provider's text and is stored on the message and in its events (jsonb, which
+  // refuses lone surrogates): well-formed and bounded like any other provider text.
+  return providerMessageId ? { id, status: "accepted", providerMessageId: clipCodePoints(providerMessageId, MAX_PROVIDER_ID) } : { id, status: "accepted" };
 }
 
 export function rejected(id: string, error: string): SendResult {

@@ -45,12 +45,15 @@ const NOT_SENT = /^Too many subrequests/;
  * ("Network connection lost."), and a failed DNS lookup as an "internal error", so neither can be
  * told apart from a lost answer. A 2xx whose body cannot be read is ambiguous too; after any other
  * status the body is only detail, and the status decides.
+ *
+ * Redirects are never followed: following one would send the credentials and the emails to a host
+ * the tenant never configured (and that herald never checked). A 3xx answer is read by redirectFailure.
  */
 export async function httpCall(ctx: HttpContext, url: string, init: RequestInit): Promise<HttpAnswer> {
   const signal = AbortSignal.timeout(ctx.timeoutMs);
   let res: Response;
   try {
-    res = await ctx.fetch(url, { ...init, signal });
+    res = await ctx.fetch(url, { ...init, redirect: "manual", signal });
   } catch (err) {
     if (isTimeout(err) || signal.aborted) {
       throw new ProviderError("ambiguous", `${ctx.provider} did not answer within ${ctx.timeoutMs} ms; it may have accepted the request`);
@@ -59,6 +62,10 @@ export async function httpCall(ctx: HttpContext, url: string, init: RequestInit)
       throw new ProviderError("unavailable", `${ctx.provider} was not called: the Worker ran out of subrequests`);
     }
     throw new ProviderError("ambiguous", `the connection to ${ctx.provider} failed before its answer; it may have accepted the request`);
+  }
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel().catch(() => {});
+    throw redirectFailure(ctx, res.status);
   }
   try {
     return { status: res.status, headers: res.headers, text: await res.text() };
@@ -69,6 +76,23 @@ export async function httpCall(ctx: HttpContext, url: string, init: RequestInit)
     }
     return { status: res.status, headers: res.headers, text: "" };
   }
+}
+
+/**
+ * A 3xx to a send. RFC 9110 §15.4: a redirect asks the client to repeat the request elsewhere, so the
+ * server did not act on it (301, 302, 307, 308; 300, 304, 305 are never an answer to a POST): nothing
+ * was sent, and retrying the same URL will not help, so it is misconfigured. 303 See Other is the
+ * exception: §15.4.4 uses it to point at the result of a request the server did process, so it is
+ * ambiguous. The Location is not repeated: it is the answering server's text, and it may be hostile.
+ */
+export function redirectFailure(ctx: HttpContext, status: number): ProviderError {
+  if (status === 303) {
+    return new ProviderError("ambiguous", `${ctx.provider} answered 303 See Other, which points at the result of a processed request; it may have accepted the request`);
+  }
+  return new ProviderError(
+    "misconfigured",
+    `${ctx.provider} answered ${status}, a redirect; herald does not follow redirects, so nothing was sent: set the API's URL to the final address`,
+  );
 }
 
 /** Retry-After as seconds (it may also be an HTTP date); capped, since a provider can say anything. */

@@ -5,7 +5,8 @@ import { accepted, rejected } from "./errors";
 import { commonFailure, httpCall, isSuccess, messageIn, parseJson, SAFE_500_503, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
-const REGION_BASE = { us: "https://api.mailgun.net", eu: "https://api.eu.mailgun.net" } as const;
+/** Where requests go without a base_url, by region. */
+export const MAILGUN_REGION_BASE = { us: "https://api.mailgun.net", eu: "https://api.eu.mailgun.net" } as const;
 
 export const MailgunConfig = z
   .object({
@@ -31,7 +32,7 @@ export function createMailgunProvider(
   // https://documentation.mailgun.com/docs/mailgun/quickstart-guide/responses: codes follow HTTP, and
   // after a 500 "retries are recommended".
   const ctx: HttpContext = { provider: "mailgun", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_500_503 };
-  const url = `${config.base_url ?? REGION_BASE[config.region]}/v3/${config.domain}/messages`;
+  const url = `${config.base_url ?? MAILGUN_REGION_BASE[config.region]}/v3/${config.domain}/messages`;
   const authorization = `Basic ${btoa(`api:${credentials.api_key}`)}`;
 
   async function sendOne(e: OutboundEmail): Promise<SendResult> {

@@ -18,6 +18,9 @@ export const PostmarkCredentials = z
   .strict()
   .superRefine(bothOrNeither);
 
+/** Where requests go without a base_url. */
+export const POSTMARK_BASE_URL = "https://api.postmarkapp.com";
+
 const Outcome = z.object({ ErrorCode: z.number().int(), Message: z.string().optional(), MessageID: z.string().optional() });
 
 /** Account-wide refusals: retrying or rejecting single emails is wrong, the tenant has to act. */
@@ -31,7 +34,7 @@ export function createPostmarkProvider(
   // https://postmarkapp.com/developer/api/overview#response-codes: 503 is a planned outage; after a
   // 500 "in most cases the message is lost", which is not "not sent", so a 500 is ambiguous.
   const ctx: HttpContext = { provider: "postmark", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_503 };
-  const url = `${config.base_url ?? "https://api.postmarkapp.com"}/email/batch`;
+  const url = `${config.base_url ?? POSTMARK_BASE_URL}/email/batch`;
 
   async function sendChunk(emails: OutboundEmail[]): Promise<SendResult[]> {
     const body = emails.map((e) => ({

@@ -1,9 +1,11 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { providers, type ProviderKind } from "../db/schema";
 import { decryptJson, DecryptionError } from "../lib/crypto";
+import { destinationPolicy } from "../lib/destination";
 import { isUuid } from "../lib/ids";
 import type { Cache } from "../services/cache";
 import type { Db } from "../services/db";
+import { providerDestination } from "./destination";
 import { createProvider, type ProviderDeps } from "./index";
 import { ProviderError, type EmailProvider } from "./types";
 
@@ -33,12 +35,24 @@ function unusable(kind: ProviderKind, reason: string): EmailProvider {
   };
 }
 
+/** What building an adapter reads from the environment; DEV_ALLOW_LOOPBACK absent means production. */
+export type ProviderEnv = Pick<Env, "ENCRYPTION_KEY"> & Partial<Pick<Env, "DEV_ALLOW_LOOPBACK">>;
+
 /**
  * Builds the adapter for a stored provider, decrypting its credentials. A missing or malformed
  * ENCRYPTION_KEY is the operator's problem and throws ConfigError; a blob that does not open or
  * settings that no longer validate make an adapter that fails every send as misconfigured.
+ *
+ * The destination is checked again here, on every build, before the credentials are even opened: a
+ * row stored before the check existed, or under a looser DEV_ALLOW_LOOPBACK, must not reach the
+ * network. Such an adapter fails every send as misconfigured, before any request, so nothing was sent.
  */
-export async function providerFromRow(row: ProviderRow, env: Pick<Env, "ENCRYPTION_KEY">, deps?: ProviderDeps): Promise<EmailProvider> {
+export async function providerFromRow(row: ProviderRow, env: ProviderEnv, deps?: ProviderDeps): Promise<EmailProvider> {
+  const destination = providerDestination(row.kind, row.config);
+  const refused = destination?.problem(destinationPolicy(env));
+  if (destination && refused) {
+    return unusable(row.kind, `herald refuses to send to this provider: config.${destination.field} ${refused}`);
+  }
   let credentials: unknown = null;
   if (row.credentials) {
     try {
@@ -60,6 +74,7 @@ const TTL_MS = 60_000;
 const MAX_ENTRIES = 500;
 interface Entry {
   tenantId: string;
+  allowLoopback: boolean;
   updatedAt: number;
   builtAt: number;
   provider: EmailProvider;
@@ -67,17 +82,18 @@ interface Entry {
 /** Per isolate: a send consumer should not decrypt and rebuild on every batch. */
 const built = new Map<string, Entry>();
 
-async function cachedProvider(row: ProviderRow, env: Pick<Env, "ENCRYPTION_KEY">): Promise<EmailProvider> {
+async function cachedProvider(row: ProviderRow, env: ProviderEnv): Promise<EmailProvider> {
   const now = Date.now();
   const hit = built.get(row.id);
+  const { allowLoopback } = destinationPolicy(env);
   // updated_at changes on every write, so an edited provider is rebuilt at once; the TTL bounds the rest.
-  if (hit && hit.tenantId === row.tenantId && hit.updatedAt === row.updatedAt.getTime() && now - hit.builtAt < TTL_MS) {
+  if (hit && hit.tenantId === row.tenantId && hit.allowLoopback === allowLoopback && hit.updatedAt === row.updatedAt.getTime() && now - hit.builtAt < TTL_MS) {
     return hit.provider;
   }
   const provider = await providerFromRow(row, env);
   built.delete(row.id);
   if (built.size >= MAX_ENTRIES) built.delete(built.keys().next().value!);
-  built.set(row.id, { tenantId: row.tenantId, updatedAt: row.updatedAt.getTime(), builtAt: now, provider });
+  built.set(row.id, { tenantId: row.tenantId, allowLoopback, updatedAt: row.updatedAt.getTime(), builtAt: now, provider });
   return provider;
 }
 

@@ -20,6 +20,9 @@ const BatchAnswer = z.object({
   errors: z.array(z.object({ index: z.number().int(), message: z.string() })).optional(),
 });
 
+/** Where requests go without a base_url. */
+export const RESEND_BASE_URL = "https://api.resend.com";
+
 /** Resend's batch endpoint takes at most this many emails. */
 const MAX_BATCH = 100;
 
@@ -30,7 +33,7 @@ export function createResendProvider(
 ): EmailProvider {
   // https://resend.com/docs/api-reference/errors: 500 internal_server_error, "try the request again later".
   const ctx: HttpContext = { provider: "resend", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_500_503 };
-  const url = `${config.base_url ?? "https://api.resend.com"}/emails/batch`;
+  const url = `${config.base_url ?? RESEND_BASE_URL}/emails/batch`;
 
   /**
    * The request for a batch. Its key depends on the email ids alone, so any other body for the same

@@ -16,6 +16,9 @@ export const SendgridConfig = z
   })
   .strict();
 
+/** Where requests go without a base_url. */
+export const SENDGRID_BASE_URL = "https://api.sendgrid.com";
+
 export const SendgridCredentials = z.object({ api_key: ApiKey }).strict();
 
 function mailbox(text: string) {
@@ -87,7 +90,7 @@ export function createSendgridProvider(
   // SendGrid's v3 docs: 503 "the v3 Web API is not available"; a 500 is "an error occurred when
   // SendGrid attempted to process" the request, with no promise that nothing was sent: ambiguous.
   const ctx: HttpContext = { provider: "sendgrid", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_503 };
-  const url = `${config.base_url ?? "https://api.sendgrid.com"}/v3/mail/send`;
+  const url = `${config.base_url ?? SENDGRID_BASE_URL}/v3/mail/send`;
   const post = (body: string) =>
     httpCall(ctx, url, {
       method: "POST",

@@ -17,6 +17,11 @@ export const SesConfig = z
   })
   .strict();
 
+/** Where requests go: base_url, or the region's SES v2 endpoint. */
+export function sesBaseUrl(config: { region: string; base_url?: string | undefined }): string {
+  return config.base_url ?? `https://email.${config.region}.amazonaws.com`;
+}
+
 export const SesCredentials = z
   .object({
     access_key_id: z.string().trim().regex(/^[A-Z0-9]{16,128}$/, "must be an AWS access key id"),
@@ -70,7 +75,7 @@ export function createSesProvider(
   // is "a temporary failure of the server"; 500 InternalFailure is "an unknown error", and AWS warns
   // that retrying 5xx can generate duplicates: ambiguous.
   const ctx: HttpContext = { provider: "ses", fetch, timeoutMs: config.timeout_ms ?? 15_000, safe5xx: SAFE_503 };
-  const url = new URL(`${config.base_url ?? `https://email.${config.region}.amazonaws.com`}/v2/email/outbound-emails`);
+  const url = new URL(`${sesBaseUrl(config)}/v2/email/outbound-emails`);
   const aws = {
     accessKeyId: credentials.access_key_id,
     secretAccessKey: credentials.secret_access_key,

@@ -5,7 +5,10 @@ import { commonFailure, httpCall, isSuccess, messageIn, parseJson, unreadableSuc
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 import { TimeoutMs } from "./config";
 
-/** herald's own wire format (scripts/lib/sink-server.mjs); http is allowed, it is a dev and benchmark tool. */
+/**
+ * herald's own wire format (scripts/lib/sink-server.mjs). The schema takes http too, for the local
+ * stack's sink; src/lib/destination.ts then allows plain http only to loopback with DEV_ALLOW_LOOPBACK.
+ */
 export const SinkConfig = z
   .object({
     url: z.url({ protocol: /^https?$/ }),

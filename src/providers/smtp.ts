@@ -10,7 +10,7 @@ import { utf8 } from "../lib/encoding";
 
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
 const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
-const DEFAULT_PORT = { starttls: 587, tls: 465, none: 25 } as const;
+export const DEFAULT_PORT = { starttls: 587, tls: 465, none: 25 } as const;
 
 export const SmtpConfig = z
   .object({
@@ -29,6 +29,13 @@ export const SmtpConfig = z
     }
     if ((c.port ?? DEFAULT_PORT[c.security]) === 25 && !isLoopbackHost(c.host)) {
       ctx.addIssue({ code: "custom", path: ["port"], message: "Cloudflare Workers cannot connect to port 25; use 587 or 465" });
+    }
+    // Each of these hangs or fails every handshake: one side waits for TLS, the other for a greeting.
+    if (c.port === 465 && c.security !== "tls") {
+      ctx.addIssue({ code: "custom", path: ["security"], message: 'port 465 speaks TLS from the first byte (RFC 8314): use security "tls"' });
+    }
+    if (c.port === 587 && c.security === "tls") {
+      ctx.addIssue({ code: "custom", path: ["security"], message: 'port 587 greets in plaintext and upgrades with STARTTLS: use security "starttls"' });
     }
   });
 

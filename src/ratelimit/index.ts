@@ -1,5 +1,5 @@
-export { RATE_LIMITS, classify, effectiveLimits } from "./limits";
-export type { Plan, RateLimitClass, RateLimitRule, RateLimitTable } from "./limits";
+export { AUTH_FLOWS, RATE_LIMITS, classify, effectiveLimits } from "./limits";
+export type { AuthFlow, AuthFlowLimits, Plan, RateLimitClass, RateLimitRule, RateLimitTable } from "./limits";
 export type { RateLimitResult, RateLimiter } from "./limiter";
 import type { RateLimiter } from "./limiter";
 import { DurableObjectPermits } from "./durable-object";

@@ -25,6 +25,9 @@ export async function startJwksServer() {
   const server = http.createServer((req, res) => {
     if (req.url === "/.well-known/jwks.json") {
       res.writeHead(200, { "content-type": "application/json" }).end(body);
+    } else if (req.url === "/redirect") {
+      // A JWKS URL that redirects to a valid set: herald must not follow it (test/auth-hardening.test.ts).
+      res.writeHead(302, { location: "/.well-known/jwks.json" }).end();
     } else {
       res.writeHead(500).end("down");
     }

@@ -6,6 +6,9 @@
 //   POST /status/<code>/<tag>             always <code>
 //   POST /fail-first/<n>/<code>/<tag>     <code> to the first <n> requests for <tag>, then 200
 //   POST /redirect/<tag>                  302 to /ok/<tag>
+//   POST /redirect/<code>/<tag>           <code> (301, 303, 307, 308…) to /ok/<tag>
+//   POST /long-body/<tag>                 500 with a body of 199 "x", an emoji and more (a code point
+//                                         split by a clip at 200 UTF-16 units)
 //   GET  /_received?tag=<tag>             the recorded requests for <tag>, oldest first
 //
 // This file is also seen by the worker's typecheck, which has no Node types: node:http is loaded
@@ -89,10 +92,12 @@ export async function startWebhookReceiver(): Promise<{ info: WebhookReceiverInf
       if (parts[0] === "ok" && parts.length === 2) status = 200;
       else if (parts[0] === "status" && parts.length === 3) status = Number(parts[1]);
       else if (parts[0] === "fail-first" && parts.length === 4) status = count <= Number(parts[1]) ? Number(parts[2]) : 200;
-      else if (parts[0] === "redirect" && parts.length === 2) {
-        status = 302;
+      else if (parts[0] === "redirect" && (parts.length === 2 || parts.length === 3)) {
+        status = parts.length === 3 ? Number(parts[1]) : 302;
         location = `/ok/${tag}`;
       }
+      const longBody = parts[0] === "long-body" && parts.length === 2;
+      if (longBody) status = 500;
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
       const record: ReceivedWebhook = {
@@ -107,7 +112,7 @@ export async function startWebhookReceiver(): Promise<{ info: WebhookReceiverInf
       received.set(tag, [...(received.get(tag) ?? []), record]);
       res
         .writeHead(status, { "content-type": "text/plain", ...(location ? { location } : {}) })
-        .end(status >= 200 && status < 300 ? "ok" : `receiver says ${status} (request ${count})`);
+        .end(longBody ? `${"x".repeat(199)}\u{1F600} and more` : status >= 200 && status < 300 ? "ok" : `receiver says ${status} (request ${count})`);
     });
   });
 

@@ -4,6 +4,7 @@ import type { HonoEnv } from "../../env";
 import { HeraldError } from "../../errors";
 import { publishEvents, type EventInput } from "../../events/message";
 import { services } from "../../middleware/services";
+import { admitTrackingEvent } from "../../tracking/edge-cap";
 import { verifyToken } from "../../tracking/token";
 
 /** A transparent 1×1 GIF. */
@@ -11,9 +12,11 @@ const PIXEL = Uint8Array.from(atob("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAAB
 
 /**
  * Queues the event after the response: the edge handler never waits on Postgres or the queue, and a
- * queue hiccup costs one tracking event (logged), never the recipient's redirect.
+ * queue hiccup costs one tracking event (logged), never the recipient's redirect. A hit past the
+ * per-message cap answers exactly the same and queues nothing (see tracking/edge-cap.ts).
  */
-function record(c: Context<HonoEnv>, tenantId: string, event: EventInput) {
+function record(c: Context<HonoEnv>, tenantId: string, event: EventInput & { message_id: string }) {
+  if (!admitTrackingEvent(`${tenantId}:${event.message_id}:${event.type}`)) return;
   c.var.defer(publishEvents(c.env.EVENTS_QUEUE, tenantId, [event]));
 }
 

@@ -3,7 +3,6 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { html } from "hono/html";
 import type { HonoEnv } from "../../env";
 import { publishEvents } from "../../events/message";
-import { ipRateLimit } from "../../middleware/rate-limit";
 import { services } from "../../middleware/services";
 import { suppress } from "../../suppressions/store";
 import { verifyToken, type TrackingClaims } from "../../tracking/token";
@@ -57,7 +56,8 @@ export function registerUnsubscribe(app: OpenAPIHono<HonoEnv>) {
     );
   });
 
-  app.post("/u/:token", services, ipRateLimit, async (c) => {
+  // Never refused for rate (mailbox providers post from few addresses); a bad token costs one HMAC.
+  app.post("/u/:token", services, async (c) => {
     const claims = await claimsOf(c);
     if (!claims) return invalid(c);
     // Written before answering: from this commit on, no send of this tenant's claims this address.

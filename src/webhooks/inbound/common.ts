@@ -1,4 +1,5 @@
 import { fromBase64url } from "../../lib/encoding";
+import { clipCodePoints, wellFormed } from "../../lib/text";
 import type { HeraldEventType, InboundEvent, InboundResult } from "./types";
 
 export const NOT_CONFIGURED: InboundResult = { ok: false, status: 401, reason: "webhook verification is not configured for this provider" };
@@ -64,9 +65,21 @@ export function heraldHeader(headers: unknown): string | undefined {
   return undefined;
 }
 
+/** A payload string cut to `max` code points (never half a surrogate pair), lone surrogates replaced. */
 export function clip(value: unknown, max = 200): string | undefined {
   const text = str(value);
-  return text && text.length > max ? text.slice(0, max) : text;
+  return text === undefined ? undefined : clipCodePoints(text, max);
+}
+
+/** Longest string kept from a payload in an event's own fields (ids, addresses, URLs; checked again downstream). */
+const MAX_FIELD = 4096;
+/** Longest string kept in an event's raw details (bounce types, reasons, addresses). */
+const MAX_RAW = 320;
+
+/** Raw details are a few strings, numbers or lists of strings (never the whole payload). */
+function rawValue(value: unknown): unknown {
+  if (typeof value === "string") return clipCodePoints(value, MAX_RAW);
+  return Array.isArray(value) ? value.map(rawValue) : value;
 }
 
 export interface EventFields {
@@ -81,15 +94,23 @@ export interface EventFields {
   raw?: Record<string, unknown> | undefined;
 }
 
-/** Builds an event without undefined-valued keys, so stored and compared events stay tidy. */
+/**
+ * Builds an event without undefined-valued keys, so stored and compared events stay tidy. Every
+ * verifier's events pass through here, so this is where third-party text is made safe to store:
+ * lone UTF-16 surrogates become U+FFFD and strings are clipped by code points.
+ */
 export function event(fields: EventFields): InboundEvent {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
     if (k === "raw") {
-      const raw = Object.fromEntries(Object.entries(v as Json).filter(([, x]) => x !== undefined));
+      const raw = Object.fromEntries(
+        Object.entries(v as Json)
+          .filter(([, x]) => x !== undefined)
+          .map(([key, x]) => [clipCodePoints(key, MAX_RAW), rawValue(x)]),
+      );
       if (Object.keys(raw).length > 0) out.raw = raw;
-    } else out[k] = v;
+    } else out[k] = typeof v === "string" ? (k === "email" ? wellFormed(v) : clipCodePoints(v, MAX_FIELD)) : v;
   }
   return out as unknown as InboundEvent;
 }

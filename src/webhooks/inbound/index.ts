@@ -13,8 +13,10 @@ export type {
   InboundRequest,
   InboundResult,
   InboundSecrets,
+  ReplayGuard,
   VerifyOptions,
 } from "./types";
+export { fetchSnsText } from "./sns-fetch";
 
 const VERIFIERS: Record<InboundProviderKind, Verifier> = {
   ses: verifySes,

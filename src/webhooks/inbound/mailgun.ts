@@ -3,6 +3,8 @@ import { NOT_CONFIGURED, clip, event, fail, hmacKey, isObject, outsideWindow, pa
 import type { HeraldEventType, InboundEvent, InboundResult, Verifier } from "./types";
 
 const REPLAY_WINDOW_MS = 10 * 60 * 1000;
+/** Kept past the window's end, for clocks that disagree by a little. */
+const REPLAY_SLACK_SECONDS = 60;
 
 /** Mailgun may send the timestamp as a string or (in some payloads) a number; the HMAC covers its text. */
 function text(value: unknown): string | undefined {
@@ -11,7 +13,9 @@ function text(value: unknown): string | undefined {
 
 /**
  * Mailgun signs only timestamp+token, not the event data: a valid signature proves the request came
- * from Mailgun, not that event-data is untouched. Callers should still dedupe on providerEventId.
+ * from Mailgun, not that event-data is untouched. Callers should still dedupe on providerEventId, and
+ * must refuse a token seen before (the result's `replay`): otherwise a captured request could be sent
+ * again, with other event-data, for as long as its timestamp is inside the window.
  */
 export const verifyMailgun: Verifier = async (req, secrets, opts): Promise<InboundResult> => {
   if (!secrets.mailgunSigningKey) return NOT_CONFIGURED;
@@ -32,7 +36,9 @@ export const verifyMailgun: Verifier = async (req, secrets, opts): Promise<Inbou
 
   const data = body["event-data"];
   if (!isObject(data)) return fail(400, "missing event-data");
-  return { ok: true, events: mailgunEvent(data, token, new Date(opts.now ?? Date.now()).toISOString()) };
+  const now = opts.now ?? Date.now();
+  const ttlSeconds = Math.ceil((timestamp * 1000 + REPLAY_WINDOW_MS - now) / 1000) + REPLAY_SLACK_SECONDS;
+  return { ok: true, events: mailgunEvent(data, token, new Date(now).toISOString()), replay: { token, ttlSeconds } };
 };
 
 const TYPES: Record<string, HeraldEventType> = {

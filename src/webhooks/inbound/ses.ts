@@ -3,8 +3,14 @@ import { NOT_CONFIGURED, event, fail, fromBase64, heraldHeader, isObject, outsid
 import { certificateSpki, pemCertificateDer } from "./der";
 import type { InboundEvent, InboundResult, Verifier } from "./types";
 
-/** SES publishes through SNS; the SNS envelope is what is signed. */
-const DEFAULT_SNS_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+/**
+ * SES publishes through SNS; the SNS envelope is what is signed. SNS's own endpoints are
+ * sns.<region>.amazonaws.com, and sns.<region>.amazonaws.com.cn in the China regions; the region is
+ * spelled out (us-east-1, us-gov-west-1, cn-north-1) because a looser label would also match hosts
+ * anyone can serve files from, such as the S3 bucket "sns" at sns.s3.amazonaws.com or
+ * sns.s3-us-west-2.amazonaws.com.
+ */
+export const DEFAULT_SNS_HOST = /^sns\.[a-z]{2}(?:-[a-z]+)+-\d{1,2}\.amazonaws\.com(?:\.cn)?$/;
 const REPLAY_WINDOW_MS = 60 * 60 * 1000;
 
 // The string to sign, per the SNS docs: these keys in this (alphabetical) order, each "Key\nValue\n".
@@ -32,7 +38,7 @@ function stringToSign(msg: Json, names: string[]): string | undefined {
 }
 
 /** An https URL on an SNS host. Anything else could point the verifier at an attacker's certificate. */
-function snsUrl(value: unknown, host: RegExp, pem: boolean): string | undefined {
+export function snsUrl(value: unknown, host: RegExp, pem: boolean): string | undefined {
   const text = str(value);
   if (!text) return undefined;
   let url: URL;

@@ -46,12 +46,28 @@ export interface VerifyOptions {
   now?: number;
   /** Used for the SNS certificate download and the SubscribeURL confirmation. */
   fetchText: (url: string) => Promise<string>;
-  /** Default /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/ */
+  /** Default: DEFAULT_SNS_HOST in ses.ts, sns.<region>.amazonaws.com(.cn). */
   snsCertHost?: RegExp;
 }
 
+/**
+ * What identifies one signed request, for providers whose signature covers a one-time token
+ * (Mailgun): once a request with it has been answered 2xx, the same token again is a replay.
+ */
+export interface ReplayGuard {
+  token: string;
+  /** How long the token must be remembered: until its timestamp leaves the provider's window. */
+  ttlSeconds: number;
+}
+
 export type InboundResult =
-  | { ok: true; events: InboundEvent[]; /** SNS SubscriptionConfirmation handled (SubscribeURL fetched) */ confirmed?: boolean }
+  | {
+      ok: true;
+      events: InboundEvent[];
+      /** SNS SubscriptionConfirmation handled (SubscribeURL fetched) */
+      confirmed?: boolean;
+      replay?: ReplayGuard;
+    }
   /** reason: short, safe to show (no secrets). */
   | { ok: false; status: 400 | 401; reason: string };
 

@@ -8,6 +8,8 @@
 // meets the same faults. Every request is captured; GET /_captured?provider=&to= returns those
 // naming a recipient (several to= return those naming any of them; brief=1 leaves out the body;
 // POST {provider, to: [...], brief} does the same for long lists).
+// A 3xx fault ("fault-307") carries a Location to /_redirect-target on this server, which records
+// whatever reaches it: GET /_redirect-hits?to= counts the requests that followed a redirect there.
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { checkSigV4 } from "./sigv4-check.mjs";
@@ -288,6 +290,7 @@ const HANDLERS = {
  *   reset        the connection is reset, no answer        slowreset  the same, 300 ms later
  *   garbled      200 with a body that is not the answer     truncated  200, then reset mid-body
  *   truncated503 503, then reset mid-body                  <status>   that status (409, 500, 502, 504, …)
+ * A 3xx status also carries Location: /_redirect-target?to=<recipients>, a stand-in for another host.
  */
 const FAULT = /fault-(reset|slowreset|garbled|truncated503|truncated|\d{3})/;
 /** Faults that strike after the provider did its work: only the answer is lost. */
@@ -302,7 +305,7 @@ function faultOf(recipients) {
 }
 
 /** @returns {Promise<boolean>} whether the fault answered (or killed) the request */
-async function injectFault(fault, req, res) {
+async function injectFault(fault, req, res, recipients) {
   const reset = () => req.socket.resetAndDestroy();
   const cutOff = (status) => {
     res.writeHead(status, { "content-type": "application/json", "content-length": "1000" });
@@ -317,7 +320,8 @@ async function injectFault(fault, req, res) {
   else if (/^\d{3}$/.test(fault)) {
     const status = Number(fault);
     const body = status === 409 ? { statusCode: 409, name: "concurrent_idempotent_requests", message: "Same idempotency key used while original request is still in progress." } : { message: `stub: injected ${status}` };
-    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const location = status >= 300 && status < 400 ? { location: `http://${req.headers.host}/_redirect-target?to=${encodeURIComponent(recipients.join(","))}` } : {};
+    res.writeHead(status, { "content-type": "application/json", ...location }).end(JSON.stringify(body));
   } else return false;
   return true;
 }
@@ -354,6 +358,9 @@ export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFa
     res.writeHead(answer.status, headers).end(body);
   }
 
+  /** @type {{ to: string, method: string, authorized: boolean }[]} requests that followed a 3xx fault's Location */
+  const redirectHits = [];
+
   /** @type {string[]} each request's recipients, joined; never trimmed (tests are small) */
   const requestRecipients = [];
 
@@ -363,6 +370,15 @@ export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFa
       // How many requests named a recipient containing `to` (for counting an invocation's subrequests).
       const needle = url.searchParams.get("to") ?? "\u0000";
       return send(res, { status: 200, body: { count: requestRecipients.filter((r) => r.includes(needle)).length } });
+    }
+    if (url.pathname === "/_redirect-target") {
+      const headers = req.headers;
+      redirectHits.push({ to: url.searchParams.get("to") ?? "", method: req.method ?? "", authorized: Boolean(headers.authorization || headers["x-postmark-server-token"]) });
+      return send(res, { status: 200, body: { id: "redirected", results: [], data: [] } });
+    }
+    if (req.method === "GET" && url.pathname === "/_redirect-hits") {
+      const needle = url.searchParams.get("to") ?? "\u0000";
+      return send(res, { status: 200, body: redirectHits.filter((h) => h.to.includes(needle)) });
     }
     if (url.pathname === "/_captured") {
       // POST takes {provider, to: [...], brief}, for lists too long for a URL.
@@ -425,7 +441,7 @@ export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFa
     const fault = faultOf(out.recipients);
     if (fault) {
       if (PROCESSED.has(fault)) remember(out.answer());
-      if (await injectFault(fault, req, res)) return;
+      if (await injectFault(fault, req, res, out.recipients)) return;
     }
     if (marked(out.recipients, "slow")) await new Promise((r) => setTimeout(r, SLOW_MS));
     if (marked(out.recipients, "throttle")) {

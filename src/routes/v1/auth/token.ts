@@ -1,11 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { authenticate, bearerToken, HERALD_ISSUER, SESSION_TTL_SECONDS } from "../../../auth/authenticate";
+import { authenticate, bearerToken, HERALD_AUDIENCE, HERALD_ISSUER, SESSION_TTL_SECONDS } from "../../../auth/authenticate";
 import { signHs256 } from "../../../auth/jwt";
 import { SCOPES } from "../../../auth/scopes";
 import { ConfigError } from "../../../config";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
 import { problems } from "../../../lib/schemas";
+import { limitAuthAttempt } from "../../../middleware/rate-limit";
 
 const TokenSchema = z
   .object({
@@ -21,18 +22,23 @@ const route = createRoute({
   path: "/token",
   tags: ["auth"],
   summary: "Exchange an API key (Authorization: Bearer hk_…) for a short-lived JWT",
-  description: `The JWT is HS256-signed with JWT_SECRET, carries the key's tenant and scopes, and expires after ${SESSION_TTL_SECONDS} s. Revoking the key does not recall tokens already issued; they lapse within that time.`,
+  description:
+    `The JWT is HS256-signed with JWT_SECRET (iss and aud "herald"), carries the key's tenant and scopes, and expires after ${SESSION_TTL_SECONDS} s. ` +
+    "Revoking the key does not recall tokens already issued; they lapse within that time. " +
+    "Rate limited per client address and per key; failed attempts are limited hard (see README), and past that limit the address is refused for a while even with a valid key.",
   security: [{ bearerAuth: [] }],
   responses: {
     200: { description: "A session token", content: { "application/json": { schema: TokenSchema } } },
-    ...problems(401, 403),
+    ...problems(401, 403, 429),
   },
 });
 
 export function registerToken(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const token = bearerToken(c.req.header("authorization"));
-    const principal = await authenticate(token, { env: c.env, db: c.var.db, cache: c.var.cache, defer: c.var.defer });
+    const principal = await limitAuthAttempt(c, "token", () => authenticate(token, { env: c.env, db: c.var.db, cache: c.var.cache, defer: c.var.defer }), {
+      accountOf: (p) => `${p.kind}:${p.tenantId}:${p.subject}`,
+    });
     if (principal.kind !== "api_key") {
       throw new HeraldError("forbidden", "only an API key can be exchanged for a token");
     }
@@ -42,6 +48,7 @@ export function registerToken(api: OpenAPIHono<HonoEnv>) {
     const accessToken = await signHs256(
       {
         iss: HERALD_ISSUER,
+        aud: HERALD_AUDIENCE,
         sub: `key:${principal.subject}`,
         tid: principal.tenantId,
         scopes: principal.scopes,

@@ -39,7 +39,9 @@ const stream = createRoute({
   tags: ["campaigns"],
   security: [{ bearerAuth: [] }],
   summary: "A WebSocket pushing the progress snapshot on every change and at least once a second while sending",
-  description: "Browsers cannot set headers on a WebSocket, so this route also takes the token as ?access_token= (use a short-lived JWT from POST /v1/auth/token).",
+  description:
+    "Browsers cannot set headers on a WebSocket, so this route (and no other) also takes the token as ?access_token=. " +
+    "Only a JWT is accepted there (a short-lived one from POST /v1/auth/token): an API key in a URL ends up in logs and proxies, so hk_ keys are refused with 401.",
   middleware: [requireScope("campaigns:read")] as const,
   request: { params: IdParam },
   responses: { 101: { description: "Switching protocols" }, ...problems(401, 403, 404, 426) },

@@ -7,8 +7,10 @@ import { EventInput, publishEvents } from "../../../events/message";
 import { decryptJson, DecryptionError } from "../../../lib/crypto";
 import { isUuid } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
+import { wellFormed } from "../../../lib/text";
 import { credentialsAad } from "../../../providers/registry";
-import { verifyInbound, type InboundEvent, type InboundProviderKind, type InboundSecrets } from "../../../webhooks/inbound";
+import { fetchSnsText, verifyInbound, type InboundEvent, type InboundProviderKind, type InboundSecrets } from "../../../webhooks/inbound";
+import { alreadyAnswered, rememberAnswered } from "./replay";
 
 const INBOUND_KINDS = ["ses", "sendgrid", "mailgun", "postmark", "resend"] as const satisfies readonly InboundProviderKind[];
 
@@ -28,6 +30,10 @@ const ReceivedSchema = z
   .object({
     received: z.number().int().openapi({ description: "Events taken from the webhook and queued for storing" }),
     confirmed: z.boolean().optional().openapi({ description: "true when an SNS subscription was confirmed" }),
+    duplicate: z
+      .boolean()
+      .optional()
+      .openapi({ description: "true when this exact signed request (Mailgun's token) was answered before: nothing was done this time" }),
   })
   .openapi("InboundReceived");
 
@@ -51,13 +57,23 @@ const MAX_URL = 4096;
 const MAX_EVENT_ID = 512;
 
 /**
+ * At most `max` code points of a well-formed copy of `text`. Unlike clipCodePoints it adds no "…":
+ * an id or URL cut short stays one (the same input always gives the same id, so dedupe holds).
+ */
+function cut(text: string, max: number): string {
+  const safe = wellFormed(text);
+  return safe.length <= max ? safe : Array.from(safe).slice(0, max).join("");
+}
+
+/**
  * Verified provider events as events-queue messages. herald's id is kept only when it is a UUID
  * (a provider echoing something else cannot name another message); addresses are lower-cased.
  */
 export function toEventInputs(kind: InboundProviderKind, events: InboundEvent[]): EventInput[] {
   const out: EventInput[] = [];
   for (const e of events) {
-    const email = e.email?.trim().toLowerCase();
+    // Text from the payload may hold lone surrogates; bounds are in code points, never halving a pair.
+    const email = e.email === undefined ? undefined : wellFormed(e.email).trim().toLowerCase();
     const data: Record<string, unknown> = {};
     if (e.providerMessageId) data.provider_message_id = e.providerMessageId;
     if (e.raw !== undefined) data.details = e.raw;
@@ -66,8 +82,8 @@ export function toEventInputs(kind: InboundProviderKind, events: InboundEvent[])
       ...(isUuid(e.heraldMessageId) ? { message_id: e.heraldMessageId.toLowerCase() } : {}),
       ...(email && email.length <= MAX_EMAIL ? { email } : {}),
       source: kind,
-      provider_event_id: e.providerEventId.slice(0, MAX_EVENT_ID),
-      ...(e.url ? { url: e.url.slice(0, MAX_URL) } : {}),
+      provider_event_id: cut(e.providerEventId, MAX_EVENT_ID),
+      ...(e.url ? { url: cut(e.url, MAX_URL) } : {}),
       occurred_at: e.occurredAt,
       ...(e.bounceType ? { bounce_type: e.bounceType } : {}),
       data,
@@ -100,13 +116,6 @@ export function inboundSecrets(kind: InboundProviderKind, config: Settings, cred
   }
 }
 
-/** Downloads for the SNS verifier (signing certificate, SubscribeURL); a failed download fails verification. */
-async function fetchText(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
-  return res.text();
-}
-
 const noSuchProvider = () => new HeraldError("not_found", "no such webhook endpoint");
 
 export function registerPost(api: OpenAPIHono<HonoEnv>) {
@@ -135,7 +144,8 @@ export function registerPost(api: OpenAPIHono<HonoEnv>) {
       kind,
       { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body },
       inboundSecrets(kind, row.config, credentials),
-      { fetchText },
+      // SNS hosts only, no redirects; a failed download fails verification.
+      { fetchText: (url) => fetchSnsText(url) },
     );
     if (!result.ok) {
       logger.warn("inbound webhook refused", { status: result.status, reason: result.reason });
@@ -143,8 +153,17 @@ export function registerPost(api: OpenAPIHono<HonoEnv>) {
       throw new HeraldError(result.status === 401 ? "unauthorized" : "bad_request", result.reason, { headers });
     }
 
+    // A replay of a request already answered 2xx is answered 200 again (so a sender whose first answer
+    // was lost stops retrying) and changes nothing. A request answered otherwise is not remembered,
+    // so the provider's own retry of it is processed.
+    if (result.replay && (await alreadyAnswered(c.var.cache, row.id, result.replay, logger))) {
+      logger.info("inbound webhook: replayed request ignored");
+      return c.json({ received: 0, duplicate: true }, 200);
+    }
+
     const events = toEventInputs(kind, result.events);
     if (events.length > 0) await publishEvents(c.env.EVENTS_QUEUE, row.tenantId, events);
+    if (result.replay) await rememberAnswered(c.var.cache, row.id, result.replay, logger);
     if (events.length < result.events.length) logger.warn("inbound webhook: events dropped as invalid", { dropped: result.events.length - events.length });
     logger.info("inbound webhook", { received: events.length, ...(result.confirmed ? { confirmed: true } : {}) });
     return c.json({ received: events.length, ...(result.confirmed ? { confirmed: true } : {}) }, 200);

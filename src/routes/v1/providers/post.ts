@@ -1,11 +1,12 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { providers } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
+import { destinationPolicy } from "../../../lib/destination";
 import { uuidv7 } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { CreateProviderBody, ProviderSchema, toProviderDto } from "./schema";
-import { checkSettings, sealCredentials } from "./settings";
+import { checkSettings, limitErrors, sealCredentials } from "./settings";
 
 const route = createRoute({
   method: "post",
@@ -24,7 +25,8 @@ const route = createRoute({
 export function registerPost(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const settings = checkSettings(body.kind, { config: body.config, credentials: body.credentials ?? null });
+    const limits = limitErrors(body.rate_per_second, body.daily_quota, { rate: true, quota: true });
+    const settings = checkSettings(body.kind, { config: body.config, credentials: body.credentials ?? null }, destinationPolicy(c.env), undefined, limits);
     const id = uuidv7();
     const sealed = await sealCredentials(id, settings.credentials ?? null, c.env);
     const [row] = await c.var.db

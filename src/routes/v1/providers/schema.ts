@@ -14,7 +14,7 @@ export const ProviderSchema = z
     config: Settings.openapi({ description: "The kind's non-secret settings", example: { region: "eu-west-1" } }),
     has_credentials: z.boolean().openapi({ description: "Whether credentials are stored. They are never returned." }),
     rate_per_second: z.number().int(),
-    daily_quota: z.number().int().openapi({ description: "0 means unlimited" }),
+    daily_quota: z.number().int().openapi({ description: "0 means unlimited; otherwise at most rate_per_second × 86,400" }),
     priority: z.number().int(),
     enabled: z.boolean(),
     created_at: Timestamp,
@@ -37,7 +37,7 @@ export const CreateProviderBody = z
     kind: z.enum(PROVIDER_KINDS),
     config: Settings.default({}).openapi({
       description:
-        "sink: {url}; resend: {base_url?}; postmark: {message_stream?}; sendgrid: {}; mailgun: {domain, region?}; ses: {region, configuration_set?}; smtp: {host, port?, security?}. Every kind takes timeout_ms.",
+        "sink: {url}; resend: {base_url?}; postmark: {message_stream?}; sendgrid: {}; mailgun: {domain, region?}; ses: {region, configuration_set?}; smtp: {host, port?, security?}. Every kind takes timeout_ms. URLs must be https to a public address and SMTP hosts public; loopback, private, link-local and internal names are refused.",
       example: { domain: "mg.example.com", region: "eu" },
     }),
     credentials: Credentials.nullable().optional(),
@@ -52,7 +52,9 @@ export const CreateProviderBody = z
 export const UpdateProviderBody = z
   .object({
     name: Name.optional(),
-    config: Settings.optional().openapi({ description: "Replaces the whole config when given" }),
+    config: Settings.optional().openapi({
+      description: "Replaces the whole config when given. A config that changes where the stored credentials go (URL origin, region, SMTP host, port or security) needs credentials in the same request.",
+    }),
     credentials: Credentials.nullable().optional().openapi({ description: "Replaced only when given; null removes them" }),
     rate_per_second: RatePerSecond.optional(),
     daily_quota: DailyQuota.optional(),

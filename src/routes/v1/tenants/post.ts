@@ -6,19 +6,26 @@ import { HeraldError } from "../../../errors";
 import { timingSafeEqual } from "../../../lib/encoding";
 import { uuidv7 } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
+import { limitAuthAttempt } from "../../../middleware/rate-limit";
 import { insertApiKey } from "../api-keys/store";
 import { CreatedTenantSchema, CreateTenantBody, PLANS } from "./schema";
 
-/** Tenant provisioning is an operator action, guarded by ADMIN_SECRET rather than tenant credentials. */
+/**
+ * Tenant provisioning is an operator action, guarded by ADMIN_SECRET rather than tenant
+ * credentials. A wrong secret counts hard against the caller's address (the signup limits), so the
+ * secret cannot be guessed at any useful rate.
+ */
 const requireAdmin = createMiddleware<HonoEnv>(async (c, next) => {
   const secret = c.env.ADMIN_SECRET?.trim();
   if (!secret) throw new HeraldError("forbidden", "tenant provisioning is disabled: ADMIN_SECRET is not set");
-  const match = /^Bearer[ ]+(\S+)$/i.exec(c.req.header("authorization") ?? "");
-  if (!match || !timingSafeEqual(match[1]!, secret)) {
-    throw new HeraldError("unauthorized", "tenant provisioning needs 'Authorization: Bearer <ADMIN_SECRET>'", {
-      headers: { "www-authenticate": `Bearer realm="herald-admin"` },
-    });
-  }
+  await limitAuthAttempt(c, "signup", async () => {
+    const match = /^Bearer[ ]+(\S+)$/i.exec(c.req.header("authorization") ?? "");
+    if (!match || !timingSafeEqual(match[1]!, secret)) {
+      throw new HeraldError("unauthorized", "tenant provisioning needs 'Authorization: Bearer <ADMIN_SECRET>'", {
+        headers: { "www-authenticate": `Bearer realm="herald-admin"` },
+      });
+    }
+  });
   await next();
 });
 
@@ -32,7 +39,7 @@ const route = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: CreateTenantBody } } } },
   responses: {
     201: { description: "The tenant, its first key (shown once) and owner", content: { "application/json": { schema: CreatedTenantSchema } } },
-    ...problems(400, 401, 403, 413, 415, 422),
+    ...problems(400, 401, 403, 413, 415, 422, 429),
   },
 });
 

@@ -2,12 +2,13 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { webhookEndpoints } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
+import { destinationPolicy } from "../../../lib/destination";
 import { uuidv7 } from "../../../lib/ids";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { newWebhookSecret, sealWebhookSecret } from "../../../webhooks/outbound/sign";
 import { findEndpoint, noSuchEndpoint } from "./get";
-import { CreateWebhookBody, toEndpointDto, uniqueTypes, WebhookEndpointWithSecretSchema } from "./schema";
+import { checkWebhookUrl, CreateWebhookBody, toEndpointDto, uniqueTypes, WebhookEndpointWithSecretSchema } from "./schema";
 
 const createRoute_ = createRoute({
   method: "post",
@@ -40,6 +41,7 @@ const rotateRoute = createRoute({
 export function registerCreate(api: OpenAPIHono<HonoEnv>) {
   api.openapi(createRoute_, async (c) => {
     const body = c.req.valid("json");
+    checkWebhookUrl(body.url, destinationPolicy(c.env));
     const id = uuidv7();
     const secret = newWebhookSecret();
     const [row] = await c.var.db

@@ -2,10 +2,11 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { webhookEndpoints } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
+import { destinationPolicy } from "../../../lib/destination";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { findEndpoint, noSuchEndpoint } from "./get";
-import { toEndpointDto, uniqueTypes, UpdateWebhookBody, WebhookEndpointSchema } from "./schema";
+import { checkWebhookUrl, toEndpointDto, uniqueTypes, UpdateWebhookBody, WebhookEndpointSchema } from "./schema";
 
 const route = createRoute({
   method: "patch",
@@ -29,6 +30,7 @@ export function registerPatch(api: OpenAPIHono<HonoEnv>) {
     const { tenantId } = c.var.principal;
     const existing = await findEndpoint(c.var.db, tenantId, c.req.valid("param").id);
     const body = c.req.valid("json");
+    if (body.url !== undefined) checkWebhookUrl(body.url, destinationPolicy(c.env));
     const changes: Partial<typeof webhookEndpoints.$inferInsert> = { updatedAt: new Date() };
     if (body.url !== undefined) changes.url = body.url;
     if (body.event_types !== undefined) changes.eventTypes = uniqueTypes(body.event_types);

@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { WEBHOOK_DELIVERY_STATUSES, type webhookDeliveries, type webhookEndpoints } from "../../../db/schema";
 import { WEBHOOK_EVENT_TYPES } from "../../../events/message";
+import { HeraldError } from "../../../errors";
+import { isLoopback, urlProblem, type DestinationPolicy } from "../../../lib/destination";
 import { PageQuery, Timestamp } from "../../../lib/schemas";
 
 type EndpointRow = typeof webhookEndpoints.$inferSelect;
@@ -10,20 +12,28 @@ const EVENT_TYPES = WEBHOOK_EVENT_TYPES as [string, ...string[]];
 
 export const MAX_URL_LENGTH = 2048;
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /**
  * https, so payloads and signatures never cross the network in clear; plain http only to the
- * loopback host, for a receiver on the developer's own machine (a deployed worker cannot reach it).
+ * loopback host, for a receiver on the developer's own machine. Whether the host may be reached at
+ * all depends on the deployment: see checkWebhookUrl.
  */
 function isWebhookUrl(value: string): boolean {
   try {
     const url = new URL(value);
     if (url.hostname === "" || url.username !== "" || url.password !== "") return false;
-    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+    return url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname));
   } catch {
     return false;
   }
+}
+
+/**
+ * A 422 naming body.url when herald refuses to deliver there (a private, loopback or metadata
+ * address, src/lib/destination.ts). The consumer checks again before every delivery.
+ */
+export function checkWebhookUrl(url: string, policy: DestinationPolicy): void {
+  const problem = urlProblem(url, policy);
+  if (problem) throw new HeraldError("validation_failed", "invalid body.url", { errors: [{ field: "body.url", message: problem }] });
 }
 
 const Url = z
