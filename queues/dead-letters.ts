@@ -1,6 +1,6 @@
 import { FanoutMessage, SendMessage } from "../src/campaigns/messages";
 import { sendFanout } from "../src/campaigns/enqueue";
-import { progressStub } from "../src/campaigns/progress";
+import { progressStub } from "../src/services/durable-objects";
 import { failCampaign } from "../src/campaigns/store/campaign-rows";
 import { failAbandonedRecipients, failPage, loadFanoutCampaign } from "../src/campaigns/store/fanout-rows";
 import type { MessageHandler } from "./handler";

@@ -1,6 +1,6 @@
 import { enqueueRecipients, sendFanout } from "../src/campaigns/enqueue";
 import { FanoutMessage, type Recipient } from "../src/campaigns/messages";
-import { progressStub } from "../src/campaigns/progress";
+import { progressStub } from "../src/services/durable-objects";
 import {
   FANOUT_PAGE_SIZE,
   type AudienceRow,

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { WebhookSignatureScheme } from "../src/db/schema";
 import { queueDelay } from "../src/lib/queues";
 import { ConfigError } from "../src/config";
 import { runLimited } from "../src/lib/concurrency";
@@ -8,7 +9,7 @@ import { clipCodePoints } from "../src/lib/text";
 import { openDb, type Db, type DbHandle } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { WebhookDeliveryMessage } from "../src/webhooks/outbound/dispatch";
-import { openWebhookSecret, webhookHeaders } from "../src/webhooks/outbound/sign";
+import { deliveryHeaders, openSigningKeys, type SigningKeys } from "../src/webhooks/outbound/headers";
 import type { MessageHandler } from "./handler";
 
 /** How long an endpoint has to answer one attempt. */
@@ -43,6 +44,9 @@ interface DeliveryRow extends Record<string, unknown> {
   endpoint_id: string;
   url: string;
   secret: string;
+  /** Null unless a rotation's overlap is still running. */
+  previous_secret: string | null;
+  signature_scheme: WebhookSignatureScheme;
   enabled: boolean;
 }
 
@@ -105,9 +109,9 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
       message.ack();
       return;
     }
-    let secret: string;
+    let keys: SigningKeys;
     try {
-      secret = await openWebhookSecret(row.endpoint_id, row.secret, env);
+      keys = await openSigningKeys(row.endpoint_id, { scheme: row.signature_scheme, secret: row.secret, previousSecret: row.previous_secret }, env);
     } catch (err) {
       if (!(err instanceof DecryptionError)) throw err;
       await settle(db(), tenantId, deliveryId, {
@@ -120,7 +124,7 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
       message.ack();
       return;
     }
-    const outcome = await post(row, secret);
+    const outcome = await post(row, keys);
     if (outcome.ok) {
       await settle(db(), tenantId, deliveryId, { status: "succeeded", attempted: true, responseStatus: outcome.status, error: null });
       message.ack();
@@ -142,21 +146,23 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
 
 async function loadDelivery(db: Db, tenantId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
   const result = await db.execute<DeliveryRow>(sql`
-    SELECT d.id, d.status, d.payload, d.endpoint_id, e.url, e.secret, e.enabled
+    SELECT d.id, d.status, d.payload, d.endpoint_id, e.url, e.secret, e.enabled, e.signature_scheme,
+           -- The worker's clock, which stamped the overlap's end when rotating and signs the timestamp.
+           CASE WHEN e.previous_secret_expires_at > ${new Date().toISOString()}::timestamptz THEN e.previous_secret END AS previous_secret
     FROM webhook_deliveries d
     JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
     WHERE d.tenant_id = ${tenantId} AND d.id = ${deliveryId}`);
   return result.rows[0];
 }
 
-/** One attempt: the payload's JSON, signed over exactly those bytes, with a 10 s timeout. */
-async function post(row: DeliveryRow, secret: string): Promise<Outcome> {
+/** One attempt: the payload's JSON, signed over exactly those bytes in the endpoint's scheme, with a 10 s timeout. */
+async function post(row: DeliveryRow, keys: SigningKeys): Promise<Outcome> {
   const body = JSON.stringify(row.payload);
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {
     "content-type": "application/json",
     "user-agent": WEBHOOK_USER_AGENT,
-    ...(await webhookHeaders(secret, row.id, timestamp, body)),
+    ...(await deliveryHeaders(keys, row.id, timestamp, body)),
   };
   let res: Response;
   try {

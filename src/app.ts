@@ -2,8 +2,8 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import type { HonoEnv } from "./env";
 import { counters } from "./lib/metrics";
-import { newRouter } from "./lib/router";
-import { limitBody } from "./middleware/body-limit";
+import { newRouter } from "./routes/router";
+import { defaultBodyLimit } from "./middleware/body-limit";
 import { notFound, onError } from "./middleware/errors";
 import { guardJsonBody } from "./middleware/json-body";
 import { ipRateLimit } from "./middleware/rate-limit";
@@ -16,7 +16,6 @@ import { authRoutes } from "./routes/v1/auth";
 import { registerTracking } from "./routes/public/tracking";
 import { registerUnsubscribe } from "./routes/public/unsubscribe";
 import { campaignsRoutes } from "./routes/v1/campaigns";
-import { CONTACT_IMPORT_PATH } from "./routes/v1/contacts/import";
 import { contactsRoutes } from "./routes/v1/contacts";
 import { emailsRoutes } from "./routes/v1/emails";
 import { inboundRoutes } from "./routes/v1/inbound";
@@ -39,13 +38,8 @@ export function createApp(): OpenAPIHono<HonoEnv> {
   app.use("*", requestContext);
   app.use("*", secureHeaders({ crossOriginResourcePolicy: false }));
   app.use("*", guardJsonBody);
-  // POST /v1/contacts/import applies its own 10 MiB limit; every other route keeps the default.
-  const defaultBodyLimit = limitBody();
-  app.use(
-    "/v1/*",
-    (c, next) => (c.req.method === "POST" && c.req.path === CONTACT_IMPORT_PATH ? next() : defaultBodyLimit(c, next)),
-    services,
-  );
+  // A route that takes bulk data (the contact import) raises the limit with its own limitBody().
+  app.use("/v1/*", defaultBodyLimit(), services);
   // ipRateLimit itself lets inbound provider webhooks through (see isNeverRateLimited).
   app.use("/v1/*", ipRateLimit);
 

@@ -1,18 +1,10 @@
-import type { Scope } from "./auth/scopes";
+import type { Principal } from "./auth/principal";
 import type { HeraldError } from "./errors";
 import type { Cache } from "./services/cache";
 import type { Db } from "./services/db";
 import type { Logger } from "./services/logger";
 
-/** Who is calling, resolved once per request by the auth middleware. */
-export interface Principal {
-  tenantId: string;
-  /** api_key: an hk_ key; session: a JWT herald issued for a key; user: a JWT from the tenant's identity provider. */
-  kind: "api_key" | "session" | "user";
-  /** The key id for api_key and session principals, the user id (JWT sub) for user principals. */
-  subject: string;
-  scopes: Scope[];
-}
+export type { Principal };
 
 export interface Variables {
   requestId: string;

@@ -166,3 +166,19 @@ describe("the JWKS fetch", () => {
     await expectProblem(await listKeys(jwt, { ...rs, JWKS_URL: redirecting }), 503, "service_unavailable");
   });
 });
+
+describe("header and claim shapes (kept when verification moved to jose)", () => {
+  it("refuses any crit header, including the b64 extension jose itself would accept", async () => {
+    const { tenantId } = await newTenant();
+    for (const extra of [{ crit: ["exp"], exp: 1 }, { crit: ["b64"], b64: true }]) {
+      await expectUnauthorized(await listKeys(await mintJwt(idpClaims(tenantId), idpKey, extra)), /critical/);
+    }
+  });
+
+  it("refuses a non-numeric exp or nbf, and an oversized token, with herald's wording", async () => {
+    const { tenantId } = await newTenant();
+    await expectUnauthorized(await listKeys(await mintJwt(idpClaims(tenantId, { exp: String(nowSeconds() + 300) }), idpKey)), /no exp/);
+    await expectUnauthorized(await listKeys(await mintJwt(idpClaims(tenantId, { nbf: "now" }), idpKey)), /not yet valid/);
+    await expectUnauthorized(await listKeys(await mintJwt(idpClaims(tenantId, { pad: "x".repeat(9000) }), idpKey)), /too long/);
+  });
+});

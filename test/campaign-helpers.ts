@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { sql, type SQL } from "drizzle-orm";
 import { expect } from "vitest";
 import type { SendMessage } from "../src/campaigns/messages";
-import { progressStub } from "../src/campaigns/progress";
+import { progressStub } from "../src/services/durable-objects";
 import worker from "../src/index";
 import { openDb } from "../src/services/db";
 import { call } from "./helpers";

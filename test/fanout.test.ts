@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { MAX_REPLANS } from "../queues/dead-letters";
 import type { FanoutMessage } from "../src/campaigns/messages";
-import { progressStub } from "../src/campaigns/progress";
+import { progressStub } from "../src/services/durable-objects";
 import { planPages } from "../src/campaigns/store/fanout-rows";
 import worker from "../src/index";
 import { audience, campaign, receivedBy, sinkProvider, tag, template, waitFor } from "./campaign-helpers";

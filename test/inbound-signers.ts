@@ -1,6 +1,6 @@
 // Test-only signers that produce webhook requests the way each provider does, using WebCrypto
-// inside workerd. The DER here is written independently of src/webhooks/inbound/der.ts, so the
-// parser is checked against an encoder it does not share code with.
+// inside workerd. The DER here shares no code with what reads it (node:crypto's X509Certificate for
+// SNS certificates, src/webhooks/inbound/der.ts for SendGrid's ECDSA signatures).
 import type { InboundRequest } from "../src/webhooks/inbound";
 
 const enc = new TextEncoder();
@@ -83,23 +83,44 @@ export interface SnsSigner {
 }
 
 const RSA = { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" };
+const EC = { name: "ECDSA", namedCurve: "P-256" };
 
-/** An RSA key and a self-signed X.509 v3 certificate for it, as the SNS signing certificate. */
-export async function snsSigner(certUrl: string): Promise<SnsSigner> {
-  const pair = (await crypto.subtle.generateKey(RSA, true, ["sign", "verify"])) as CryptoKeyPair;
+export interface SnsCertificateOptions {
+  /** Default: 2020 to 2049, around both the tests' fixed clock and the real one. */
+  notBefore?: Date;
+  notAfter?: Date;
+  /** An ECDSA P-256 key instead of SNS's RSA, to check that only RSA certificates are taken. */
+  ec?: boolean;
+}
+
+/** A key and a self-signed X.509 v3 certificate for it, as the SNS signing certificate. */
+export async function snsSigner(certUrl: string, options: SnsCertificateOptions = {}): Promise<SnsSigner> {
+  const pair = (await crypto.subtle.generateKey(options.ec ? EC : RSA, true, ["sign", "verify"])) as CryptoKeyPair;
   const spki = new Uint8Array((await crypto.subtle.exportKey("spki", pair.publicKey)) as ArrayBuffer);
-  const now = Date.now();
+  const algorithm = options.ec ? seq(oid("1.2.840.10045.4.3.2")) : sha256WithRSA(); // ecdsa-with-SHA256 has no NULL parameters
   const tbs = seq(
     tlv(0xa0, int(new Uint8Array([2]))), // v3
     int(crypto.getRandomValues(new Uint8Array(8))),
-    sha256WithRSA(),
+    algorithm,
     name("sns.amazonaws.com"),
-    seq(utcTime(new Date(now - 86_400_000)), utcTime(new Date(now + 86_400_000))),
+    seq(utcTime(options.notBefore ?? new Date("2020-01-01T00:00:00Z")), utcTime(options.notAfter ?? new Date("2049-12-31T23:59:59Z"))),
     name("sns.amazonaws.com"),
     spki,
   );
-  const tbsSig = new Uint8Array(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", pair.privateKey, tbs));
-  const certificatePem = pem(seq(tbs, sha256WithRSA(), tlv(0x03, new Uint8Array([0]), tbsSig)));
+  const tbsSig = options.ec
+    ? rawToDer(new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, tbs)))
+    : new Uint8Array(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", pair.privateKey, tbs));
+  const certificatePem = pem(seq(tbs, algorithm, tlv(0x03, new Uint8Array([0]), tbsSig)));
+  if (options.ec) {
+    return {
+      certUrl,
+      certificatePem,
+      async sign(fields, version) {
+        const signature = b64(rawToDer(new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, enc.encode(snsStringToSign(fields))))));
+        return JSON.stringify({ ...fields, SignatureVersion: version, Signature: signature, SigningCertURL: certUrl });
+      },
+    };
+  }
 
   // generateKey binds one hash to the key; SignatureVersion 1 needs the same key under SHA-1.
   const pkcs8 = (await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer;
@@ -109,16 +130,19 @@ export async function snsSigner(certUrl: string): Promise<SnsSigner> {
     certUrl,
     certificatePem,
     async sign(fields, version) {
-      const keys =
-        fields.Type === "Notification"
-          ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
-          : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
-      const toSign = keys.filter((k) => fields[k] !== undefined).map((k) => `${k}\n${fields[k]}\n`).join("");
       const key = version === "1" ? sha1Key : pair.privateKey;
-      const signature = b64(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, enc.encode(toSign)));
+      const signature = b64(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, enc.encode(snsStringToSign(fields))));
       return JSON.stringify({ ...fields, SignatureVersion: version, Signature: signature, SigningCertURL: certUrl });
     },
   };
+}
+
+function snsStringToSign(fields: Record<string, string>): string {
+  const keys =
+    fields.Type === "Notification"
+      ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+      : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
+  return keys.filter((k) => fields[k] !== undefined).map((k) => `${k}\n${fields[k]}\n`).join("");
 }
 
 // --- SendGrid ---------------------------------------------------------------------------------

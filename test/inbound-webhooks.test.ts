@@ -147,7 +147,7 @@ describe("ses (SNS)", () => {
       const result = await verify("ses", request(await signer.sign(notification(sesMessage(event)), "2")), {}, { fetchText });
       expect(result.ok && result.events).toEqual([expect.objectContaining(expected)]);
     }
-    // The imported key is cached per certificate URL (and hash): at most one download here.
+    // The certificate is cached per URL: at most one download here.
     expect(fetched.length).toBeLessThanOrEqual(1);
   });
 
@@ -170,6 +170,28 @@ describe("ses (SNS)", () => {
     // Signed by `other`, but pointing at `signer`'s certificate.
     const body = JSON.stringify({ ...JSON.parse(await other.sign(fields, "2")), SigningCertURL: signer.certUrl });
     expect(await verify("ses", request(body), {}, { fetchText: server().fetchText })).toEqual({ ok: false, status: 401, reason: "signature does not match" });
+  });
+
+  it("downloads a certificate once for messages of both signature versions", async () => {
+    const fresh = await snsSigner(certUrl());
+    const { fetched, fetchText } = server(fresh);
+    const open = () => notification(sesMessage({ eventType: "Open", open: {} }));
+    expect(await verify("ses", request(await fresh.sign(open(), "1")), {}, { fetchText })).toMatchObject({ ok: true });
+    expect(await verify("ses", request(await fresh.sign(open(), "2")), {}, { fetchText })).toMatchObject({ ok: true });
+    expect(fetched).toEqual([fresh.certUrl]);
+  });
+
+  it("rejects a certificate outside its validity period, and one whose key is not RSA", async () => {
+    const fields = notification(sesMessage({ eventType: "Open", open: {} }));
+    const expired = await snsSigner(certUrl(), { notBefore: new Date("2024-01-01T00:00:00Z"), notAfter: new Date(NOW - 1000) });
+    const early = await snsSigner(certUrl(), { notBefore: new Date(NOW + 1000), notAfter: new Date("2027-01-01T00:00:00Z") });
+    for (const s of [expired, early]) {
+      const result = await verify("ses", request(await s.sign(fields, "2")), {}, { fetchText: server(s).fetchText });
+      expect(result).toEqual({ ok: false, status: 401, reason: "signing certificate is not valid now" });
+    }
+    const ec = await snsSigner(certUrl(), { ec: true });
+    const result = await verify("ses", request(await ec.sign(fields, "2")), {}, { fetchText: server(ec).fetchText });
+    expect(result).toEqual({ ok: false, status: 401, reason: "signing certificate could not be loaded" });
   });
 
   it("rejects a message older than the replay window without fetching the certificate", async () => {

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { BREAKER_THRESHOLD } from "../durable-objects/provider-limiter";
-import { limiterStub, progressStub } from "../src/campaigns/progress";
+import { limiterStub, progressStub } from "../src/services/durable-objects";
 import type { SendMessage } from "../src/campaigns/messages";
 import worker from "../src/index";
 import {

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { authConfig, ConfigError, type AuthConfig } from "../config";
 import { apiKeys } from "../db/schema";
-import type { Principal } from "../env";
+import type { Principal } from "./principal";
 import { HeraldError } from "../errors";
 import { isUuid } from "../lib/ids";
 import type { Cache } from "../services/cache";
@@ -9,7 +9,7 @@ import type { Db } from "../services/db";
 import { getTenant } from "../services/tenants";
 import { hashApiKey, isWellFormedApiKey, looksLikeApiKey } from "./api-keys";
 import { JwksResolver } from "./jwks";
-import { decodeJwt, hmacKey, JwtError, verifyJwt, type JwtClaims } from "./jwt";
+import { hmacSecret, JwtError, unverifiedClaims, verifyJwt, type JwtClaims } from "./jwt";
 import { isScope, ROLES, scopesForRole, type Role, type Scope } from "./scopes";
 
 /** The issuer and audience of the short-lived session tokens POST /v1/auth/token hands out. */
@@ -132,8 +132,7 @@ async function verifyJwtPrincipal(token: string, cfg: AuthConfig, cache: Cache):
     // algorithm, key, issuer and audience, and the two never share a key (JWT_SECRET is for herald's
     // tokens only; config refuses IDP_JWT_SECRET = JWT_SECRET and JWT_ISSUER = "herald"), so a
     // forged iss buys nothing.
-    const unverified = decodeJwt(token).claims;
-    claims = unverified.iss === HERALD_ISSUER ? await verifySession(token, cfg) : await verifyExternal(token, cfg, cache);
+    claims = unverifiedClaims(token).iss === HERALD_ISSUER ? await verifySession(token, cfg) : await verifyExternal(token, cfg, cache);
   } catch (err) {
     if (err instanceof JwtError) throw unauthorized(err.message);
     throw err;
@@ -145,7 +144,7 @@ async function verifyJwtPrincipal(token: string, cfg: AuthConfig, cache: Cache):
 function verifySession(token: string, cfg: AuthConfig): Promise<JwtClaims> {
   const secret = cfg.jwtSecret;
   if (!secret) throw new JwtError("session tokens are not enabled");
-  return verifyJwt(token, { alg: "HS256", key: () => hmacKey(secret), issuer: HERALD_ISSUER, audience: HERALD_AUDIENCE });
+  return verifyJwt(token, { alg: "HS256", key: hmacSecret(secret), issuer: HERALD_ISSUER, audience: HERALD_AUDIENCE });
 }
 
 function verifyExternal(token: string, cfg: AuthConfig, cache: Cache): Promise<JwtClaims> {
@@ -156,10 +155,10 @@ function verifyExternal(token: string, cfg: AuthConfig, cache: Cache): Promise<J
     case "misconfigured":
       throw new ConfigError(idp.setting);
     case "hs256":
-      return verifyJwt(token, { alg: "HS256", key: () => hmacKey(idp.secret), issuer: idp.issuer, audience: idp.audience });
+      return verifyJwt(token, { alg: "HS256", key: hmacSecret(idp.secret), issuer: idp.issuer, audience: idp.audience });
     case "jwks": {
-      const jwks = new JwksResolver(idp.jwksUrl, idp.alg, cache);
-      return verifyJwt(token, { alg: idp.alg, key: (h) => jwks.key(h), issuer: idp.issuer, audience: idp.audience });
+      const jwks = new JwksResolver(idp.jwksUrl, cache);
+      return verifyJwt(token, { alg: idp.alg, key: (header, jws) => jwks.key(header, jws), issuer: idp.issuer, audience: idp.audience });
     }
   }
 }

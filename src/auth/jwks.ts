@@ -1,70 +1,48 @@
-import type { JwtAlg } from "../config";
+import { createLocalJWKSet, errors, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from "jose";
 import type { Cache } from "../services/cache";
-import { sha256Hex } from "../lib/encoding";
-import { JwtError, type JwtHeader } from "./jwt";
-
-interface Jwk extends JsonWebKey {
-  kid?: string;
-  use?: string;
-}
-interface JwkSet {
-  keys: Jwk[];
-}
+import { JwtError } from "./jwt";
 
 const TTL_SECONDS = 600;
 // A token with an unknown kid may mean the provider rotated keys; refetch, but not more often than this.
 const REFETCH_AFTER_MS = 30_000;
 
+/** What the shared cache holds, so other isolates skip the fetch. */
 interface Entry {
-  set: JwkSet;
+  set: JSONWebKeySet;
   fetchedAt: number;
 }
+/** jose's key selection and import over one fetched set; it keeps the imported keys. */
+interface Loaded extends Entry {
+  select: ReturnType<typeof createLocalJWKSet>;
+}
 
-const memory = new Map<string, Entry>();
-const imported = new Map<string, Promise<CryptoKey>>();
+const memory = new Map<string, Loaded>();
 
-/** Resolves verification keys from a JWKS URL; the set is cached in memory and in the shared cache. */
+/**
+ * Resolves verification keys from a JWKS URL for jose's jwtVerify. jose's createRemoteJWKSet has
+ * the same TTL and cooldown but caches per isolate only; this adds the shared cache, so the set
+ * is fetched here and jose's createLocalJWKSet selects and imports the key.
+ */
 export class JwksResolver {
   constructor(
     private readonly url: string,
-    private readonly alg: Exclude<JwtAlg, "HS256">,
     private readonly cache: Cache,
     // Wrapped: workerd's fetch refuses to be called with another `this`.
     private readonly fetcher: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
-  async key(header: JwtHeader): Promise<CryptoKey> {
+  async key(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
     let entry = await this.load(false);
-    let jwk = this.pick(entry.set, header.kid);
-    if (!jwk && Date.now() - entry.fetchedAt > REFETCH_AFTER_MS) {
+    let key = await pick(entry, header, token);
+    if (!key && Date.now() - entry.fetchedAt > REFETCH_AFTER_MS) {
       entry = await this.load(true);
-      jwk = this.pick(entry.set, header.kid);
+      key = await pick(entry, header, token);
     }
-    if (!jwk) throw new JwtError("no matching signing key");
-    const id = `${this.alg}:${await sha256Hex(JSON.stringify(jwk))}`;
-    let key = imported.get(id);
-    if (!key) {
-      key = crypto.subtle.importKey("jwk", jwk, importAlgorithm(this.alg), false, ["verify"]);
-      key.catch(() => imported.delete(id));
-      imported.set(id, key);
-    }
-    try {
-      return await key;
-    } catch {
-      throw new JwtError("signing key is unusable");
-    }
+    if (!key) throw new JwtError("no matching signing key");
+    return key;
   }
 
-  private pick(set: JwkSet, kid: string | undefined): Jwk | undefined {
-    const kty = this.alg === "RS256" ? "RSA" : "EC";
-    const candidates = set.keys.filter(
-      (k) => k.kty === kty && (k.use === undefined || k.use === "sig") && (k.alg === undefined || k.alg === this.alg),
-    );
-    if (kid !== undefined) return candidates.find((k) => k.kid === kid);
-    return candidates.length === 1 ? candidates[0] : undefined;
-  }
-
-  private async load(force: boolean): Promise<Entry> {
+  private async load(force: boolean): Promise<Loaded> {
     const cacheKey = `jwks:${this.url}`;
     const now = Date.now();
     const mem = memory.get(cacheKey);
@@ -72,17 +50,20 @@ export class JwksResolver {
     if (!force) {
       const shared = await this.cache.get<Entry>(cacheKey).catch(() => undefined);
       if (shared && now - shared.fetchedAt < TTL_SECONDS * 1000) {
-        memory.set(cacheKey, shared);
-        return shared;
+        try {
+          return remember(cacheKey, shared);
+        } catch {
+          // A shared entry jose will not take is refetched like a missing one.
+        }
       }
     }
     const entry = { set: await this.fetchSet(), fetchedAt: now };
-    memory.set(cacheKey, entry);
+    const loaded = remember(cacheKey, entry);
     await this.cache.set(cacheKey, entry, TTL_SECONDS).catch(() => {});
-    return entry;
+    return loaded;
   }
 
-  private async fetchSet(): Promise<JwkSet> {
+  private async fetchSet(): Promise<JSONWebKeySet> {
     let res: Response;
     try {
       // Never follow a redirect: the configured URL is the one trusted for keys, and a redirect
@@ -96,9 +77,31 @@ export class JwksResolver {
       await res.body?.cancel().catch(() => {});
       throw new JwksUnavailable();
     }
-    const body = (await res.json().catch(() => undefined)) as JwkSet | undefined;
+    const body = (await res.json().catch(() => undefined)) as { keys?: unknown } | undefined;
     if (!body || !Array.isArray(body.keys)) throw new JwksUnavailable();
-    return body;
+    // jose refuses a whole set over one member that is not an object; such a member matches no token anyway.
+    return { keys: body.keys.filter((k): k is JWK => !!k && typeof k === "object" && !Array.isArray(k)) };
+  }
+}
+
+function remember(cacheKey: string, entry: Entry): Loaded {
+  const loaded = { ...entry, select: createLocalJWKSet(entry.set) };
+  memory.set(cacheKey, loaded);
+  return loaded;
+}
+
+/** The matching key, or undefined when the set has none (which may call for a refetch). */
+async function pick(entry: Loaded, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | undefined> {
+  try {
+    return await entry.select(header, token);
+  } catch (err) {
+    if (err instanceof errors.JWKSNoMatchingKey) return undefined;
+    if (err instanceof errors.JWKSMultipleMatchingKeys) {
+      // Several keys under the token's kid: the first usable one. Without a kid, none is chosen.
+      if (header.kid !== undefined) for await (const key of err) return key;
+      return undefined;
+    }
+    throw new JwtError("signing key is unusable");
   }
 }
 
@@ -108,8 +111,4 @@ export class JwksUnavailable extends Error {
     super("key set unavailable");
     this.name = "JwksUnavailable";
   }
-}
-
-function importAlgorithm(alg: Exclude<JwtAlg, "HS256">): SubtleCryptoImportKeyAlgorithm {
-  return alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256" };
 }

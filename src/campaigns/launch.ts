@@ -3,9 +3,9 @@ import { allowedFrom } from "./machine";
 import { HeraldError } from "../errors";
 import type { Db } from "../services/db";
 import { sendFanout } from "./enqueue";
-import { progressStub } from "./progress";
 import { campaignFacts, launchRow, revertState } from "./store/campaign-rows";
 import { sql } from "drizzle-orm";
+import { progressStub } from "../services/durable-objects";
 
 export interface Launched {
   id: string;

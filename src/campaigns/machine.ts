@@ -4,8 +4,9 @@
  * (src/campaigns/store/) builds its conditions from these lists.
  */
 
-export const CAMPAIGN_STATES = ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "failed"] as const;
-export type CampaignState = (typeof CAMPAIGN_STATES)[number];
+import { CAMPAIGN_STATES, type CampaignState } from "../db/schema";
+
+export { CAMPAIGN_STATES, type CampaignState };
 
 /** Who makes a transition: a user through the API, the cron tick, or the pipeline itself (fan-out, senders, progress). */
 export type Actor = "api" | "cron" | "pipeline";

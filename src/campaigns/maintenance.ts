@@ -3,11 +3,11 @@ import { staleClaimSeconds } from "../config";
 import type { Db } from "../services/db";
 import type { Logger } from "../services/logger";
 import { launchCampaign } from "./launch";
-import { progressStub } from "./progress";
 import { queueFanout } from "./transitions";
 import { countLaunchAttempt, dueCampaigns, failCampaign } from "./store/campaign-rows";
 import { recountCampaign, stalledCampaigns } from "./store/counts";
-import { sweepStaleClaims as sweepClaimRows } from "./store/message-rows";
+import { sweepStaleClaims as sweepClaimRows } from "../sending/store/message-rows";
+import { progressStub } from "../services/durable-objects";
 
 /** Scheduled launches per tenant per tick, and in all: one tenant's backlog cannot starve the others. */
 const LAUNCHES_PER_TENANT = 5;

@@ -1,4 +1,3 @@
-import type { BatchLease } from "../../durable-objects/provider-limiter";
 import type { Invocation } from "../lib/chaos";
 import { chaosOf } from "../lib/chaos";
 import { uuidv7 } from "../lib/ids";
@@ -10,12 +9,13 @@ import { leaseInPolicyOrder, reportLeaseOutcomes } from "../sending/policy-lease
 import { providerCalls, sendAll } from "../sending/send-all";
 import { blockedTimeoutSeconds } from "../config";
 import type { Recipient, SendMessage } from "./messages";
-import { limiterStub, progressStub } from "./progress";
 import { renderRecipient } from "./render";
-import { policyProviders, sendingContext, type SendingContext } from "./sending-context";
+import { policyProviders } from "../sending/policy-providers";
+import { sendingContext, type SendingContext } from "./sending-context";
 import { campaignState, failCampaign, noteBlocked, noteWaiting } from "./store/campaign-rows";
-import { claimRecipients, markSending, recordOutcomes, releaseClaims, releaseUnsent, type Claimed, type Outcome } from "./store/message-rows";
-import { storeReplays } from "./store/replay-rows";
+import { claimRecipients, markSending, recordOutcomes, releaseClaims, releaseUnsent, type Claimed, type Outcome } from "../sending/store/message-rows";
+import { storeReplays } from "../sending/store/replay-rows";
+import { limiterStub, progressStub, type BatchLease } from "../services/durable-objects";
 
 /** Provider calls in flight at once per chunk (a Worker invocation keeps six connections open). */
 const SEND_CONCURRENCY = 6;

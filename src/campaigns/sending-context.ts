@@ -1,8 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { campaigns } from "../db/schema";
 import type { Db } from "../services/db";
-import { loadProviders, type LoadedProvider } from "../providers/registry";
-import { createCache } from "../services/cache";
 import { compileTemplate, type CompiledTemplate } from "../templates/engine";
 
 /** What a send consumer needs about a campaign besides its state, which it reads fresh each batch. */
@@ -55,21 +53,4 @@ export async function sendingContext(db: Db, tenantId: string, campaignId: strin
   if (cache.size > 500) cache.clear();
   cache.set(key, { ctx, at: Date.now() });
   return ctx;
-}
-
-const PROVIDERS_TTL_MS = 10_000;
-const providerCache = new Map<string, { providers: Map<string, LoadedProvider>; at: number }>();
-
-/**
- * A campaign's providers, re-read at most every 10 s per isolate: a send batch needs them every
- * time, and an edit (rate, quota, enabled, credentials) reaches the senders within that bound.
- */
-export async function policyProviders(db: Db, env: Env, tenantId: string, ids: string[]): Promise<Map<string, LoadedProvider>> {
-  const key = `${tenantId}:${ids.join(",")}`;
-  const hit = providerCache.get(key);
-  if (hit && Date.now() - hit.at < PROVIDERS_TTL_MS) return hit.providers;
-  const providers = await loadProviders(db, env, tenantId, ids, createCache(env));
-  if (providerCache.size > 500) providerCache.clear();
-  providerCache.set(key, { providers, at: Date.now() });
-  return providers;
 }

@@ -5,9 +5,9 @@ import { sendFanout } from "./enqueue";
 import { whyNot } from "./launch";
 import { allowedFrom, type CampaignAction, type CampaignState } from "./machine";
 import type { FanoutMessage } from "./messages";
-import { progressStub } from "./progress";
 import { revertState, transitionRow } from "./store/campaign-rows";
-import { markForRetry, unmarkRetry } from "./store/message-rows";
+import { markForRetry, unmarkRetry } from "../sending/store/message-rows";
+import { progressStub } from "../services/durable-objects";
 
 /** Moves a campaign from an allowed state to `to` in one conditional statement, or explains why not. */
 async function transition(db: Db, tenantId: string, campaignId: string, action: CampaignAction, to: CampaignState, extra = sql``) {

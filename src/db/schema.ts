@@ -1,5 +1,4 @@
 import { sql } from "drizzle-orm";
-import type { CampaignState } from "../campaigns/machine";
 import { boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -172,8 +171,12 @@ export const providers = pgTable(
   (t) => [index("providers_tenant_id_idx").on(t.tenantId, t.id)],
 );
 
-// The states and their transitions are data in the campaign module; the column only stores them.
-export type { CampaignState };
+/**
+ * The states a campaign row can hold. Their transitions are data in src/campaigns/machine.ts; the
+ * list lives here, with the column that stores it, because the schema may not import the domain.
+ */
+export const CAMPAIGN_STATES = ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "failed"] as const;
+export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
 export interface TemplateSnapshot {
   id: string;
@@ -307,6 +310,14 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
 );
 
+/**
+ * How an endpoint's deliveries are signed: "herald" (Herald-Webhook-* headers, the original scheme and
+ * the default, so endpoints created before the choice existed keep verifying) or "standard" (the
+ * Standard Webhooks specification's webhook-* headers). See src/webhooks/outbound/headers.ts.
+ */
+export const WEBHOOK_SIGNATURE_SCHEMES = ["herald", "standard"] as const;
+export type WebhookSignatureScheme = (typeof WEBHOOK_SIGNATURE_SCHEMES)[number];
+
 /** A tenant's outbound webhook endpoint. The signing secret is AES-GCM ciphertext under ENCRYPTION_KEY. */
 export const webhookEndpoints = pgTable(
   "webhook_endpoints",
@@ -323,6 +334,14 @@ export const webhookEndpoints = pgTable(
     enabled: boolean("enabled").notNull().default(true),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    signatureScheme: text("signature_scheme").$type<WebhookSignatureScheme>().notNull().default("herald"),
+    /**
+     * The secret a rotation replaced, sealed like `secret`, and when it stops signing: until then a
+     * "standard" endpoint's deliveries carry a signature under each, so receivers can switch over
+     * without losing a request. Null outside a rotation's overlap (and always for "herald").
+     */
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true }),
   },
   (t) => [index("webhook_endpoints_tenant_id_idx").on(t.tenantId, t.id)],
 );

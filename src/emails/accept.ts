@@ -5,7 +5,7 @@ import { HeraldError, type FieldError } from "../errors";
 import { monthOfUuidv7, uuidv7 } from "../lib/ids";
 import type { Db } from "../services/db";
 import { recipientKey, suppressedAmong } from "../suppressions/store";
-import type { EmailBody } from "../routes/v1/emails/schema";
+import type { EmailBody } from "./body";
 
 /** A transactional email ready for the queue. */
 export interface QueuedEmail {

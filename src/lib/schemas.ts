@@ -33,6 +33,13 @@ export const IdParam = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "0190b1b2-7c1e-7a3b-9f00-0123456789ab" }),
 });
 
+const ADDRESS = /^(?:(?:"[^"\r\n\0]{0,200}"|[^<>\r\n\0,;:"@]{0,200})\s*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
+/**
+ * "user@example.com" or "Display Name <user@example.com>"; never CR/LF (header injection). A display
+ * name with , ; : " or @ must be quoted, so no parser can read extra recipients out of it.
+ */
+export const Address = z.string().trim().max(320).regex(ADDRESS, "must be an email address, optionally as 'Name <address>'");
+
 export const Timestamp = z.string().openapi({ format: "date-time", example: "2026-11-22T10:00:00.000Z" });
 
 export const PageQuery = z.object({

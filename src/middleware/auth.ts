@@ -5,6 +5,7 @@ import { authenticate, bearerToken, unauthorized } from "../auth/authenticate";
 import { grants, type Scope } from "../auth/scopes";
 import type { HonoEnv } from "../env";
 import { HeraldError } from "../errors";
+import { declareScope } from "./scope-tags";
 import { enforceKeyRateLimit } from "./rate-limit";
 
 /**
@@ -38,11 +39,17 @@ export const requireAuth = createMiddleware<HonoEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * Refuses (403) a principal without `scope`. Put it in the route's createRoute({ middleware }):
+ * newRouter() then lists the scope in the operation's OpenAPI security ({ bearerAuth: [scope] }),
+ * and test/route-security.test.ts checks every such route refuses a credential without it.
+ */
 export function requireScope(scope: Scope) {
-  return createMiddleware<HonoEnv>(async (c, next) => {
+  const middleware = createMiddleware<HonoEnv>(async (c, next) => {
     if (!grants(c.var.principal.scopes, scope)) {
       throw new HeraldError("forbidden", `this credential lacks the ${scope} scope`);
     }
     await next();
   });
+  return declareScope(middleware, scope);
 }

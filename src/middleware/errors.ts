@@ -1,8 +1,8 @@
-import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { matchedRoutes } from "hono/route";
 import { JwksUnavailable } from "../auth/jwks";
 import { ConfigError } from "../config";
-import { isEmailsPath, withResendMembers } from "../emails/compat";
 import type { HonoEnv } from "../env";
 import { HeraldError, problemResponse } from "../errors";
 
@@ -10,10 +10,40 @@ function requestIdOf(c: Context<HonoEnv>): string {
   return c.get("requestId") ?? crypto.randomUUID();
 }
 
+type Decorate = (err: HeraldError) => HeraldError;
+const DECORATORS = new WeakMap<object, Decorate>();
+
+/**
+ * Middleware for a router whose errors need more than the problem+json members (the /v1/emails
+ * routes add Resend's). It does nothing itself: onError finds it among the request's matched
+ * routes, so the error handler names no path, and errors thrown before the router runs (401, 413,
+ * 429) are decorated too.
+ */
+export function decorateProblems(decorate: Decorate): MiddlewareHandler<HonoEnv> {
+  const marker: MiddlewareHandler<HonoEnv> = (_c, next) => next();
+  DECORATORS.set(marker, decorate);
+  return marker;
+}
+
+function decoratorOf(c: Context<HonoEnv>): Decorate | undefined {
+  let routes: ReturnType<typeof matchedRoutes>;
+  try {
+    routes = matchedRoutes(c);
+  } catch {
+    return undefined; // thrown before the request was routed
+  }
+  for (const route of routes) {
+    const decorate = DECORATORS.get(route.handler);
+    if (decorate) return decorate;
+  }
+  return undefined;
+}
+
 /** Maps whatever was thrown to a problem+json response; only HeraldError details reach the caller. */
 export const onError: ErrorHandler<HonoEnv> = (err, c) => {
   const herald = toHeraldError(err, c);
-  return problemResponse(isEmailsPath(c.req.path) ? withResendMembers(herald) : herald, requestIdOf(c), c.req.path);
+  const decorate = decoratorOf(c);
+  return problemResponse(decorate ? decorate(herald) : herald, requestIdOf(c), c.req.path);
 };
 
 export const notFound: NotFoundHandler<HonoEnv> = (c) =>

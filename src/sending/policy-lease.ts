@@ -1,7 +1,6 @@
-import type { BatchLease, Lane } from "../../durable-objects/provider-limiter";
-import { limiterStub } from "../campaigns/progress";
 import { transactionalShare } from "../config";
 import type { LoadedProvider } from "../providers/registry";
+import { limiterStub, type BatchLease, type Lane } from "../services/durable-objects";
 
 /** The longest a sender waits on its limiters before asking again… */
 const MAX_WAIT_SECONDS = 300;

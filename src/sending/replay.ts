@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
-import { progressStub } from "../campaigns/progress";
-import { recordOutcomes, type Outcome } from "../campaigns/store/message-rows";
-import { deleteReplay, dueReplays, expireReplays, type ReplayRow } from "../campaigns/store/replay-rows";
+import { recordOutcomes, type Outcome } from "./store/message-rows";
+import { deleteReplay, dueReplays, expireReplays, type ReplayRow } from "./store/replay-rows";
 import { publishEvents, sendOutcomeEvent } from "../events/message";
 import { ProviderError } from "../providers/types";
 import { loadProviders } from "../providers/registry";
@@ -10,6 +9,7 @@ import { createCache } from "../services/cache";
 import type { Db } from "../services/db";
 import type { Logger } from "../services/logger";
 import { toOutcome } from "./send-all";
+import { progressStub } from "../services/durable-objects";
 
 /** Replays per cron tick: each is one provider request. */
 const REPLAYS_PER_TICK = 50;

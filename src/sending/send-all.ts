@@ -1,4 +1,4 @@
-import type { Outcome } from "../campaigns/store/message-rows";
+import type { Outcome } from "./store/message-rows";
 import type { LoadedProvider } from "../providers/registry";
 import { PartialBatchError } from "../providers/errors";
 import { ProviderError, type OutboundEmail, type PreparedRequest, type SendResult } from "../providers/types";

@@ -18,6 +18,13 @@ interface OpenApiDoc {
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
+/** One security requirement as "scheme (scope, …)+scheme": the scopes are what the route's requireScope demands. */
+function requirement(schemes: Record<string, unknown>): string {
+  return Object.entries(schemes)
+    .map(([scheme, scopes]) => (Array.isArray(scopes) && scopes.length > 0 ? `${scheme} (${scopes.join(", ")})` : scheme))
+    .join("+");
+}
+
 /**
  * A self-contained reference page rendered from the OpenAPI document: no scripts or assets from
  * elsewhere, so it works offline and under a strict CSP.
@@ -33,7 +40,7 @@ export function renderDocsPage(doc: OpenApiDoc): string {
         .map(([status, r]) => `<li><code>${esc(status)}</code> ${esc(r.description ?? "")}</li>`)
         .join("");
       const body = op.requestBody?.content ? `<p>Body: <code>${esc(Object.keys(op.requestBody.content).join(", "))}</code></p>` : "";
-      const auth = op.security?.length ? `<span class="auth">auth: ${esc(op.security.map((s) => Object.keys(s).join("+")).join(" | "))}</span>` : "";
+      const auth = op.security?.length ? `<span class="auth">auth: ${esc(op.security.map(requirement).join(" | "))}</span>` : "";
       ops.push(`<section><h3><span class="m ${esc(method)}">${esc(method.toUpperCase())}</span> <code>${esc(path)}</code> ${auth}</h3>
 <p>${esc(op.summary ?? "")}</p>${op.description ? `<p>${esc(op.description)}</p>` : ""}${params ? `<ul>${params}</ul>` : ""}${body}${responses ? `<details><summary>Responses</summary><ul>${responses}</ul></details>` : ""}</section>`);
     }

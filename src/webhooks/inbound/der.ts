@@ -1,16 +1,12 @@
-import { fromBase64 } from "./common";
-
 /**
- * Just enough DER to pull the public key out of an X.509 certificate and to turn an ECDSA
- * signature into the raw r||s form WebCrypto wants. Not a general ASN.1 parser: anything
- * unexpected throws DerError, which callers turn into a rejection.
+ * Just enough DER to turn an ECDSA signature into the raw r||s form WebCrypto wants (SendGrid).
+ * Not a general ASN.1 parser: anything unexpected throws DerError, which callers turn into a
+ * rejection.
  */
 export class DerError extends Error {}
 
 interface Tlv {
   tag: number;
-  /** Offset of the tag byte. */
-  start: number;
   /** Offset of the first content byte. */
   body: number;
   /** Offset just past the content. */
@@ -33,7 +29,7 @@ function readTlv(der: Uint8Array, pos: number, limit: number): Tlv {
   }
   const end = body + len;
   if (end > limit) throw new DerError("length runs past its parent");
-  return { tag, start: pos, body, end };
+  return { tag, body, end };
 }
 
 function children(der: Uint8Array, parent: Tlv): Tlv[] {
@@ -44,32 +40,6 @@ function children(der: Uint8Array, parent: Tlv): Tlv[] {
 
 const SEQUENCE = 0x30;
 const INTEGER = 0x02;
-const VERSION = 0xa0; // [0] EXPLICIT, optional in TBSCertificate
-
-/**
- * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }
- * TBSCertificate ::= SEQUENCE { [0] version OPTIONAL, serialNumber, signature, issuer, validity,
- *                               subject, subjectPublicKeyInfo, ... }
- * Returns the SubjectPublicKeyInfo TLV, which crypto.subtle.importKey("spki") takes as is.
- */
-export function certificateSpki(der: Uint8Array): Uint8Array<ArrayBuffer> {
-  const cert = readTlv(der, 0, der.length);
-  if (cert.tag !== SEQUENCE || cert.end !== der.length) throw new DerError("not a certificate");
-  const tbs = children(der, cert)[0];
-  if (!tbs || tbs.tag !== SEQUENCE) throw new DerError("no TBSCertificate");
-  const fields = children(der, tbs);
-  const at = fields[0]?.tag === VERSION ? 1 : 0;
-  if (fields[at]?.tag !== INTEGER) throw new DerError("no serial number");
-  const spki = fields[at + 5];
-  if (!spki || spki.tag !== SEQUENCE) throw new DerError("no SubjectPublicKeyInfo");
-  return der.slice(spki.start, spki.end);
-}
-
-/** The DER of the first CERTIFICATE block of a PEM text, or undefined. */
-export function pemCertificateDer(pem: string): Uint8Array<ArrayBuffer> | undefined {
-  const m = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(pem);
-  return m ? fromBase64(m[1]!.replace(/\s+/g, "")) : undefined;
-}
 
 /**
  * ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } → r||s, each left-padded to `size` bytes

@@ -1,6 +1,6 @@
+import { X509Certificate, verify, type KeyObject } from "node:crypto";
 import { utf8 } from "../../lib/encoding";
 import { NOT_CONFIGURED, event, fail, fromBase64, heraldHeader, isObject, outsideWindow, parseJson, str, toIso, type Json } from "./common";
-import { certificateSpki, pemCertificateDer } from "./der";
 import type { InboundEvent, InboundResult, Verifier } from "./types";
 
 /**
@@ -17,13 +17,19 @@ const REPLAY_WINDOW_MS = 60 * 60 * 1000;
 const NOTIFICATION_KEYS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
 const CONFIRMATION_KEYS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
 
+interface SigningCertificate {
+  key: KeyObject;
+  notBefore: number;
+  notAfter: number;
+}
+
 /**
- * Imported signing keys by version+URL. SNS rotates certificates rarely, so this saves a download
- * per message. Only resolved CryptoKeys are kept, never pending promises: a promise created in one
+ * Parsed signing certificates by URL. SNS rotates certificates rarely, so this saves a download per
+ * message. Only parsed certificates are kept, never pending promises: a promise created in one
  * request and awaited from another is not safe in workerd.
  */
-const keys = new Map<string, CryptoKey>();
-const MAX_KEYS = 32;
+const certificates = new Map<string, SigningCertificate>();
+const MAX_CERTIFICATES = 32;
 
 function stringToSign(msg: Json, names: string[]): string | undefined {
   let out = "";
@@ -53,16 +59,18 @@ export function snsUrl(value: unknown, host: RegExp, pem: boolean): string | und
   return url.href;
 }
 
-async function signingKey(url: string, hash: "SHA-1" | "SHA-256", fetchText: (url: string) => Promise<string>): Promise<CryptoKey> {
-  const cacheKey = `${hash} ${url}`;
-  const cached = keys.get(cacheKey);
+async function signingCertificate(url: string, fetchText: (url: string) => Promise<string>): Promise<SigningCertificate> {
+  const cached = certificates.get(url);
   if (cached) return cached;
-  const der = pemCertificateDer(await fetchText(url));
-  if (!der) throw new Error("not a PEM certificate");
-  const key = await crypto.subtle.importKey("spki", certificateSpki(der), { name: "RSASSA-PKCS1-v1_5", hash }, false, ["verify"]);
-  if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!);
-  keys.set(cacheKey, key);
-  return key;
+  const cert = new X509Certificate(await fetchText(url));
+  // SNS signs with RSA; node:crypto's verify would as readily check an EC signature from an EC key.
+  if (cert.publicKey.asymmetricKeyType !== "rsa") throw new Error("not an RSA certificate");
+  // workerd has no validFromDate/validToDate; these are OpenSSL's "Mon DD HH:MM:SS YYYY GMT".
+  const parsed = { key: cert.publicKey, notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo) };
+  if (Number.isNaN(parsed.notBefore) || Number.isNaN(parsed.notAfter)) throw new Error("unreadable validity period");
+  if (certificates.size >= MAX_CERTIFICATES) certificates.delete(certificates.keys().next().value!);
+  certificates.set(url, parsed);
+  return parsed;
 }
 
 export const verifySes: Verifier = async (req, secrets, opts): Promise<InboundResult> => {
@@ -75,7 +83,7 @@ export const verifySes: Verifier = async (req, secrets, opts): Promise<InboundRe
   const sentAt = Date.parse(str(msg.Timestamp) ?? "");
   if (toSign === undefined || Number.isNaN(sentAt)) return fail(400, "SNS message is missing fields");
 
-  const hash = msg.SignatureVersion === "1" ? "SHA-1" : msg.SignatureVersion === "2" ? "SHA-256" : undefined;
+  const hash = msg.SignatureVersion === "1" ? "sha1" : msg.SignatureVersion === "2" ? "sha256" : undefined;
   if (!hash) return fail(401, "unsupported SNS signature version");
   const signature = fromBase64(str(msg.Signature) ?? "");
   if (!signature || signature.length === 0) return fail(401, "missing signature");
@@ -87,17 +95,19 @@ export const verifySes: Verifier = async (req, secrets, opts): Promise<InboundRe
   const host = opts.snsCertHost ?? DEFAULT_SNS_HOST;
   const certUrl = snsUrl(msg.SigningCertURL, host, true);
   if (!certUrl) return fail(401, "signing certificate URL is not an SNS URL");
-  if (outsideWindow(sentAt, opts.now ?? Date.now(), REPLAY_WINDOW_MS)) return fail(401, "message is outside the replay window");
+  const now = opts.now ?? Date.now();
+  if (outsideWindow(sentAt, now, REPLAY_WINDOW_MS)) return fail(401, "message is outside the replay window");
 
-  let key: CryptoKey;
+  let cert: SigningCertificate;
   try {
-    key = await signingKey(certUrl, hash, opts.fetchText);
+    cert = await signingCertificate(certUrl, opts.fetchText);
   } catch {
     return fail(401, "signing certificate could not be loaded");
   }
+  if (now < cert.notBefore || now > cert.notAfter) return fail(401, "signing certificate is not valid now");
   let valid = false;
   try {
-    valid = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, utf8(toSign));
+    valid = verify(hash, utf8(toSign), cert.key, signature);
   } catch {
     valid = false;
   }

@@ -2,7 +2,9 @@ import { decryptJson, encryptJson } from "../../lib/crypto";
 import { hex, timingSafeEqual, utf8 } from "../../lib/encoding";
 
 /**
- * Outbound webhook signatures. Every delivery carries three headers:
+ * Outbound webhook signatures, herald's own scheme (an endpoint's signature_scheme "herald", the
+ * default; "standard" is in standard.ts), and the signing secrets both schemes share. Every delivery
+ * to a "herald" endpoint carries three headers:
  *
  *   Herald-Webhook-Id:        the delivery's id (the same on every attempt; dedupe on it)
  *   Herald-Webhook-Timestamp: unix seconds when this attempt was signed
@@ -37,7 +39,8 @@ export function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function hmacKey(secret: string): Promise<CryptoKey> {
+/** The HMAC-SHA256 signing key of a secret; both schemes key their HMAC this way. */
+export function hmacKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", secretKeyBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 }
 
@@ -104,7 +107,7 @@ export async function verifyWebhook(
   return { ok: true, id: header(headers, WEBHOOK_ID_HEADER) ?? null, timestamp };
 }
 
-function toBase64(bytes: Uint8Array): string {
+export function toBase64(bytes: Uint8Array): string {
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary);

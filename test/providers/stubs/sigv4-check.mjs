@@ -1,6 +1,6 @@
 // Recomputes an AWS Signature Version 4 the way AWS does, from the request as it arrived, so the
 // SES stand-in accepts only requests a real endpoint would accept. Deliberately separate from
-// herald's signer (src/providers/sigv4.ts): it runs in Node with node:crypto.
+// herald's signer (aws4fetch, in src/providers/ses.ts): it runs in Node with node:crypto.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;

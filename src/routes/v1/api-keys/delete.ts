@@ -6,7 +6,7 @@ import type { HonoEnv } from "../../../env";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { findApiKey } from "./get";
-import { ApiKeySchema, toApiKeyDto } from "./schema";
+import { ApiKeySchema, toApiKeyDto } from "../../../api-keys/schema";
 
 const route = createRoute({
   method: "delete",

@@ -7,7 +7,7 @@ import { isUuid } from "../../../lib/ids";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import type { Db } from "../../../services/db";
-import { ApiKeySchema, toApiKeyDto } from "./schema";
+import { ApiKeySchema, toApiKeyDto } from "../../../api-keys/schema";
 
 const route = createRoute({
   method: "get",

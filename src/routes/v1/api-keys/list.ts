@@ -4,7 +4,7 @@ import { apiKeys } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { cursorId, encodeCursor, PageQuery, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { ApiKeySchema, toApiKeyDto } from "./schema";
+import { ApiKeySchema, toApiKeyDto } from "../../../api-keys/schema";
 
 const route = createRoute({
   method: "get",

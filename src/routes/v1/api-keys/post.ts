@@ -4,8 +4,8 @@ import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { CreateApiKeyBody, CreatedApiKeySchema } from "./schema";
-import { insertApiKey } from "./store";
+import { CreateApiKeyBody, CreatedApiKeySchema } from "../../../api-keys/schema";
+import { insertApiKey } from "../../../api-keys/store";
 
 const route = createRoute({
   method: "post",

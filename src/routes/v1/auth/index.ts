@@ -1,4 +1,4 @@
-import { newRouter } from "../../../lib/router";
+import { newRouter } from "../../router";
 import { registerToken } from "./token";
 
 export function authRoutes() {

@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { progressStub } from "../../../campaigns/progress";
+import { progressStub } from "../../../services/durable-objects";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
 import { IdParam, problems } from "../../../lib/schemas";

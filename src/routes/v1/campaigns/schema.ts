@@ -1,14 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { CAMPAIGN_STATES } from "../../../campaigns/machine";
 import type { campaigns } from "../../../db/schema";
-import { Timestamp } from "../../../lib/schemas";
+import { Address, Timestamp } from "../../../lib/schemas";
 
-const ADDRESS = /^(?:(?:"[^"\r\n\0]{0,200}"|[^<>\r\n\0,;:"@]{0,200})\s*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)$/;
-/**
- * "user@example.com" or "Display Name <user@example.com>"; never CR/LF (header injection). A display
- * name with , ; : " or @ must be quoted, so no parser can read extra recipients out of it.
- */
-export const Address = z.string().trim().max(320).regex(ADDRESS, "must be an email address, optionally as 'Name <address>'");
 
 export const CampaignSchema = z
   .object({

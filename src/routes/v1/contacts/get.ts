@@ -2,8 +2,8 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { HonoEnv } from "../../../env";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { ContactSchema, toContactDto } from "./schema";
-import { findContact } from "./store";
+import { ContactSchema, toContactDto } from "../../../contacts/schema";
+import { findContact } from "../../../contacts/store";
 
 const route = createRoute({
   method: "get",

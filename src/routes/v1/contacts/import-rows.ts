@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { ContactStatus } from "../../../db/schema";
 import { HeraldError } from "../../../errors";
 import { CsvSyntaxError, CsvTooManyRecords, parseCsv } from "../../../lib/csv";
-import { Attributes, ContactEmail, ContactName, ContactStatus as StatusSchema, MAX_ATTRIBUTE_KEYS } from "./schema";
+import { Attributes, ContactEmail, ContactName, ContactStatus as StatusSchema, MAX_ATTRIBUTE_KEYS } from "../../../contacts/schema";
 
 export const MAX_IMPORT_ROWS = 10_000;
 

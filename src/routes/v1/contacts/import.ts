@@ -5,13 +5,10 @@ import { HeraldError } from "../../../errors";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { limitBody } from "../../../middleware/body-limit";
-import { findList, noSuchList } from "../lists/store";
+import { findList, noSuchList } from "../../../lists/store";
 import { ImportRow, MAX_IMPORT_ROWS, rowsFromCsv, rowsFromJson, type ImportRows } from "./import-rows";
 import { upsertContacts } from "./import-store";
-import { FOREIGN_KEY_VIOLATION, pgErrorCode } from "./pg-error";
-
-/** The path app.ts must exempt from the default 1 MiB limit, since this route applies its own. */
-export const CONTACT_IMPORT_PATH = "/v1/contacts/import";
+import { FOREIGN_KEY_VIOLATION, pgErrorCode } from "../../../lib/pg-error";
 
 /** New contacts in one import that warrant fresh planner statistics. */
 const REANALYZE_AFTER_ROWS = 5000;

@@ -4,7 +4,7 @@ import { contacts } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { cursorId, encodeCursor, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { ContactListQuery, ContactSchema, toContactDto } from "./schema";
+import { ContactListQuery, ContactSchema, toContactDto } from "../../../contacts/schema";
 
 const route = createRoute({
   method: "get",

@@ -5,9 +5,9 @@ import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { pgErrorCode, UNIQUE_VIOLATION } from "./pg-error";
-import { ContactSchema, toContactDto, UpdateContactBody } from "./schema";
-import { emailTaken, findContact } from "./store";
+import { pgErrorCode, UNIQUE_VIOLATION } from "../../../lib/pg-error";
+import { ContactSchema, toContactDto, UpdateContactBody } from "../../../contacts/schema";
+import { emailTaken, findContact } from "../../../contacts/store";
 
 const route = createRoute({
   method: "patch",

@@ -4,8 +4,8 @@ import type { HonoEnv } from "../../../env";
 import { uuidv7 } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { ContactSchema, CreateContactBody, toContactDto } from "./schema";
-import { emailTaken } from "./store";
+import { ContactSchema, CreateContactBody, toContactDto } from "../../../contacts/schema";
+import { emailTaken } from "../../../contacts/store";
 
 const route = createRoute({
   method: "post",

@@ -4,7 +4,7 @@ import { acceptEmails, type Idempotency } from "../../../emails/accept";
 import { enqueueEmails } from "../../../emails/queue";
 import { HeraldError } from "../../../errors";
 import { sha256Hex } from "../../../lib/encoding";
-import type { EmailBody } from "./schema";
+import type { EmailBody } from "../../../emails/body";
 
 /** The Idempotency-Key header, checked as Resend does (1–256 characters). */
 async function idempotencyOf(c: Context<HonoEnv>, body: unknown): Promise<Idempotency | undefined> {

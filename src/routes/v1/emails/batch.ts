@@ -1,11 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { HonoEnv } from "../../../env";
 import { HeraldError, type FieldError } from "../../../errors";
-import { fieldErrors } from "../../../lib/router";
+import { fieldErrors } from "../../router";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { acceptAndQueue } from "./accept";
-import { EmailBody, SentBatch } from "./schema";
+import { EmailBody } from "../../../emails/body";
+import { SentBatch } from "./schema";
 
 const route = createRoute({
   method: "post",

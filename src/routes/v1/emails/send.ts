@@ -3,7 +3,8 @@ import type { HonoEnv } from "../../../env";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { acceptAndQueue } from "./accept";
-import { EmailBody, SentEmail } from "./schema";
+import { EmailBody } from "../../../emails/body";
+import { SentEmail } from "./schema";
 
 const route = createRoute({
   method: "post",

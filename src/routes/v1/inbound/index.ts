@@ -1,4 +1,4 @@
-import { newRouter } from "../../../lib/router";
+import { newRouter } from "../../router";
 import { registerPost } from "./post";
 
 export { inboundSecrets, isInboundKind, toEventInputs } from "./post";

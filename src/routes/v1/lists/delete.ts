@@ -5,7 +5,7 @@ import type { HonoEnv } from "../../../env";
 import { isUuid } from "../../../lib/ids";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { noSuchList } from "./store";
+import { noSuchList } from "../../../lists/store";
 
 const route = createRoute({
   method: "delete",

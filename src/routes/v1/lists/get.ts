@@ -3,7 +3,7 @@ import type { HonoEnv } from "../../../env";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { ListSchema, toListDto } from "./schema";
-import { findList, memberCount } from "./store";
+import { findList, memberCount } from "../../../lists/store";
 
 const route = createRoute({
   method: "get",

@@ -4,9 +4,9 @@ import type { HonoEnv } from "../../../env";
 import { isUuid } from "../../../lib/ids";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { FOREIGN_KEY_VIOLATION, pgErrorCode } from "../contacts/pg-error";
+import { FOREIGN_KEY_VIOLATION, pgErrorCode } from "../../../lib/pg-error";
 import { AddMembersBody, AddMembersResultSchema } from "./schema";
-import { findList, noSuchList } from "./store";
+import { findList, noSuchList } from "../../../lists/store";
 
 const route = createRoute({
   method: "post",

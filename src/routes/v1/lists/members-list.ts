@@ -4,8 +4,8 @@ import { contacts, listMembers } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { cursorId, encodeCursor, IdParam, PageQuery, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { ContactSchema, toContactDto } from "../contacts/schema";
-import { findList } from "./store";
+import { ContactSchema, toContactDto } from "../../../contacts/schema";
+import { findList } from "../../../lists/store";
 
 const route = createRoute({
   method: "get",

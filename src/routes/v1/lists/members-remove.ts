@@ -7,7 +7,7 @@ import { isUuid } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { ListMemberParams } from "./schema";
-import { findList } from "./store";
+import { findList } from "../../../lists/store";
 
 const route = createRoute({
   method: "delete",

@@ -4,9 +4,9 @@ import { lists } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
-import { pgErrorCode, UNIQUE_VIOLATION } from "../contacts/pg-error";
+import { pgErrorCode, UNIQUE_VIOLATION } from "../../../lib/pg-error";
 import { ListSchema, toListDto, UpdateListBody } from "./schema";
-import { findList, memberCount, nameTaken, noSuchList } from "./store";
+import { findList, memberCount, nameTaken, noSuchList } from "../../../lists/store";
 
 const route = createRoute({
   method: "patch",

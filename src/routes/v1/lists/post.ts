@@ -5,7 +5,7 @@ import { uuidv7 } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { CreateListBody, ListSchema, toListDto } from "./schema";
-import { nameTaken } from "./store";
+import { nameTaken } from "../../../lists/store";
 
 const route = createRoute({
   method: "post",

@@ -7,7 +7,7 @@ import { timingSafeEqual } from "../../../lib/encoding";
 import { uuidv7 } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
 import { limitAuthAttempt } from "../../../middleware/rate-limit";
-import { insertApiKey } from "../api-keys/store";
+import { insertApiKey } from "../../../api-keys/store";
 import { CreatedTenantSchema, CreateTenantBody, PLANS } from "./schema";
 
 /**

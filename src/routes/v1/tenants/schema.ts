@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../../../auth/scopes";
 import { Timestamp } from "../../../lib/schemas";
-import { CreatedApiKeySchema } from "../api-keys/schema";
+import { CreatedApiKeySchema } from "../../../api-keys/schema";
 
 export const PLANS = ["free", "pro", "enterprise"] as const;
 

@@ -1,4 +1,4 @@
-import { newRouter } from "../../../lib/router";
+import { newRouter } from "../../router";
 import { requireAuth } from "../../../middleware/auth";
 import { registerCreate } from "./create";
 import { registerDelete } from "./delete";

@@ -12,7 +12,7 @@ const route = createRoute({
   method: "patch",
   path: "/{id}",
   tags: ["webhooks"],
-  summary: "Change a webhook endpoint's URL, event types, description or enabled flag",
+  summary: "Change a webhook endpoint's URL, event types, description, enabled flag or signature scheme (the secret stays the same)",
   security: [{ bearerAuth: [] }],
   middleware: [requireScope("webhooks:write")] as const,
   request: {
@@ -36,6 +36,9 @@ export function registerPatch(api: OpenAPIHono<HonoEnv>) {
     if (body.event_types !== undefined) changes.eventTypes = uniqueTypes(body.event_types);
     if (body.description !== undefined) changes.description = body.description;
     if (body.enabled !== undefined) changes.enabled = body.enabled;
+    // Takes effect from the next attempt, retries of deliveries already queued included; both schemes
+    // key their HMAC with the same secret, so the receiver keeps the one it has.
+    if (body.signature_scheme !== undefined) changes.signatureScheme = body.signature_scheme;
     const [row] = await c.var.db
       .update(webhookEndpoints)
       .set(changes)

@@ -1,9 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { WEBHOOK_DELIVERY_STATUSES, type webhookDeliveries, type webhookEndpoints } from "../../../db/schema";
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_SIGNATURE_SCHEMES, type webhookDeliveries, type webhookEndpoints } from "../../../db/schema";
 import { WEBHOOK_EVENT_TYPES } from "../../../events/message";
 import { HeraldError } from "../../../errors";
 import { isLoopback, urlProblem, type DestinationPolicy } from "../../../lib/destination";
 import { PageQuery, Timestamp } from "../../../lib/schemas";
+import { ROTATION_OVERLAP_SECONDS } from "../../../webhooks/outbound/headers";
 
 type EndpointRow = typeof webhookEndpoints.$inferSelect;
 type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -54,6 +55,15 @@ const EventTypes = z
 
 const Description = z.string().trim().max(500);
 
+const SignatureScheme = z.enum(WEBHOOK_SIGNATURE_SCHEMES).openapi({
+  description:
+    'How deliveries are signed. "herald": Herald-Webhook-Id, -Timestamp and -Signature (v1=<hex HMAC of `${timestamp}.${body}`>). ' +
+    '"standard": the Standard Webhooks specification: webhook-id, webhook-timestamp and webhook-signature ' +
+    "(v1,<base64 HMAC of `${id}.${timestamp}.${body}`>), verifiable with any Standard Webhooks library; after a rotation " +
+    `the replaced secret keeps signing for ${ROTATION_OVERLAP_SECONDS / 3600} hours, so webhook-signature then carries two signatures. Changing it needs no new secret.`,
+  example: "standard",
+});
+
 export const WebhookEndpointSchema = z
   .object({
     id: z.string().uuid(),
@@ -61,6 +71,10 @@ export const WebhookEndpointSchema = z
     description: z.string().nullable(),
     event_types: z.array(z.string()).openapi({ description: "Empty means every event type", example: ["email.delivered", "email.bounced"] }),
     enabled: z.boolean(),
+    signature_scheme: SignatureScheme,
+    previous_secret_expires_at: Timestamp.nullable().openapi({
+      description: 'Until when the secret replaced by the last rotation still signs ("standard" endpoints only); null when none does',
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -79,6 +93,9 @@ export const CreateWebhookBody = z
     event_types: EventTypes.default([]),
     description: Description.nullable().optional(),
     enabled: z.boolean().default(true),
+    // The default stays "herald" so integrations that create endpoints and check the documented
+    // Herald-Webhook-* headers keep working; new integrations should ask for "standard".
+    signature_scheme: SignatureScheme.default("herald"),
   })
   .strict()
   .openapi("CreateWebhookEndpoint");
@@ -89,6 +106,7 @@ export const UpdateWebhookBody = z
     event_types: EventTypes.optional(),
     description: Description.nullable().optional(),
     enabled: z.boolean().optional(),
+    signature_scheme: SignatureScheme.optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, "give at least one field to change")
@@ -96,7 +114,7 @@ export const UpdateWebhookBody = z
 
 export const WebhookDeliverySummarySchema = z
   .object({
-    id: z.string().uuid().openapi({ description: "Sent as Herald-Webhook-Id, the same on every attempt" }),
+    id: z.string().uuid().openapi({ description: "Sent as Herald-Webhook-Id (webhook-id for \"standard\" endpoints), the same on every attempt and redelivery" }),
     endpoint_id: z.string().uuid(),
     event_id: z.string().uuid(),
     event_type: z.string().openapi({ example: "email.delivered" }),
@@ -143,9 +161,17 @@ export function toEndpointDto(row: EndpointRow) {
     description: row.description,
     event_types: row.eventTypes,
     enabled: row.enabled,
+    signature_scheme: row.signatureScheme,
+    previous_secret_expires_at: previousSecretExpiresAt(row),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
+}
+
+/** Shown only while it matters: a "herald" endpoint never signs with a replaced secret. */
+function previousSecretExpiresAt(row: EndpointRow, now = new Date()): string | null {
+  const at = row.previousSecretExpiresAt;
+  return row.signatureScheme === "standard" && at && at > now ? at.toISOString() : null;
 }
 
 export function toDeliverySummaryDto(row: DeliveryRow) {

@@ -2,7 +2,6 @@ import { sql } from "drizzle-orm";
 import { pgArray } from "../../lib/sql";
 import { clipCodePoints } from "../../lib/text";
 import type { Db } from "../../services/db";
-import type { Recipient } from "../messages";
 
 /**
  * The one owner of SQL that changes message rows, the claims of exactly-once sending. A row's life:
@@ -38,7 +37,7 @@ export interface ClaimResult {
  */
 export async function claimRecipients(
   db: Db,
-  p: { tenantId: string; campaignId: string; month: string; tokens: string[]; recipients: Recipient[]; ids: string[]; providerIds: string[] },
+  p: { tenantId: string; campaignId: string; month: string; tokens: string[]; recipients: { c: string; e: string }[]; ids: string[]; providerIds: string[] },
 ): Promise<ClaimResult> {
   const result = await db.execute<{ state: string | null; version: number | null; claimed: { id: string; c: string; s: "claimed" | "skipped" }[] }>(sql`
     WITH camp AS (

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { CONTACT_STATUSES, type contacts } from "../../../db/schema";
-import { utf8 } from "../../../lib/encoding";
-import { PageQuery, Timestamp } from "../../../lib/schemas";
+import { CONTACT_STATUSES, type contacts } from "../db/schema";
+import { utf8 } from "../lib/encoding";
+import { PageQuery, Timestamp } from "../lib/schemas";
 
 export const MAX_ATTRIBUTE_KEYS = 100;
 export const MAX_ATTRIBUTES_BYTES = 16 * 1024;

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { uuidv7 } from "../../lib/ids";
 import { pgArray } from "../../lib/sql";
 import type { Db } from "../../services/db";
-import type { PendingReplay } from "../../sending/send-all";
+import type { PendingReplay } from "../send-all";
 
 /** A stored replay, due for another try. */
 export interface ReplayRow extends Record<string, unknown> {

@@ -1,8 +1,8 @@
-import { generateApiKey } from "../../../auth/api-keys";
-import type { Scope } from "../../../auth/scopes";
-import { apiKeys } from "../../../db/schema";
-import { uuidv7 } from "../../../lib/ids";
-import type { Db } from "../../../services/db";
+import { generateApiKey } from "../auth/api-keys";
+import type { Scope } from "../auth/scopes";
+import { apiKeys } from "../db/schema";
+import { uuidv7 } from "../lib/ids";
+import type { Db } from "../services/db";
 import { toApiKeyDto } from "./schema";
 
 export interface NewKeyInput {

@@ -1,8 +1,8 @@
 import { and, count, eq } from "drizzle-orm";
-import { listMembers, lists } from "../../../db/schema";
-import { HeraldError } from "../../../errors";
-import { isUuid } from "../../../lib/ids";
-import type { Db } from "../../../services/db";
+import { listMembers, lists } from "../db/schema";
+import { HeraldError } from "../errors";
+import { isUuid } from "../lib/ids";
+import type { Db } from "../services/db";
 
 export function noSuchList(): HeraldError {
   return new HeraldError("not_found", "no such list");

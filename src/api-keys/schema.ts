@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { SCOPES } from "../../../auth/scopes";
-import type { ApiKey } from "../../../db/schema";
-import { Timestamp } from "../../../lib/schemas";
+import { SCOPES } from "../auth/scopes";
+import type { ApiKey } from "../db/schema";
+import { Timestamp } from "../lib/schemas";
 
 export const ApiKeySchema = z
   .object({

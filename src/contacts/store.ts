@@ -1,8 +1,8 @@
 import { and, eq } from "drizzle-orm";
-import { contacts } from "../../../db/schema";
-import { HeraldError } from "../../../errors";
-import { isUuid } from "../../../lib/ids";
-import type { Db } from "../../../services/db";
+import { contacts } from "../db/schema";
+import { HeraldError } from "../errors";
+import { isUuid } from "../lib/ids";
+import type { Db } from "../services/db";
 
 /** Another tenant's contact, or an id that is not even a UUID, is simply not found. */
 export async function findContact(db: Db, tenantId: string, id: string) {

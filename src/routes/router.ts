@@ -1,7 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { HonoEnv } from "../env";
 import { HeraldError, type FieldError } from "../errors";
-import { echoKey, unstorableStrings } from "./json-guard";
+import { echoKey, unstorableStrings } from "../lib/json-guard";
+import { declaredScopes } from "../middleware/scope-tags";
 
 interface Issue {
   path: PropertyKey[];
@@ -22,9 +23,22 @@ export function fieldErrors(target: string, issues: readonly Issue[]): FieldErro
   );
 }
 
+type Security = Record<string, string[]>[];
+
+/**
+ * A route's OpenAPI security with the scopes its middleware demand listed under bearerAuth
+ * (OpenAPI 3.1 lets a non-OAuth scheme list the roles it needs), so the document says what each
+ * operation requires and the route-security test can check it is enforced.
+ */
+export function securityWithScopes(security: Security | undefined, scopes: string[]): Security | undefined {
+  if (scopes.length === 0) return security;
+  if (!security?.length) return [{ bearerAuth: scopes }];
+  return security.map((requirement) => ("bearerAuth" in requirement ? { ...requirement, bearerAuth: scopes } : requirement));
+}
+
 /** Every router shares one validation hook, so every validation failure has the same problem shape. */
 export function newRouter(): OpenAPIHono<HonoEnv> {
-  return new OpenAPIHono<HonoEnv>({
+  const router = new OpenAPIHono<HonoEnv>({
     defaultHook: (result) => {
       if (result.success) {
         // Strings that could not be stored as sent are refused here, by field, rather than by the
@@ -37,4 +51,12 @@ export function newRouter(): OpenAPIHono<HonoEnv> {
       throw new HeraldError("validation_failed", `invalid ${errors.map((e) => e.field).join(", ")}`, { errors });
     },
   });
+  // Each route's required scope goes into the document from the middleware that enforces it, so
+  // the two cannot disagree and no route file has to repeat it.
+  const register = router.openapi;
+  router.openapi = ((route, handler, hook) => {
+    const security = securityWithScopes(route.security as Security | undefined, declaredScopes(route.middleware));
+    return register(security === route.security ? route : { ...route, security }, handler, hook);
+  }) as typeof register;
+  return router;
 }

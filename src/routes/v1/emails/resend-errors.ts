@@ -1,4 +1,4 @@
-import { HeraldError, type ErrorCode } from "../errors";
+import { HeraldError, type ErrorCode } from "../../../errors";
 
 /** The `name` Resend gives each kind of error, for clients built on Resend's SDK. */
 const RESEND_NAMES: Partial<Record<ErrorCode, string>> = {
@@ -14,10 +14,6 @@ const RESEND_NAMES: Partial<Record<ErrorCode, string>> = {
   unsupported_media_type: "validation_error",
   rate_limited: "rate_limit_exceeded",
 };
-
-export function isEmailsPath(path: string): boolean {
-  return path === "/v1/emails" || path.startsWith("/v1/emails/");
-}
 
 /**
  * Resend's SDK reads `statusCode`, `name` and `message` from an error body and nothing else, so

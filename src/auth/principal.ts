@@ -1,0 +1,11 @@
+import type { Scope } from "./scopes";
+
+/** Who is calling, resolved once per request by the auth middleware. */
+export interface Principal {
+  tenantId: string;
+  /** api_key: an hk_ key; session: a JWT herald issued for a key; user: a JWT from the tenant's identity provider. */
+  kind: "api_key" | "session" | "user";
+  /** The key id for api_key and session principals, the user id (JWT sub) for user principals. */
+  subject: string;
+  scopes: Scope[];
+}
