@@ -5,11 +5,11 @@ import { sha256Hex } from "../src/lib/encoding";
 import { monthOf, monthOfUuidv7, uuidFromHash, uuidv7 } from "../src/lib/ids";
 import { pgArray } from "../src/lib/sql";
 import { clipCodePoints, wellFormed } from "../src/lib/text";
-import { openDb, type Db } from "../src/services/db";
+import type { Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { suppress, type SuppressionEntry } from "../src/suppressions/store";
 import { dispatchWebhooks } from "../src/webhooks/outbound/dispatch";
-import { backoffSeconds, parseAndGroup } from "./handler";
+import { backoffSeconds, parseAndGroup, withBatchServices } from "./handler";
 
 /**
  * Longest string kept in an event's data, in code points. Provider details (SMTP diagnostics, user
@@ -72,26 +72,23 @@ type Row = PendingEvent;
 export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
   const byTenant = parseAndGroup(batch, EventMessage, (b) => b.tenant_id, logger, "event");
   if (byTenant.size === 0) return;
-  const handle = openDb(env);
-  try {
+  await withBatchServices(env, ctx, logger, async ({ db }) => {
     for (const [tenantId, items] of byTenant) {
       try {
         // One transaction for the whole group (the normal, fast path): if a side effect
         // fails, the events are not stored either, so the retry finds them new and runs every effect
         // again (a stored event would be skipped as a duplicate).
-        await handle.db.transaction((tx) => storeEvents(tx, env, tenantId, items.map((i) => i.body.event)));
+        await db.transaction((tx) => storeEvents(tx, env, tenantId, items.map((i) => i.body.event)));
         for (const i of items) i.message.ack();
       } catch (err) {
         if (items.length === 1) retry(items[0]!, err, tenantId, logger);
         else {
           logger.warn("events not stored together; storing them one by one", { err, tenant_id: tenantId, events: items.length });
-          await storeOneByOne(handle.db, env, tenantId, items, logger);
+          await storeOneByOne(db, env, tenantId, items, logger);
         }
       }
     }
-  } finally {
-    ctx.waitUntil(handle.close());
-  }
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { ZodError, type z } from "zod";
 import { groupBy } from "../src/lib/collections";
 import { runLimited } from "../src/lib/concurrency";
-import { openDb, type Db, type DbHandle } from "../src/services/db";
+import { buildServices, type Services } from "../src/services";
+import type { Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { Envelope } from "./messages";
 
@@ -41,15 +42,25 @@ export async function processBatch(
   handle: MessageHandler,
   base: { env: Env; ctx: ExecutionContext; logger: Logger },
 ): Promise<void> {
-  let handle_: DbHandle | undefined;
-  const db = () => (handle_ ??= openDb(base.env)).db;
-  try {
+  await withBatchServices(base.env, base.ctx, base.logger, async (services) => {
+    const db = () => services.db;
     await runLimited(
       batch.messages.map((message) => () => processOne(message, batch.queue, handle, { ...base, db, attempts: message.attempts })),
       CONCURRENCY,
     );
+  });
+}
+
+/**
+ * Runs one batch's work with its services (src/services/index.ts), which are closed once the batch
+ * is done: the pool, opened on first query, never outlives its batch.
+ */
+export async function withBatchServices<T>(env: Env, ctx: ExecutionContext, logger: Logger, work: (services: Services) => Promise<T>): Promise<T> {
+  const services = buildServices(env, logger);
+  try {
+    return await work(services);
   } finally {
-    if (handle_) base.ctx.waitUntil(handle_.close());
+    ctx.waitUntil(services.close());
   }
 }
 

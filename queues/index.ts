@@ -1,5 +1,5 @@
 import { chaosOf } from "../src/lib/chaos";
-import { JsonLogger, parseLogLevel } from "../src/services/logger";
+import { newLogger } from "../src/services";
 import { handleDeadLetter } from "./consumers";
 import { processEventsBatch } from "./events";
 import { handleDeadFanout, handleDeadSend } from "./dead-letters";
@@ -43,7 +43,7 @@ function pipelineQueue(env: Env, name: string): Queue | undefined {
 }
 
 export async function queue(batch: MessageBatch, env: Env, ctx: ExecutionContext): Promise<void> {
-  const logger = new JsonLogger({ batch_id: crypto.randomUUID(), queue: batch.queue }, parseLogLevel(env.LOG_LEVEL));
+  const logger = newLogger(env, { batch_id: crypto.randomUUID(), queue: batch.queue });
   const chaos = chaosOf(env);
   const target = chaos && pipelineQueue(env, batch.queue);
   if (chaos && target) {

@@ -4,9 +4,8 @@ import { sendCampaignChunk, type SendJob } from "../src/campaigns/send-chunk";
 import { chaosOf } from "../src/lib/chaos";
 import { runLimited } from "../src/lib/concurrency";
 import { queueDelay } from "../src/lib/queues";
-import { openDb } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
-import { backoffSeconds, parseAndGroup } from "./handler";
+import { backoffSeconds, parseAndGroup, withBatchServices } from "./handler";
 
 /**
  * A batch is worked in chunks of this many messages of one campaign, a few at a time, so one
@@ -30,7 +29,6 @@ export const PROVIDER_CALL_BUDGET = 5000;
 export async function processSendBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
   const byCampaign = parseAndGroup(batch, SendMessage, (b) => `${b.tenant_id}:${b.campaign_id}`, logger, "send message");
   if (byCampaign.size === 0) return;
-  const handle = openDb(env);
   const crash = chaosOf(env)?.invocation() ?? { at() {} };
   const budget = { calls: PROVIDER_CALL_BUDGET };
   const chunks: { job: SendJob; message: Message }[][] = [];
@@ -38,13 +36,13 @@ export async function processSendBatch(batch: MessageBatch, env: Env, ctx: Execu
     const jobs = items.map(({ message, body }) => ({ message, job: { messageId: message.id, attempts: message.attempts, body } satisfies SendJob }));
     for (let i = 0; i < jobs.length; i += CHUNK_MESSAGES) chunks.push(jobs.slice(i, i + CHUNK_MESSAGES));
   }
-  try {
+  await withBatchServices(env, ctx, logger, async ({ db }) => {
     await runLimited(
       chunks.map((chunk) => async () => {
         const jobs = chunk.map((c) => c.job);
         const log = logger.child({ tenant_id: jobs[0]!.body.tenant_id, campaign_id: jobs[0]!.body.campaign_id });
         try {
-          await sendCampaignChunk(jobs, { env, db: handle.db, logger: log, budget, crash, backoff: backoffSeconds });
+          await sendCampaignChunk(jobs, { env, db, logger: log, budget, crash, backoff: backoffSeconds });
         } catch (err) {
           log.warn("send chunk failed; its messages will be retried", { err });
           for (const job of jobs) job.retryAfter ??= backoffSeconds(job.attempts);
@@ -53,9 +51,7 @@ export async function processSendBatch(batch: MessageBatch, env: Env, ctx: Execu
       }),
       CHUNKS_IN_FLIGHT,
     );
-  } finally {
-    ctx.waitUntil(handle.close());
-  }
+  });
 }
 
 /** Acks, retries or re-queues each message of a chunk according to what happened to it. */

@@ -1,9 +1,8 @@
 import { sendTenantEmails, type EmailJob } from "../src/emails/deliver";
 import { TransactionalMessage } from "../src/emails/queue";
 import { queueDelay } from "../src/lib/queues";
-import { openDb } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
-import { backoffSeconds, parseAndGroup } from "./handler";
+import { backoffSeconds, parseAndGroup, withBatchServices } from "./handler";
 
 /**
  * The herald-transactional consumer: parse, group by tenant, hand each tenant's emails to
@@ -15,13 +14,12 @@ import { backoffSeconds, parseAndGroup } from "./handler";
 export async function processTransactionalBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
   const byTenant = parseAndGroup(batch, TransactionalMessage, (b) => b.tenant_id, logger, "transactional message");
   if (byTenant.size === 0) return;
-  const handle = openDb(env);
-  try {
+  await withBatchServices(env, ctx, logger, async ({ db }) => {
     for (const [tenantId, items] of byTenant) {
       const log = logger.child({ tenant_id: tenantId });
       const jobs: EmailJob[] = items.map(({ message, body }) => ({ body, attempts: message.attempts }));
       try {
-        await sendTenantEmails(tenantId, jobs, { env, db: handle.db, logger: log, backoff: backoffSeconds });
+        await sendTenantEmails(tenantId, jobs, { env, db, logger: log, backoff: backoffSeconds });
       } catch (err) {
         log.warn("transactional send failed; its messages will be retried", { err });
         for (const job of jobs) job.retryAfter ??= backoffSeconds(job.attempts);
@@ -32,7 +30,5 @@ export async function processTransactionalBatch(batch: MessageBatch, env: Env, c
         else message.ack();
       });
     }
-  } finally {
-    ctx.waitUntil(handle.close());
-  }
+  });
 }

@@ -6,11 +6,11 @@ import { runLimited } from "../src/lib/concurrency";
 import { DecryptionError } from "../src/lib/crypto";
 import { destinationPolicy, urlProblem } from "../src/lib/destination";
 import { clipCodePoints } from "../src/lib/text";
-import { openDb, type Db, type DbHandle } from "../src/services/db";
+import type { Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
 import { WebhookDeliveryMessage } from "../src/webhooks/outbound/dispatch";
 import { deliveryHeaders, openSigningKeys, type SigningKeys } from "../src/webhooks/outbound/headers";
-import type { MessageHandler } from "./handler";
+import { withBatchServices, type MessageHandler } from "./handler";
 
 /** How long an endpoint has to answer one attempt. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -59,16 +59,13 @@ type Outcome = { ok: true; status: number } | { ok: false; status: number | null
  * backoff until the queue's retries run out and it is dead-lettered (handleDeadWebhook marks it failed).
  */
 export async function processWebhookBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
-  let handle: DbHandle | undefined;
-  const db = () => (handle ??= openDb(env)).db;
-  try {
+  await withBatchServices(env, ctx, logger, async (services) => {
+    const db = () => services.db;
     await runLimited(
       batch.messages.map((message) => () => deliverOne(message, env, db, logger)),
       CONCURRENCY,
     );
-  } finally {
-    if (handle) ctx.waitUntil(handle.close());
-  }
+  });
 }
 
 async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logger): Promise<void> {

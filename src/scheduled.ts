@@ -1,11 +1,11 @@
 import { ensurePartitions, launchDueCampaigns, repairStalledProgress, sweepStaleClaims } from "./campaigns/maintenance";
-import { staleClaimSeconds } from "./config";
 import { pruneIdempotencyKeys, requeueDueEmails, settleStaleEmails } from "./emails/queue";
 import { replayAmbiguousBatches } from "./sending/replay";
-import { openDb, type Db } from "./services/db";
-import { JsonLogger, parseLogLevel, type Logger } from "./services/logger";
+import { buildServices, newLogger, type Services } from "./services";
+import type { Db } from "./services/db";
+import type { Logger } from "./services/logger";
 
-type Step = (db: Db, env: Env, logger: Logger) => Promise<number | void>;
+type Step = (db: Db, env: Env, logger: Logger, services: Services) => Promise<number | void>;
 
 /**
  * The cron tick's steps, in order. Each runs on its own: one that throws is logged with its name and
@@ -17,19 +17,19 @@ const STEPS: [string, Step][] = [
   ["sweep_claims", sweepStaleClaims],
   ["replay_ambiguous", replayAmbiguousBatches],
   ["repair_stalled", repairStalledProgress],
-  ["sweep_transactional", (db, env) => settleStaleEmails(db, env.EVENTS_QUEUE, staleClaimSeconds(env))],
+  ["sweep_transactional", (db, env, _logger, s) => settleStaleEmails(db, env.EVENTS_QUEUE, s.config.staleClaimSeconds)],
   ["outbox", (db, env) => requeueDueEmails(db, env.TRANSACTIONAL_QUEUE)],
   ["prune_idempotency_keys", (db) => pruneIdempotencyKeys(db)],
 ];
 
 export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  const logger = new JsonLogger({ cron: controller.cron, tick_id: crypto.randomUUID() }, parseLogLevel(env.LOG_LEVEL));
-  const handle = openDb(env);
+  const logger = newLogger(env, { cron: controller.cron, tick_id: crypto.randomUUID() });
+  const services = buildServices(env, logger);
   const results: Record<string, number | string> = {};
   try {
     for (const [name, step] of STEPS) {
       try {
-        results[name] = (await step(handle.db, env, logger)) ?? "ok";
+        results[name] = (await step(services.db, env, logger, services)) ?? "ok";
       } catch (err) {
         results[name] = "failed";
         logger.error("cron step failed", { step: name, err });
@@ -37,6 +37,6 @@ export async function scheduled(controller: ScheduledController, env: Env, ctx: 
     }
     logger.info("cron tick", { scheduled_time: new Date(controller.scheduledTime).toISOString(), ...results });
   } finally {
-    ctx.waitUntil(handle.close());
+    ctx.waitUntil(services.close());
   }
 }

@@ -4,6 +4,7 @@ import { apiKeys } from "../db/schema";
 import type { Principal } from "./principal";
 import { HeraldError } from "../errors";
 import { isUuid } from "../lib/ids";
+import { TtlCache } from "../lib/ttl-cache";
 import type { Cache } from "../services/cache";
 import type { Db } from "../services/db";
 import { getTenant } from "../services/tenants";
@@ -65,8 +66,8 @@ interface CachedKey {
 export const API_KEY_CACHE_SECONDS = 300;
 export const apiKeyCacheKey = (hash: string) => `apikey:${hash}`;
 
-/** Per isolate: when each key's last_used_at was last written, so it is written at most every 5 minutes. */
-const lastUsedWrites = new Map<string, number>();
+/** Per isolate: the keys whose last_used_at was written lately, so it is written at most every 5 minutes. */
+const lastUsedWrites = new TtlCache<true>(10_000, LAST_USED_GRANULARITY_MS);
 
 async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps): Promise<Principal> {
   if (!isWellFormedApiKey(token)) throw unauthorized("malformed API key");
@@ -89,10 +90,8 @@ async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps)
   if ("missing" in entry) throw unauthorized("unknown API key");
   if (entry.revokedAt) throw unauthorized("API key revoked");
   if (entry.expiresAt && Date.parse(entry.expiresAt) <= Date.now()) throw unauthorized("API key expired");
-  const now = Date.now();
-  if (now - (lastUsedWrites.get(entry.id) ?? 0) > LAST_USED_GRANULARITY_MS) {
-    lastUsedWrites.set(entry.id, now);
-    if (lastUsedWrites.size > 10_000) lastUsedWrites.clear();
+  if (!lastUsedWrites.get(entry.id)) {
+    lastUsedWrites.set(entry.id, true);
     defer(
       db
         .update(apiKeys)
@@ -108,20 +107,18 @@ async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps)
  * again until it expires, so a client reusing its token skips the signature check. Entries live at
  * most a minute, so a key withdrawn from the JWKS stops being honoured within a minute too.
  */
-const verifiedTokens = new Map<string, { principal: Principal; until: number }>();
 const VERIFIED_TOKEN_MS = 60_000;
-const MAX_VERIFIED_TOKENS = 10_000;
+const verifiedTokens = new TtlCache<Principal>(10_000, VERIFIED_TOKEN_MS);
 
 async function authenticateJwt(token: string, deps: AuthDeps): Promise<Principal> {
   const cfg = authConfig(deps.env);
   // The verdict depends on the configuration as much as on the token.
   const id = `${cfg.jwtAlg}\n${cfg.jwtSecret}\n${JSON.stringify(cfg.idp)}\n${token}`;
   const now = Date.now();
-  const hit = verifiedTokens.get(id);
-  if (hit && now < hit.until) return { ...hit.principal, scopes: [...hit.principal.scopes] };
+  const hit = verifiedTokens.get(id, now);
+  if (hit) return { ...hit, scopes: [...hit.scopes] };
   const { principal, exp } = await verifyJwtPrincipal(token, cfg, deps.cache);
-  if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) verifiedTokens.clear();
-  verifiedTokens.set(id, { principal, until: Math.min(now + VERIFIED_TOKEN_MS, exp * 1000) });
+  verifiedTokens.set(id, principal, Math.min(now + VERIFIED_TOKEN_MS, exp * 1000));
   return principal;
 }
 

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from "jose";
+import { TtlCache } from "../lib/ttl-cache";
 import type { Cache } from "../services/cache";
 import { JwtError } from "./jwt";
 
@@ -16,7 +17,8 @@ interface Loaded extends Entry {
   select: ReturnType<typeof createLocalJWKSet>;
 }
 
-const memory = new Map<string, Loaded>();
+/** Per isolate, by URL; an entry fetched elsewhere keeps its own fetch time, so it expires on time. */
+const memory = new TtlCache<Loaded>(64, TTL_SECONDS * 1000);
 
 /**
  * Resolves verification keys from a JWKS URL for jose's jwtVerify. jose's createRemoteJWKSet has
@@ -45,8 +47,8 @@ export class JwksResolver {
   private async load(force: boolean): Promise<Loaded> {
     const cacheKey = `jwks:${this.url}`;
     const now = Date.now();
-    const mem = memory.get(cacheKey);
-    if (!force && mem && now - mem.fetchedAt < TTL_SECONDS * 1000) return mem;
+    const mem = memory.get(cacheKey, now);
+    if (!force && mem) return mem;
     if (!force) {
       const shared = await this.cache.get<Entry>(cacheKey).catch(() => undefined);
       if (shared && now - shared.fetchedAt < TTL_SECONDS * 1000) {
@@ -86,7 +88,7 @@ export class JwksResolver {
 
 function remember(cacheKey: string, entry: Entry): Loaded {
   const loaded = { ...entry, select: createLocalJWKSet(entry.set) };
-  memory.set(cacheKey, loaded);
+  memory.set(cacheKey, loaded, entry.fetchedAt + TTL_SECONDS * 1000);
   return loaded;
 }
 

@@ -1,19 +1,14 @@
-import { and, eq } from "drizzle-orm";
 import { contacts } from "../db/schema";
 import { HeraldError } from "../errors";
-import { isUuid } from "../lib/ids";
+import { findTenantRow } from "../lib/tenant-rows";
 import type { Db } from "../services/db";
 
-/** Another tenant's contact, or an id that is not even a UUID, is simply not found. */
-export async function findContact(db: Db, tenantId: string, id: string) {
-  if (!isUuid(id)) throw new HeraldError("not_found", "no such contact");
-  const [row] = await db
-    .select()
-    .from(contacts)
-    .where(and(eq(contacts.tenantId, tenantId), eq(contacts.id, id.toLowerCase())))
-    .limit(1);
-  if (!row) throw new HeraldError("not_found", "no such contact");
-  return row;
+export function noSuchContact(): HeraldError {
+  return new HeraldError("not_found", "no such contact");
+}
+
+export function findContact(db: Db, tenantId: string, id: string) {
+  return findTenantRow(db, contacts, tenantId, id, noSuchContact);
 }
 
 export function emailTaken(email: string): HeraldError {

@@ -1,4 +1,5 @@
-import { z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { HeraldError, problemCatalog } from "../errors";
 import { fromBase64url, base64url, fromUtf8, utf8 } from "./encoding";
 import { isUuid } from "./ids";
@@ -89,4 +90,27 @@ export function cursorId(cursor: string | undefined): string | undefined {
     });
   }
   return id;
+}
+
+/**
+ * A path id as a row id. One that is not even a UUID is the same 404 as another tenant's row, before
+ * any query: a 422 would tell a prober which ids are well formed, and Postgres would refuse the cast.
+ */
+export function uuidOr404(id: string, notFound: () => HeraldError): string {
+  if (!isUuid(id)) throw notFound();
+  return id.toLowerCase();
+}
+
+/** DELETE /{id} answering 204: the route every resource deleted outright shares. */
+export function deleteByIdRoute<M extends MiddlewareHandler>(tag: string, summary: string, scope: M) {
+  return createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags: [tag],
+    summary,
+    security: [{ bearerAuth: [] }],
+    middleware: [scope] as const,
+    request: { params: IdParam },
+    responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404) },
+  });
 }

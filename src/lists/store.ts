@@ -1,23 +1,15 @@
 import { and, count, eq } from "drizzle-orm";
 import { listMembers, lists } from "../db/schema";
 import { HeraldError } from "../errors";
-import { isUuid } from "../lib/ids";
+import { findTenantRow } from "../lib/tenant-rows";
 import type { Db } from "../services/db";
 
 export function noSuchList(): HeraldError {
   return new HeraldError("not_found", "no such list");
 }
 
-/** Another tenant's list, or an id that is not even a UUID, is simply not found. */
-export async function findList(db: Db, tenantId: string, id: string) {
-  if (!isUuid(id)) throw noSuchList();
-  const [row] = await db
-    .select()
-    .from(lists)
-    .where(and(eq(lists.tenantId, tenantId), eq(lists.id, id.toLowerCase())))
-    .limit(1);
-  if (!row) throw noSuchList();
-  return row;
+export function findList(db: Db, tenantId: string, id: string) {
+  return findTenantRow(db, lists, tenantId, id, noSuchList);
 }
 
 export function nameTaken(name: string): HeraldError {

@@ -3,6 +3,7 @@ import { providers, type ProviderKind } from "../db/schema";
 import { decryptJson, DecryptionError } from "../lib/crypto";
 import { destinationPolicy } from "../lib/destination";
 import { isUuid } from "../lib/ids";
+import { TtlCache } from "../lib/ttl-cache";
 import type { Cache } from "../services/cache";
 import type { Db } from "../services/db";
 import { providerDestination } from "./destination";
@@ -70,30 +71,24 @@ export async function providerFromRow(row: ProviderRow, env: ProviderEnv, deps?:
   }
 }
 
-const TTL_MS = 60_000;
-const MAX_ENTRIES = 500;
 interface Entry {
   tenantId: string;
   allowLoopback: boolean;
   updatedAt: number;
-  builtAt: number;
   provider: EmailProvider;
 }
 /** Per isolate: a send consumer should not decrypt and rebuild on every batch. */
-const built = new Map<string, Entry>();
+const built = new TtlCache<Entry>(500, 60_000);
 
 async function cachedProvider(row: ProviderRow, env: ProviderEnv): Promise<EmailProvider> {
-  const now = Date.now();
   const hit = built.get(row.id);
   const { allowLoopback } = destinationPolicy(env);
   // updated_at changes on every write, so an edited provider is rebuilt at once; the TTL bounds the rest.
-  if (hit && hit.tenantId === row.tenantId && hit.allowLoopback === allowLoopback && hit.updatedAt === row.updatedAt.getTime() && now - hit.builtAt < TTL_MS) {
+  if (hit && hit.tenantId === row.tenantId && hit.allowLoopback === allowLoopback && hit.updatedAt === row.updatedAt.getTime()) {
     return hit.provider;
   }
   const provider = await providerFromRow(row, env);
-  built.delete(row.id);
-  if (built.size >= MAX_ENTRIES) built.delete(built.keys().next().value!);
-  built.set(row.id, { tenantId: row.tenantId, allowLoopback, updatedAt: row.updatedAt.getTime(), builtAt: now, provider });
+  built.set(row.id, { tenantId: row.tenantId, allowLoopback, updatedAt: row.updatedAt.getTime(), provider });
   return provider;
 }
 

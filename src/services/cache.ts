@@ -1,4 +1,5 @@
 import type { Redis } from "@upstash/redis/cloudflare";
+import { TtlCache } from "../lib/ttl-cache";
 import { upstashRedis } from "./upstash";
 
 export interface CacheGetOptions {
@@ -61,8 +62,7 @@ export class UpstashCache implements Backend {
 
 /** Seconds an entry lives in an isolate's memory before the backend is asked again. */
 export const MEMORY_TTL_SECONDS = 5;
-const MEMORY_MAX_ENTRIES = 2000;
-const memory = new Map<string, { value: unknown; expires: number }>();
+const memory = new TtlCache<unknown>(2000, MEMORY_TTL_SECONDS * 1000);
 
 /**
  * The per-isolate memory layer in front of either backend. Its TTL bounds how stale another
@@ -78,8 +78,8 @@ export class LayeredCache implements Cache {
     const now = Date.now();
     const scoped = `${this.backend}:${key}`;
     if (options.memory !== false) {
-      const hit = memory.get(scoped);
-      if (hit && hit.expires > now) return hit.value as T;
+      const hit = memory.get(scoped, now);
+      if (hit !== undefined) return hit as T;
     }
     const value = await this.inner.get<T>(key);
     if (value !== undefined && options.memory !== false) remember(scoped, value, now);
@@ -98,8 +98,7 @@ export class LayeredCache implements Cache {
 }
 
 function remember(key: string, value: unknown, now: number) {
-  if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
-  memory.set(key, { value: deepFreeze(structuredClone(value)), expires: now + MEMORY_TTL_SECONDS * 1000 });
+  memory.set(key, deepFreeze(structuredClone(value)), now + MEMORY_TTL_SECONDS * 1000);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Pool, neonConfig } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
+import { config, type Settings } from "../config";
 import * as schema from "../db/schema";
 
 export type Db = NeonDatabase<typeof schema>;
@@ -29,9 +30,10 @@ function configureLocalMode(wsProxy: string | undefined) {
  * A Pool cannot be shared across requests in Workers (its sockets belong to the request that opened
  * them), so every request or queue batch gets its own and ends it when done.
  */
-export function openDb(env: Pick<Env, "DATABASE_URL" | "NEON_WS_PROXY">): DbHandle {
-  configureLocalMode(env.NEON_WS_PROXY);
-  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 5, connectionTimeoutMillis: 5000 });
+export function openDb(env: Settings): DbHandle {
+  const { databaseUrl, neonWsProxy } = config(env);
+  configureLocalMode(neonWsProxy);
+  const pool = new Pool({ connectionString: databaseUrl, max: 5, connectionTimeoutMillis: 5000 });
   // A dropped idle connection must not become an unhandled error event.
   pool.on("error", () => {});
   return {

@@ -1,4 +1,5 @@
 import { TRACKING_EVENTS_PER_MINUTE } from "../events/tracking-cap";
+import { TtlCache } from "../lib/ttl-cache";
 
 /**
  * The first line of the tracking cap: each isolate publishes at most TRACKING_EVENTS_PER_MINUTE
@@ -6,22 +7,18 @@ import { TRACKING_EVENTS_PER_MINUTE } from "../events/tracking-cap";
  * that. It is per isolate and forgets under memory pressure, so it only saves work; the cap that
  * holds across isolates is enforced where events are stored (events/tracking-cap.ts).
  */
-const MAX_KEYS = 10_000;
 const MINUTE_MS = 60_000;
-const counts = new Map<string, { minute: number; count: number }>();
+/** Each count lives until its minute ends, so a new minute starts from zero. */
+const counts = new TtlCache<{ count: number }>(10_000, MINUTE_MS);
 
 /** Whether this hit may publish its event; counts it either way. */
 export function admitTrackingEvent(key: string, now = Date.now()): boolean {
-  const minute = Math.floor(now / MINUTE_MS);
-  const entry = counts.get(key);
-  if (entry && entry.minute === minute) {
+  const entry = counts.get(key, now);
+  if (entry) {
     if (entry.count >= TRACKING_EVENTS_PER_MINUTE) return false;
     entry.count++;
     return true;
   }
-  // Re-inserted so the map's order stays oldest-first and eviction drops the stalest key.
-  counts.delete(key);
-  if (counts.size >= MAX_KEYS) counts.delete(counts.keys().next().value!);
-  counts.set(key, { minute, count: 1 });
+  counts.set(key, { count: 1 }, (Math.floor(now / MINUTE_MS) + 1) * MINUTE_MS);
   return true;
 }

@@ -8,9 +8,6 @@ import { registerPost } from "./post";
 export function apiKeysRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  registerList(api);
-  registerPost(api);
-  registerGet(api);
-  registerDelete(api);
+  for (const register of [registerList, registerPost, registerGet, registerDelete]) register(api);
   return api;
 }

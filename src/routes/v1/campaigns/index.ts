@@ -13,14 +13,6 @@ import { registerStats } from "./stats";
 export function campaignsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  registerList(api);
-  registerPost(api);
-  registerGet(api);
-  registerPatch(api);
-  registerDelete(api);
-  registerActions(api);
-  registerProgress(api);
-  registerMessages(api);
-  registerStats(api);
+  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerActions, registerProgress, registerMessages, registerStats]) register(api);
   return api;
 }

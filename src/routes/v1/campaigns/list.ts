@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { CAMPAIGN_STATES } from "../../../campaigns/machine";
 import { campaigns } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
-import { cursorId, encodeCursor, PageQuery, pageOf, problems } from "../../../lib/schemas";
+import { newestFirst } from "../../../lib/keyset";
+import { PageQuery, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { CampaignSchema, toCampaignDto } from "./schema";
 
@@ -20,13 +21,7 @@ const list = createRoute({
 
 export function registerList(api: OpenAPIHono<HonoEnv>) {
   api.openapi(list, async (c) => {
-    const { cursor, limit, state } = c.req.valid("query");
-    const after = cursorId(cursor);
-    const conditions = [eq(campaigns.tenantId, c.var.principal.tenantId)];
-    if (after) conditions.push(lt(campaigns.id, after));
-    if (state) conditions.push(eq(campaigns.state, state));
-    const rows = await c.var.db.select().from(campaigns).where(and(...conditions)).orderBy(desc(campaigns.id)).limit(limit + 1);
-    const page = rows.slice(0, limit);
-    return c.json({ data: page.map(toCampaignDto), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null }, 200);
+    const { state, ...page } = c.req.valid("query");
+    return c.json(await newestFirst(c.var.db, campaigns, c.var.principal.tenantId, page, toCampaignDto, state ? eq(campaigns.state, state) : undefined), 200);
   });
 }

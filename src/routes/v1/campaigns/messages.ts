@@ -3,7 +3,8 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import { messages } from "../../../db/messages";
 import { MESSAGE_STATUSES } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
-import { cursorId, encodeCursor, IdParam, PageQuery, pageOf, problems, Timestamp } from "../../../lib/schemas";
+import { idPage } from "../../../lib/keyset";
+import { IdParam, PageQuery, pageOf, problems, Timestamp } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { findCampaign } from "./store";
 
@@ -38,37 +39,34 @@ const route = createRoute({
 
 export function registerMessages(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
-    const { cursor, limit, status } = c.req.valid("query");
-    const after = cursorId(cursor);
+    const { status, ...query } = c.req.valid("query");
     const tenantId = c.var.principal.tenantId;
-    const campaign = await findCampaign(c.var.db, tenantId, c.req.valid("param").id);
-    if (!campaign.messageMonth) return c.json({ data: [], next_cursor: null }, 200);
-    const conditions = [
-      // The month pins the query to the campaign's partition.
-      eq(messages.month, campaign.messageMonth),
-      eq(messages.tenantId, tenantId),
-      eq(messages.campaignId, campaign.id),
-    ];
-    if (status) conditions.push(eq(messages.status, status));
-    if (after) conditions.push(gt(messages.id, after));
-    const rows = await c.var.db.select().from(messages).where(and(...conditions)).orderBy(asc(messages.id)).limit(limit + 1);
-    const page = rows.slice(0, limit);
+    const fetch = async (after: string | undefined, take: number) => {
+      const campaign = await findCampaign(c.var.db, tenantId, c.req.valid("param").id);
+      if (!campaign.messageMonth) return [];
+      const conditions = [
+        // The month pins the query to the campaign's partition.
+        eq(messages.month, campaign.messageMonth),
+        eq(messages.tenantId, tenantId),
+        eq(messages.campaignId, campaign.id),
+        status ? eq(messages.status, status) : undefined,
+        after ? gt(messages.id, after) : undefined,
+      ];
+      return c.var.db.select().from(messages).where(and(...conditions)).orderBy(asc(messages.id)).limit(take);
+    };
     return c.json(
-      {
-        data: page.map((m) => ({
-          id: m.id,
-          contact_id: m.contactId,
-          email: m.email,
-          status: m.status,
-          provider_id: m.providerId,
-          provider_message_id: m.providerMessageId,
-          error: m.error,
-          attempts: m.attempts,
-          created_at: m.createdAt.toISOString(),
-          sent_at: m.sentAt?.toISOString() ?? null,
-        })),
-        next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null,
-      },
+      await idPage(query, fetch, (m) => ({
+        id: m.id,
+        contact_id: m.contactId,
+        email: m.email,
+        status: m.status,
+        provider_id: m.providerId,
+        provider_message_id: m.providerMessageId,
+        error: m.error,
+        attempts: m.attempts,
+        created_at: m.createdAt.toISOString(),
+        sent_at: m.sentAt?.toISOString() ?? null,
+      })),
       200,
     );
   });

@@ -1,27 +1,22 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { campaigns, lists, providers, templates } from "../../../db/schema";
 import { HeraldError, type FieldError } from "../../../errors";
-import { isUuid } from "../../../lib/ids";
+import { uuidOr404 } from "../../../lib/schemas";
+import { findTenantRow } from "../../../lib/tenant-rows";
 import type { Db } from "../../../services/db";
 import type { CreateCampaignBody } from "./schema";
 
 type CampaignFields = Partial<Omit<import("@hono/zod-openapi").z.infer<typeof CreateCampaignBody>, "reply_to">> & { reply_to?: string | null };
 
+const noSuchCampaign = () => new HeraldError("not_found", "no such campaign");
+
 /** A path id as a campaign id: one that is not even a UUID is simply not found, before any query. */
 export function campaignIdOf(id: string): string {
-  if (!isUuid(id)) throw new HeraldError("not_found", "no such campaign");
-  return id.toLowerCase();
+  return uuidOr404(id, noSuchCampaign);
 }
 
-/** Another tenant's campaign is simply not found. */
-export async function findCampaign(db: Db, tenantId: string, id: string) {
-  const [row] = await db
-    .select()
-    .from(campaigns)
-    .where(and(eq(campaigns.tenantId, tenantId), eq(campaigns.id, campaignIdOf(id))))
-    .limit(1);
-  if (!row) throw new HeraldError("not_found", "no such campaign");
-  return row;
+export function findCampaign(db: Db, tenantId: string, id: string) {
+  return findTenantRow(db, campaigns, tenantId, id, noSuchCampaign);
 }
 
 /** The columns a create or an update body sets; fields left out of an update stay undefined (unchanged). */

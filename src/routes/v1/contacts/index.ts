@@ -10,11 +10,6 @@ import { registerPost } from "./post";
 export function contactsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  registerList(api);
-  registerPost(api);
-  registerImport(api);
-  registerGet(api);
-  registerPatch(api);
-  registerDelete(api);
+  for (const register of [registerList, registerPost, registerImport, registerGet, registerPatch, registerDelete]) register(api);
   return api;
 }

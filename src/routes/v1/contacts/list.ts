@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { contacts } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
-import { cursorId, encodeCursor, pageOf, problems } from "../../../lib/schemas";
+import { newestFirst } from "../../../lib/keyset";
+import { pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { ContactListQuery, ContactSchema, toContactDto } from "../../../contacts/schema";
 
@@ -22,20 +23,8 @@ const route = createRoute({
 
 export function registerList(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
-    const { cursor, limit, status, email } = c.req.valid("query");
-    const after = cursorId(cursor);
-    const filters: SQL[] = [eq(contacts.tenantId, c.var.principal.tenantId)];
-    if (after) filters.push(lt(contacts.id, after));
-    if (status) filters.push(eq(contacts.status, status));
-    if (email) filters.push(eq(contacts.email, email));
-    const rows = await c.var.db
-      .select()
-      .from(contacts)
-      .where(and(...filters))
-      .orderBy(desc(contacts.id))
-      .limit(limit + 1);
-    const page = rows.slice(0, limit);
-    const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null;
-    return c.json({ data: page.map(toContactDto), next_cursor: next }, 200);
+    const { status, email, ...page } = c.req.valid("query");
+    const filters = [status ? eq(contacts.status, status) : undefined, email ? eq(contacts.email, email) : undefined];
+    return c.json(await newestFirst(c.var.db, contacts, c.var.principal.tenantId, page, toContactDto, ...filters), 200);
   });
 }

@@ -3,8 +3,8 @@ import { and, eq, sql } from "drizzle-orm";
 import { emails } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
-import { IdParam, problems } from "../../../lib/schemas";
-import { isUuid, monthOfUuidv7 } from "../../../lib/ids";
+import { IdParam, problems, uuidOr404 } from "../../../lib/schemas";
+import { monthOfUuidv7 } from "../../../lib/ids";
 import { requireScope } from "../../../middleware/auth";
 
 const route = createRoute({
@@ -24,9 +24,7 @@ const route = createRoute({
 export function registerCancel(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const { tenantId } = c.var.principal;
-    const raw = c.req.valid("param").id;
-    if (!isUuid(raw)) throw new HeraldError("not_found", "no such email");
-    const id = raw.toLowerCase();
+    const id = uuidOr404(c.req.valid("param").id, () => new HeraldError("not_found", "no such email"));
     const cancelled = await c.var.db.transaction(async (tx) => {
       const [row] = await tx
         .update(emails)

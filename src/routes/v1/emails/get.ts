@@ -5,7 +5,7 @@ import { emails } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
 import { IdParam, problems } from "../../../lib/schemas";
-import { isUuid } from "../../../lib/ids";
+import { findTenantRow } from "../../../lib/tenant-rows";
 import { requireScope } from "../../../middleware/auth";
 import { EmailSchema, toEmailDto } from "./schema";
 
@@ -26,14 +26,7 @@ const route = createRoute({
 export function registerGet(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const { tenantId } = c.var.principal;
-    const id = c.req.valid("param").id;
-    if (!isUuid(id)) throw new HeraldError("not_found", "no such email");
-    const [row] = await c.var.db
-      .select()
-      .from(emails)
-      .where(and(eq(emails.tenantId, tenantId), eq(emails.id, id.toLowerCase())))
-      .limit(1);
-    if (!row) throw new HeraldError("not_found", "no such email");
+    const row = await findTenantRow(c.var.db, emails, tenantId, c.req.valid("param").id, () => new HeraldError("not_found", "no such email"));
     const history = await c.var.db
       .select({ type: events.type, occurredAt: events.occurredAt, url: events.url })
       .from(events)

@@ -12,9 +12,6 @@ export function emailsRoutes() {
   // Every error under /v1/emails, an auth failure included, carries the members Resend's SDK reads.
   api.use("*", decorateProblems(withResendMembers));
   api.use("*", requireAuth);
-  registerSend(api);
-  registerBatch(api);
-  registerGet(api);
-  registerCancel(api);
+  for (const register of [registerSend, registerBatch, registerGet, registerCancel]) register(api);
   return api;
 }

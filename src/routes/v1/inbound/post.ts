@@ -6,7 +6,7 @@ import { HeraldError } from "../../../errors";
 import { EventInput, publishEvents } from "../../../events/message";
 import { decryptJson, DecryptionError } from "../../../lib/crypto";
 import { isUuid } from "../../../lib/ids";
-import { problems } from "../../../lib/schemas";
+import { problems, uuidOr404 } from "../../../lib/schemas";
 import { wellFormed } from "../../../lib/text";
 import { credentialsAad } from "../../../providers/registry";
 import { fetchSnsText, verifyInbound, type InboundEvent, type InboundProviderKind, type InboundSecrets } from "../../../webhooks/inbound";
@@ -120,9 +120,8 @@ const noSuchProvider = () => new HeraldError("not_found", "no such webhook endpo
 
 export function registerPost(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
-    const providerId = c.req.valid("param").provider_id;
-    if (!isUuid(providerId)) throw noSuchProvider();
-    const [row] = await c.var.db.select().from(providers).where(eq(providers.id, providerId.toLowerCase())).limit(1);
+    const providerId = uuidOr404(c.req.valid("param").provider_id, noSuchProvider);
+    const [row] = await c.var.db.select().from(providers).where(eq(providers.id, providerId)).limit(1);
     if (!row || !isInboundKind(row.kind)) throw noSuchProvider();
     const kind = row.kind;
     const logger = c.var.logger.child({ tenant_id: row.tenantId, provider_id: row.id, kind });

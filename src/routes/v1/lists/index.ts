@@ -12,13 +12,6 @@ import { registerPost } from "./post";
 export function listsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  registerList(api);
-  registerPost(api);
-  registerGet(api);
-  registerPatch(api);
-  registerDelete(api);
-  registerMembersList(api);
-  registerMembersAdd(api);
-  registerMembersRemove(api);
+  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerMembersList, registerMembersAdd, registerMembersRemove]) register(api);
   return api;
 }

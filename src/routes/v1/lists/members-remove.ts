@@ -3,8 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { listMembers } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
-import { isUuid } from "../../../lib/ids";
-import { problems } from "../../../lib/schemas";
+import { problems, uuidOr404 } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { ListMemberParams } from "./schema";
 import { findList } from "../../../lists/store";
@@ -29,14 +28,14 @@ export function registerMembersRemove(api: OpenAPIHono<HonoEnv>) {
     const params = c.req.valid("param");
     const list = await findList(c.var.db, tenantId, params.id);
     const notMember = new HeraldError("not_found", "that contact is not on this list");
-    if (!isUuid(params.contact_id)) throw notMember;
+    const contactId = uuidOr404(params.contact_id, () => notMember);
     const removed = await c.var.db
       .delete(listMembers)
       .where(
         and(
           eq(listMembers.tenantId, tenantId),
           eq(listMembers.listId, list.id),
-          eq(listMembers.contactId, params.contact_id.toLowerCase()),
+          eq(listMembers.contactId, contactId),
         ),
       )
       .returning({ contactId: listMembers.contactId });

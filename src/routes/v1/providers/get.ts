@@ -1,9 +1,8 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
 import { providers } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
-import { isUuid } from "../../../lib/ids";
+import { findTenantRow } from "../../../lib/tenant-rows";
 import { IdParam, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import type { Db } from "../../../services/db";
@@ -23,16 +22,8 @@ const route = createRoute({
   },
 });
 
-/** Another tenant's provider, or an id that is not even a UUID, is simply not found. */
-export async function findProvider(db: Db, tenantId: string, id: string) {
-  if (!isUuid(id)) throw new HeraldError("not_found", "no such provider");
-  const [row] = await db
-    .select()
-    .from(providers)
-    .where(and(eq(providers.tenantId, tenantId), eq(providers.id, id.toLowerCase())))
-    .limit(1);
-  if (!row) throw new HeraldError("not_found", "no such provider");
-  return row;
+export function findProvider(db: Db, tenantId: string, id: string) {
+  return findTenantRow(db, providers, tenantId, id, () => new HeraldError("not_found", "no such provider"));
 }
 
 export function registerGet(api: OpenAPIHono<HonoEnv>) {

@@ -10,11 +10,6 @@ import { registerTest } from "./send-test";
 export function providersRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  registerList(api);
-  registerPost(api);
-  registerGet(api);
-  registerPatch(api);
-  registerDelete(api);
-  registerTest(api);
+  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerTest]) register(api);
   return api;
 }

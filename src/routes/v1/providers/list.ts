@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
 import { providers } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
-import { cursorId, encodeCursor, PageQuery, pageOf, problems } from "../../../lib/schemas";
+import { newestFirst } from "../../../lib/keyset";
+import { PageQuery, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { ProviderSchema, toProviderDto } from "./schema";
 
@@ -21,18 +21,5 @@ const route = createRoute({
 });
 
 export function registerList(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const { cursor, limit } = c.req.valid("query");
-    const after = cursorId(cursor);
-    const tenant = eq(providers.tenantId, c.var.principal.tenantId);
-    const rows = await c.var.db
-      .select()
-      .from(providers)
-      .where(after ? and(tenant, lt(providers.id, after)) : tenant)
-      .orderBy(desc(providers.id))
-      .limit(limit + 1);
-    const page = rows.slice(0, limit);
-    const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null;
-    return c.json({ data: page.map(toProviderDto), next_cursor: next }, 200);
-  });
+  api.openapi(route, async (c) => c.json(await newestFirst(c.var.db, providers, c.var.principal.tenantId, c.req.valid("query"), toProviderDto), 200));
 }

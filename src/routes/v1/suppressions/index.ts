@@ -8,9 +8,6 @@ import { registerList } from "./list";
 export function suppressionsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  registerList(api);
-  registerCreate(api);
-  registerGet(api);
-  registerDelete(api);
+  for (const register of [registerList, registerCreate, registerGet, registerDelete]) register(api);
   return api;
 }

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, asc, desc, eq, getTableColumns, gt, sql, type SQL } from "drizzle-orm";
 import { suppressions } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
+import { toPage } from "../../../lib/keyset";
 import { pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { decodeSuppressionCursor, encodeSuppressionCursor, SuppressionListQuery, SuppressionSchema, toSuppressionDto } from "./schema";
@@ -43,9 +44,7 @@ export function registerList(api: OpenAPIHono<HonoEnv>) {
       .where(and(...filters))
       .orderBy(...(order === "email" ? [asc(suppressions.email)] : [desc(suppressions.createdAt), desc(suppressions.email)]))
       .limit(limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    const next = rows.length > limit && last ? encodeSuppressionCursor({ order, email: last.email, ...(order === "created_at" ? { at: last.at } : {}) }) : null;
-    return c.json({ data: page.map(toSuppressionDto), next_cursor: next }, 200);
+    const cursorAfter = (last: (typeof rows)[number]) => encodeSuppressionCursor({ order, email: last.email, ...(order === "created_at" ? { at: last.at } : {}) });
+    return c.json(toPage(rows, limit, toSuppressionDto, cursorAfter), 200);
   });
 }

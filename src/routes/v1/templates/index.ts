@@ -10,11 +10,6 @@ import { registerPreview } from "./preview";
 export function templatesRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  registerList(api);
-  registerPost(api);
-  registerGet(api);
-  registerPatch(api);
-  registerDelete(api);
-  registerPreview(api);
+  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerPreview]) register(api);
   return api;
 }

@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { desc } from "drizzle-orm";
 import { templates } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
-import { cursorId, encodeCursor, PageQuery, pageOf, problems } from "../../../lib/schemas";
+import { idPage, tenantRowsBefore } from "../../../lib/keyset";
+import { PageQuery, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { TemplateSummarySchema, toTemplateSummaryDto } from "./schema";
 
@@ -22,26 +23,23 @@ const route = createRoute({
 
 export function registerList(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
-    const { cursor, limit } = c.req.valid("query");
-    const after = cursorId(cursor);
-    const tenant = eq(templates.tenantId, c.var.principal.tenantId);
+    const { tenantId } = c.var.principal;
     // Bodies can be 512 KB each; a page of them would be tens of megabytes.
-    const rows = await c.var.db
-      .select({
-        id: templates.id,
-        name: templates.name,
-        subject: templates.subject,
-        version: templates.version,
-        variables: templates.variables,
-        createdAt: templates.createdAt,
-        updatedAt: templates.updatedAt,
-      })
-      .from(templates)
-      .where(after ? and(tenant, lt(templates.id, after)) : tenant)
-      .orderBy(desc(templates.id))
-      .limit(limit + 1);
-    const page = rows.slice(0, limit);
-    const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null;
-    return c.json({ data: page.map(toTemplateSummaryDto), next_cursor: next }, 200);
+    const fetch = (after: string | undefined, take: number) =>
+      c.var.db
+        .select({
+          id: templates.id,
+          name: templates.name,
+          subject: templates.subject,
+          version: templates.version,
+          variables: templates.variables,
+          createdAt: templates.createdAt,
+          updatedAt: templates.updatedAt,
+        })
+        .from(templates)
+        .where(tenantRowsBefore(templates, tenantId, after))
+        .orderBy(desc(templates.id))
+        .limit(take);
+    return c.json(await idPage(c.req.valid("query"), fetch, toTemplateSummaryDto), 200);
   });
 }

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { templates } from "../../../db/schema";
 import { HeraldError, type FieldError } from "../../../errors";
-import { isUuid } from "../../../lib/ids";
+import { uuidOr404 } from "../../../lib/schemas";
 import type { Db } from "../../../services/db";
 import { compileTemplate, TemplateSyntaxError, type TemplateSource } from "../../../templates/engine";
 
@@ -15,11 +15,10 @@ export function noSuchTemplate(): HeraldError {
 
 /** Another tenant's template, or an id that is not even a UUID, is simply not found. */
 export async function findTemplate(db: Pick<Db, "select">, tenantId: string, id: string, forUpdate = false) {
-  if (!isUuid(id)) throw noSuchTemplate();
   const query = db
     .select()
     .from(templates)
-    .where(and(eq(templates.tenantId, tenantId), eq(templates.id, id.toLowerCase())))
+    .where(and(eq(templates.tenantId, tenantId), eq(templates.id, uuidOr404(id, noSuchTemplate))))
     .limit(1);
   const [row] = forUpdate ? await query.for("update") : await query;
   if (!row) throw noSuchTemplate();

@@ -1,37 +1,17 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { webhookEndpoints } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
-import { isUuid } from "../../../lib/ids";
-import { IdParam, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
 import { noSuchEndpoint } from "./get";
+import { deleteByIdRoute } from "../../../lib/schemas";
+import { deleteTenantRow } from "../../../lib/tenant-rows";
+import { requireScope } from "../../../middleware/auth";
 
-const route = createRoute({
-  method: "delete",
-  path: "/{id}",
-  tags: ["webhooks"],
-  summary: "Delete a webhook endpoint and its delivery log. Deliveries still queued are dropped.",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("webhooks:write")] as const,
-  request: { params: IdParam },
-  responses: {
-    204: { description: "Deleted" },
-    ...problems(401, 403, 404),
-  },
-});
+const route = deleteByIdRoute("webhooks", "Delete a webhook endpoint and its delivery log. Deliveries still queued are dropped.", requireScope("webhooks:write"));
 
 export function registerDelete(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
-    const { tenantId } = c.var.principal;
-    const { id } = c.req.valid("param");
-    if (!isUuid(id)) throw noSuchEndpoint();
-    const [gone] = await c.var.db
-      .delete(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.tenantId, tenantId), eq(webhookEndpoints.id, id.toLowerCase())))
-      .returning({ id: webhookEndpoints.id });
-    if (!gone) throw noSuchEndpoint();
-    c.var.logger.info("webhook endpoint deleted", { endpoint_id: gone.id });
+    const id = await deleteTenantRow(c.var.db, webhookEndpoints, c.var.principal.tenantId, c.req.valid("param").id, noSuchEndpoint);
+    c.var.logger.info("webhook endpoint deleted", { endpoint_id: id });
     return c.body(null, 204);
   });
 }

@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import { webhookDeliveries } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
-import { cursorId, encodeCursor, IdParam, pageOf, problems } from "../../../lib/schemas";
+import { idPage, tenantRowsBefore } from "../../../lib/keyset";
+import { IdParam, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { findDelivery, findEndpoint } from "./get";
 import {
@@ -47,22 +48,22 @@ const getRoute = createRoute({
 
 export function registerDeliveries(api: OpenAPIHono<HonoEnv>) {
   api.openapi(listRoute, async (c) => {
-    const { cursor, limit, status } = c.req.valid("query");
-    const before = cursorId(cursor);
+    const { status, ...query } = c.req.valid("query");
     const { tenantId } = c.var.principal;
-    const endpoint = await findEndpoint(c.var.db, tenantId, c.req.valid("param").id);
-    const conditions: SQL[] = [eq(webhookDeliveries.tenantId, tenantId), eq(webhookDeliveries.endpointId, endpoint.id)];
-    if (status) conditions.push(eq(webhookDeliveries.status, status));
-    if (before) conditions.push(lt(webhookDeliveries.id, before));
-    const rows = await c.var.db
-      .select()
-      .from(webhookDeliveries)
-      .where(and(...conditions))
-      .orderBy(desc(webhookDeliveries.id))
-      .limit(limit + 1);
-    const page = rows.slice(0, limit);
-    const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null;
-    return c.json({ data: page.map(toDeliverySummaryDto), next_cursor: next }, 200);
+    const page = await idPage(
+      query,
+      async (before, take) => {
+        const endpoint = await findEndpoint(c.var.db, tenantId, c.req.valid("param").id);
+        return c.var.db
+          .select()
+          .from(webhookDeliveries)
+          .where(tenantRowsBefore(webhookDeliveries, tenantId, before, eq(webhookDeliveries.endpointId, endpoint.id), status ? eq(webhookDeliveries.status, status) : undefined))
+          .orderBy(desc(webhookDeliveries.id))
+          .limit(take);
+      },
+      toDeliverySummaryDto,
+    );
+    return c.json(page, 200);
   });
 
   api.openapi(getRoute, async (c) => {

@@ -3,8 +3,8 @@ import { and, eq } from "drizzle-orm";
 import { webhookDeliveries, webhookEndpoints } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";
-import { isUuid } from "../../../lib/ids";
-import { IdParam, problems } from "../../../lib/schemas";
+import { findTenantRow } from "../../../lib/tenant-rows";
+import { IdParam, problems, uuidOr404 } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import type { Db } from "../../../services/db";
 import { toEndpointDto, WebhookEndpointSchema } from "./schema";
@@ -27,30 +27,23 @@ export function noSuchEndpoint(): HeraldError {
   return new HeraldError("not_found", "no such webhook endpoint");
 }
 
-/** Another tenant's endpoint, or an id that is not even a UUID, is simply not found. */
-export async function findEndpoint(db: Db, tenantId: string, id: string) {
-  if (!isUuid(id)) throw noSuchEndpoint();
-  const [row] = await db
-    .select()
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.tenantId, tenantId), eq(webhookEndpoints.id, id.toLowerCase())))
-    .limit(1);
-  if (!row) throw noSuchEndpoint();
-  return row;
+export function findEndpoint(db: Db, tenantId: string, id: string) {
+  return findTenantRow(db, webhookEndpoints, tenantId, id, noSuchEndpoint);
 }
 
 /** A delivery of this tenant's endpoint; anything else (another endpoint's included) is not found. */
 export async function findDelivery(db: Db, tenantId: string, endpointId: string, deliveryId: string) {
   const missing = new HeraldError("not_found", "no such webhook delivery");
-  if (!isUuid(endpointId) || !isUuid(deliveryId)) throw isUuid(endpointId) ? missing : noSuchEndpoint();
+  const endpoint = uuidOr404(endpointId, noSuchEndpoint);
+  const delivery = uuidOr404(deliveryId, () => missing);
   const [row] = await db
     .select()
     .from(webhookDeliveries)
     .where(
       and(
         eq(webhookDeliveries.tenantId, tenantId),
-        eq(webhookDeliveries.endpointId, endpointId.toLowerCase()),
-        eq(webhookDeliveries.id, deliveryId.toLowerCase()),
+        eq(webhookDeliveries.endpointId, endpoint),
+        eq(webhookDeliveries.id, delivery),
       ),
     )
     .limit(1);

@@ -12,12 +12,15 @@ import { registerRedeliver } from "./redeliver";
 export function webhooksRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  registerList(api);
-  registerCreate(api);
-  registerGet(api);
-  registerPatch(api);
-  registerDelete(api);
-  registerDeliveries(api);
-  registerRedeliver(api);
+  for (const register of [
+    registerList,
+    registerCreate,
+    registerGet,
+    registerPatch,
+    registerDelete,
+    registerDeliveries,
+    registerRedeliver,
+  ])
+    register(api);
   return api;
 }

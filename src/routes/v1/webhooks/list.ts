@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, lt } from "drizzle-orm";
 import { webhookEndpoints } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
-import { cursorId, encodeCursor, PageQuery, pageOf, problems } from "../../../lib/schemas";
+import { newestFirst } from "../../../lib/keyset";
+import { PageQuery, pageOf, problems } from "../../../lib/schemas";
 import { requireScope } from "../../../middleware/auth";
 import { toEndpointDto, WebhookEndpointSchema } from "./schema";
 
@@ -21,18 +21,5 @@ const route = createRoute({
 });
 
 export function registerList(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const { cursor, limit } = c.req.valid("query");
-    const after = cursorId(cursor);
-    const tenant = eq(webhookEndpoints.tenantId, c.var.principal.tenantId);
-    const rows = await c.var.db
-      .select()
-      .from(webhookEndpoints)
-      .where(after ? and(tenant, lt(webhookEndpoints.id, after)) : tenant)
-      .orderBy(desc(webhookEndpoints.id))
-      .limit(limit + 1);
-    const page = rows.slice(0, limit);
-    const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null;
-    return c.json({ data: page.map(toEndpointDto), next_cursor: next }, 200);
-  });
+  api.openapi(route, async (c) => c.json(await newestFirst(c.var.db, webhookEndpoints, c.var.principal.tenantId, c.req.valid("query"), toEndpointDto), 200));
 }
