@@ -2,46 +2,20 @@
 // they record are capped per message per minute (at the edge and where events are stored), and the
 // outbound open/click webhooks of one message are coalesced per hour. Time is driven by the events'
 // own timestamps and, at the edge, by a faked Date; the consumers run through the worker's queue export.
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { EventMessage } from "../src/events/message";
 import { TRACKING_EVENTS_PER_MINUTE } from "../src/events/tracking-cap";
-import worker from "../src/index";
 import { uuidv7 } from "../src/lib/ids";
 import { signToken } from "../src/tracking/token";
 import { CLICKED_URLS_PER_WINDOW, COALESCE_WINDOW_SECONDS } from "../src/webhooks/outbound/dispatch";
 import { call, newTenant, withDb } from "./helpers";
+import { consumeEvents, recordingQueue } from "./inbound-helpers";
 
 const RECEIVER = (env as Env & { TEST_WEBHOOK_URL: string }).TEST_WEBHOOK_URL;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
-
-/** Stands in for a queue binding, keeping every body sent. */
-function recordingQueue<T>() {
-  const sent: T[] = [];
-  const queue = {
-    send: async (body: T) => void sent.push(body),
-    sendBatch: async (messages: Iterable<{ body: T }>) => {
-      for (const m of messages) sent.push(m.body);
-    },
-  };
-  return { sent, queue: queue as unknown as Queue };
-}
-
-let seq = 0;
-/** Runs the events consumer over these bodies as one delivered batch, with WEBHOOKS_QUEUE recorded. */
-async function consume(bodies: EventMessage[], webhooks: Queue) {
-  const batch = createMessageBatch(
-    "herald-events",
-    bodies.map((body) => ({ id: `a${++seq}`, timestamp: new Date(), attempts: 1, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, { ...env, WEBHOOKS_QUEUE: webhooks }, ctx);
-  const result = await getQueueResult(batch, ctx);
-  expect(result.retryMessages).toEqual([]);
-}
 
 function tracked(tenantId: string, messageId: string, type: "opened" | "clicked", at: number, url?: string): EventMessage {
   return {
@@ -124,11 +98,11 @@ describe("tracking endpoints under a flood", () => {
     // batches in turn, some at once (consumers racing for the same slots).
     const opens = Array.from({ length: 500 }, (_, i) => tracked(tenantId, messageId, "opened", hour + 1000 + i * 10));
     const clicks = Array.from({ length: 500 }, (_, i) => tracked(tenantId, messageId, "clicked", hour + 2000 + i * 10, `https://example.com/${i % 7}`));
-    await consume([...opens.slice(0, 100), ...clicks.slice(0, 100)], webhooks.queue);
-    await consume([...opens.slice(100, 200), ...clicks.slice(100, 200)], webhooks.queue);
-    await Promise.all([200, 300, 400].map((at) => consume([...opens.slice(at, at + 100), ...clicks.slice(at, at + 100)], webhooks.queue)));
+    await consumeEvents([...opens.slice(0, 100), ...clicks.slice(0, 100)], webhooks.queue);
+    await consumeEvents([...opens.slice(100, 200), ...clicks.slice(100, 200)], webhooks.queue);
+    await Promise.all([200, 300, 400].map((at) => consumeEvents([...opens.slice(at, at + 100), ...clicks.slice(at, at + 100)], webhooks.queue)));
     // Another message, and the same message a minute later, each have their own allowance.
-    await consume([tracked(tenantId, other, "opened", hour + 5000), tracked(tenantId, messageId, "opened", hour + MINUTE + 1000)], webhooks.queue);
+    await consumeEvents([tracked(tenantId, other, "opened", hour + 5000), tracked(tenantId, messageId, "opened", hour + MINUTE + 1000)], webhooks.queue);
 
     const rows = await storedEvents(tenantId, messageId);
     const inFirstMinute = rows.filter((r) => r.ms < hour + MINUTE);
@@ -149,8 +123,8 @@ describe("tracking endpoints under a flood", () => {
       tenant_id: tenantId,
       event: { type: "opened", source: "mailgun", provider_event_id: `mg-${i}`, message_id: messageId, occurred_at: new Date(at + i).toISOString() },
     }));
-    await consume(bodies, recordingQueue().queue);
-    await consume(bodies, recordingQueue().queue);
+    await consumeEvents(bodies, recordingQueue().queue);
+    await consumeEvents(bodies, recordingQueue().queue);
     expect(await storedEvents(tenantId, messageId)).toHaveLength(12);
   });
 });
@@ -170,7 +144,7 @@ describe("outbound webhooks for opens and clicks", () => {
       ...Array.from({ length: 5 }, (_, i) => tracked(tenantId, messageId, "opened", hour + m * MINUTE + i * 100)),
       ...Array.from({ length: 5 }, (_, i) => tracked(tenantId, messageId, "clicked", hour + m * MINUTE + 600 + i * 100, `https://example.com/link-${(m * 5 + i) % 8}`)),
     ]);
-    for (let m = 0; m < 40; m += 4) await Promise.all(minutes.slice(m, m + 4).map((events) => consume(events, webhooks.queue)));
+    for (let m = 0; m < 40; m += 4) await Promise.all(minutes.slice(m, m + 4).map((events) => consumeEvents(events, webhooks.queue)));
 
     const rows = await storedEvents(tenantId, messageId);
     expect(rows.filter((r) => r.type === "opened")).toHaveLength(200);
@@ -186,7 +160,7 @@ describe("outbound webhooks for opens and clicks", () => {
     expect(webhooks.sent).toHaveLength(6);
 
     // The next hour is a new window: one more open webhook, and a link already reported gets one again.
-    await consume(
+    await consumeEvents(
       [tracked(tenantId, messageId, "opened", hour + HOUR + 1000), tracked(tenantId, messageId, "opened", hour + HOUR + 2000), tracked(tenantId, messageId, "clicked", hour + HOUR + 3000, clicked[0]!.url!)],
       webhooks.queue,
     );
@@ -207,7 +181,7 @@ describe("outbound webhooks for opens and clicks", () => {
       tenant_id: tenantId,
       event: { type: type as "delivered", source: "mailgun", provider_event_id: `mg-${type}`, message_id: messageId, occurred_at: new Date(at + i).toISOString() },
     }));
-    await consume(bodies, recordingQueue().queue);
+    await consumeEvents(bodies, recordingQueue().queue);
     expect((await deliveries(tenantId)).map((d) => d.event_type).sort()).toEqual(["email.bounced", "email.complained", "email.delivered"]);
   });
 });

@@ -1,7 +1,11 @@
-// Shared by the inbound webhook tests: a queue binding that records (or refuses) what the route
-// sends, a provider created through the API, and a webhook posted the way a provider posts it.
+// Shared by the inbound webhook and event tests: a queue binding that records (or refuses) what is
+// sent, a provider created through the API, a webhook posted the way a provider posts it, and the
+// real events consumer run over a batch.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { EventMessage } from "../src/events/message";
+import worker from "../src/index";
 import { call } from "./helpers";
 
 /** Stands in for a queue binding, recording what is sent, or failing every send. */
@@ -37,4 +41,16 @@ export async function deliver(providerId: string, body: string, headers: Record<
     env: { EVENTS_QUEUE: recorder.queue },
   });
   return { res, sent: recorder.sent };
+}
+
+let seq = 0;
+/** Runs the worker's events consumer over these bodies as one delivered batch, with WEBHOOKS_QUEUE as given; nothing may be retried. */
+export async function consumeEvents(bodies: EventMessage[], webhooks: Queue): Promise<void> {
+  const batch = createMessageBatch(
+    "herald-events",
+    bodies.map((body) => ({ id: `ev${++seq}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, WEBHOOKS_QUEUE: webhooks }, ctx);
+  expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([]);
 }

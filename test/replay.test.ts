@@ -3,38 +3,20 @@
 // sent again is answered 200 with nothing processed, while Mailgun's retry of a request that failed
 // is processed. Postmark has only Basic auth, so herald cannot tell a replay: event de-duplication
 // makes it a no-op instead. Events are stored by the worker's real events consumer.
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { EventMessage } from "../src/events/message";
-import worker from "../src/index";
 import { uuidv7 } from "../src/lib/ids";
-import { createProvider, deliver, recordingQueue } from "./inbound-helpers";
+import { consumeEvents, createProvider, deliver, recordingQueue } from "./inbound-helpers";
 import { basicAuth, mailgunSignature } from "./inbound-signers";
 import { call, expectProblem, newTenant, nowSeconds, withDb } from "./helpers";
 
 const RECEIVER = (env as Env & { TEST_WEBHOOK_URL: string }).TEST_WEBHOOK_URL;
 
-
-
-
 async function answered(r: { res: Response }) {
   const text = await r.res.text();
   expect(r.res.status, text).toBe(200);
   return JSON.parse(text) as { received: number; duplicate?: boolean };
-}
-
-let seq = 0;
-/** Stores events through the events consumer, with outbound webhooks recorded. */
-async function consume(bodies: EventMessage[], webhooks: Queue) {
-  const batch = createMessageBatch(
-    "herald-events",
-    bodies.map((body) => ({ id: `r${++seq}`, timestamp: new Date(), attempts: 1, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, { ...env, WEBHOOKS_QUEUE: webhooks }, ctx);
-  expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([]);
 }
 
 async function mailgunProvider() {
@@ -128,7 +110,7 @@ describe("Postmark replays", () => {
     // Postmark's own delivery: stored, the address suppressed, one webhook.
     const first = await deliver(id, body, auth);
     expect(await answered(first)).toEqual({ received: 1 });
-    await consume(first.sent, webhooks.queue);
+    await consumeEvents(first.sent, webhooks.queue);
     expect(webhooks.sent).toHaveLength(1);
 
     // The tenant lifts the suppression; then someone replays the captured request (herald cannot
@@ -136,7 +118,7 @@ describe("Postmark replays", () => {
     expect((await call(`/v1/suppressions/${encodeURIComponent(to)}`, { method: "DELETE", token: apiKey })).status).toBe(204);
     const replay = await deliver(id, body, auth);
     expect(await answered(replay)).toEqual({ received: 1 });
-    await consume(replay.sent, webhooks.queue);
+    await consumeEvents(replay.sent, webhooks.queue);
 
     // ...but changes nothing: still one event, no new suppression, no second webhook.
     const rows = await withDb(async (db) => (await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM events WHERE tenant_id = ${tenantId} AND email = ${to}`)).rows);
