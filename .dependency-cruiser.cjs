@@ -117,7 +117,14 @@ module.exports = {
       comment: "Production code imports no test code, test helper or test runner.",
       severity: "error",
       from: { path: "^(src|queues|durable-objects)/" },
-      to: { path: ["^test/", "\\.test\\.ts$", "^cloudflare:test$", "^node_modules/(vitest|@vitest|@cloudflare/vitest-pool-workers|@cloudflare/vitest-plugin|fast-check)/"] },
+      to: {
+        path: [
+          "^test/",
+          "\\.test\\.ts$",
+          "^cloudflare:test$",
+          "^node_modules/(vitest|@vitest|@cloudflare/vitest-pool-workers|@cloudflare/vitest-plugin|fast-check)/",
+        ],
+      },
     },
     {
       name: "in-a-layer",

@@ -60,8 +60,20 @@ const RATE_WINDOW_MS = 5000;
 const BROADCAST_MIN_GAP_MS = 250;
 
 const EMPTY: Stored = {
-  campaignId: null, tenantId: null, state: "idle", total: 0, sent: 0, failed: 0, skipped: 0, unknown: 0, vanished: 0,
-  startedAt: null, updatedAt: null, dirty: false, totalFinal: false, version: 0,
+  campaignId: null,
+  tenantId: null,
+  state: "idle",
+  total: 0,
+  sent: 0,
+  failed: 0,
+  skipped: 0,
+  unknown: 0,
+  vanished: 0,
+  startedAt: null,
+  updatedAt: null,
+  dirty: false,
+  totalFinal: false,
+  version: 0,
 };
 
 /**
@@ -92,7 +104,16 @@ export class CampaignProgress extends DurableObject<Env> {
   async start(init: { tenantId: string; campaignId: string; total: number }): Promise<ProgressSnapshot> {
     assertCount(init.total);
     const now = Date.now();
-    this.s = { ...EMPTY, campaignId: init.campaignId, tenantId: init.tenantId, total: init.total, state: "sending", startedAt: now, updatedAt: now, version: this.s.version };
+    this.s = {
+      ...EMPTY,
+      campaignId: init.campaignId,
+      tenantId: init.tenantId,
+      total: init.total,
+      state: "sending",
+      startedAt: now,
+      updatedAt: now,
+      version: this.s.version,
+    };
     this.admission.reset();
     this.samples = [];
     await this.changed(true);
@@ -164,7 +185,10 @@ export class CampaignProgress extends DurableObject<Env> {
   async kick(): Promise<void> {
     if (this.s.state !== "sending" || !this.s.tenantId || !this.s.campaignId) return;
     if (this.admission.planned) await this.readmit();
-    else await sendFanouts(this.env, [{ type: "campaign_fanout", tenant_id: this.s.tenantId, campaign_id: this.s.campaignId, mode: "resume", cursor: null, seen: 0 }]);
+    else
+      await sendFanouts(this.env, [
+        { type: "campaign_fanout", tenant_id: this.s.tenantId, campaign_id: this.s.campaignId, mode: "resume", cursor: null, seen: 0 },
+      ]);
   }
 
   /** Fault injection for the chaos benchmark only: the object restarts, losing what is in memory. */
@@ -231,12 +255,15 @@ export class CampaignProgress extends DurableObject<Env> {
       if (s.state === "sending") {
         await this.step("admit", () => this.admit());
         const quiet = now - (s.updatedAt ?? now) >= QUIET_SETTLE_MS;
-        if ((this.looksFinished() || quiet) && now - this.lastSettle >= (quiet ? QUIET_SETTLE_MS : SETTLE_EVERY_MS)) await this.step("settle", () => this.settle());
+        if ((this.looksFinished() || quiet) && now - this.lastSettle >= (quiet ? QUIET_SETTLE_MS : SETTLE_EVERY_MS))
+          await this.step("settle", () => this.settle());
       }
-      if (this.s.state === "sending" && this.s.dirty && now - this.lastPersist >= PERSIST_EVERY_MS) await this.step("persist", () => this.persistLive());
+      if (this.s.state === "sending" && this.s.dirty && now - this.lastPersist >= PERSIST_EVERY_MS)
+        await this.step("persist", () => this.persistLive());
       // Cancelled or failed with chunks still in flight: their late reports are recounted, so the
       // campaign's final counts come from Postgres too.
-      else if ((s.state === "cancelled" || s.state === "failed") && s.dirty && now - this.lastSettle >= SETTLE_EVERY_MS) await this.step("settle", () => this.settle());
+      else if ((s.state === "cancelled" || s.state === "failed") && s.dirty && now - this.lastSettle >= SETTLE_EVERY_MS)
+        await this.step("settle", () => this.settle());
     } finally {
       if (this.s.state === "sending" || this.s.dirty) await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
     }
@@ -247,7 +274,15 @@ export class CampaignProgress extends DurableObject<Env> {
       await run();
     } catch (err) {
       this.admitting = false;
-      console.error(JSON.stringify({ level: "error", msg: "campaign progress step failed; the next tick tries again", step: name, campaign_id: this.s.campaignId, err: err instanceof Error ? err.message : String(err) }));
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "campaign progress step failed; the next tick tries again",
+          step: name,
+          campaign_id: this.s.campaignId,
+          err: err instanceof Error ? err.message : String(err),
+        }),
+      );
     }
   }
 
@@ -284,7 +319,15 @@ export class CampaignProgress extends DurableObject<Env> {
     const s = this.s;
     if (!s.campaignId || !s.tenantId) return;
     const version = s.version;
-    await writeLiveCounts(this.env, { tenantId: s.tenantId, campaignId: s.campaignId, total: s.total, sent: s.sent, failed: s.failed, skipped: s.skipped + s.vanished, unknown: s.unknown });
+    await writeLiveCounts(this.env, {
+      tenantId: s.tenantId,
+      campaignId: s.campaignId,
+      total: s.total,
+      sent: s.sent,
+      failed: s.failed,
+      skipped: s.skipped + s.vanished,
+      unknown: s.unknown,
+    });
     this.lastPersist = Date.now();
     if (this.s.version === version) this.s.dirty = false;
     this.stored.save(this.s);

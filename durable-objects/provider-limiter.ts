@@ -93,7 +93,14 @@ export class ProviderLimiter extends DurableObject<Env> {
     this.refill(now);
     if (settings) this.applySettings(settings);
     const s = this.state;
-    const result = (grantedMessages: number, grantedTokens: number, limitedBy: Lease["limitedBy"], retryAfterSeconds: number, probe: boolean, partialTokens = 0): BatchLease => {
+    const result = (
+      grantedMessages: number,
+      grantedTokens: number,
+      limitedBy: Lease["limitedBy"],
+      retryAfterSeconds: number,
+      probe: boolean,
+      partialTokens = 0,
+    ): BatchLease => {
       // Transactional mail spends the reserved bucket first and the main one after it.
       const fromReserve = lane === "transactional" ? Math.min(Math.max(0, s.reserveTokens ?? 0), grantedTokens) : 0;
       // The rest comes from the main bucket, which was checked to hold it (never deepening a campaign debt).
@@ -136,7 +143,11 @@ export class ProviderLimiter extends DurableObject<Env> {
     // campaigns' alone, and the reserved bucket still serves transactional mail meanwhile.
     const inBuckets = lane === "transactional" ? Math.max(0, s.tokens) + Math.max(0, s.reserveTokens ?? 0) : s.tokens;
     const rate =
-      lane === "campaign" ? s.settings.ratePerSecond * (1 - share) : s.tokens > 0 || share === 0 ? s.settings.ratePerSecond : s.settings.ratePerSecond * share;
+      lane === "campaign"
+        ? s.settings.ratePerSecond * (1 - share)
+        : s.tokens > 0 || share === 0
+          ? s.settings.ratePerSecond
+          : s.settings.ratePerSecond * share;
     const quota = s.settings.dailyQuota > 0 ? s.settings.dailyQuota : Infinity;
     let granted = 0;
     let tokens = 0;
@@ -235,7 +246,10 @@ export class ProviderLimiter extends DurableObject<Env> {
     const { settings } = this.state;
     const share = settings.reserveShare ?? 0;
     this.state.tokens = Math.min(mainCapacity(settings), this.state.tokens + elapsed * settings.ratePerSecond * (1 - share));
-    this.state.reserveTokens = Math.min(reserveCapacity(settings), (this.state.reserveTokens ?? reserveCapacity(settings)) + elapsed * settings.ratePerSecond * share);
+    this.state.reserveTokens = Math.min(
+      reserveCapacity(settings),
+      (this.state.reserveTokens ?? reserveCapacity(settings)) + elapsed * settings.ratePerSecond * share,
+    );
   }
 
   private persist() {

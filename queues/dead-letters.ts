@@ -13,7 +13,12 @@ import type { MessageHandler } from "./handler";
  */
 export const handleDeadSend: MessageHandler = async (raw, { env, db, logger }) => {
   const msg = SendMessage.parse(raw);
-  const failed = await failAbandonedRecipients(db(), { tenantId: msg.tenant_id, campaignId: msg.campaign_id, month: msg.month, recipients: msg.recipients });
+  const failed = await failAbandonedRecipients(db(), {
+    tenantId: msg.tenant_id,
+    campaignId: msg.campaign_id,
+    month: msg.month,
+    recipients: msg.recipients,
+  });
   logger.error("send message dead-lettered", { campaign_id: msg.campaign_id, recipients: msg.recipients.length, marked_failed: failed });
   if (failed > 0) await progressStub(env, msg.campaign_id).report({ sent: 0, failed, skipped: 0 });
 };

@@ -46,7 +46,8 @@ function cleanData(value: unknown): unknown {
  */
 function cleanEvent(input: EventInput): EventInput {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input)) out[key] = key === "data" ? cleanData(value) : typeof value === "string" ? cleanText(value) : value;
+  for (const [key, value] of Object.entries(input))
+    out[key] = key === "data" ? cleanData(value) : typeof value === "string" ? cleanText(value) : value;
   return out as EventInput;
 }
 
@@ -78,7 +79,14 @@ export async function processEventsBatch(batch: MessageBatch, env: Env, ctx: Exe
         // One transaction for the whole group (the normal, fast path): if a side effect
         // fails, the events are not stored either, so the retry finds them new and runs every effect
         // again (a stored event would be skipped as a duplicate).
-        await db.transaction((tx) => storeEvents(tx, env, tenantId, items.map((i) => i.body.event)));
+        await db.transaction((tx) =>
+          storeEvents(
+            tx,
+            env,
+            tenantId,
+            items.map((i) => i.body.event),
+          ),
+        );
         for (const i of items) i.message.ack();
       } catch (err) {
         if (items.length === 1) retry(items[0]!, err, tenantId, logger);
@@ -126,7 +134,13 @@ async function storeOneByOne(db: Db, env: Env, tenantId: string, items: Item[], 
 
 function retry(item: Item, err: unknown, tenantId: string, logger: Logger) {
   const delaySeconds = backoffSeconds(item.message.attempts);
-  logger.warn("event not stored; retrying", { err, tenant_id: tenantId, message_id: item.message.id, attempts: item.message.attempts, delay_seconds: delaySeconds });
+  logger.warn("event not stored; retrying", {
+    err,
+    tenant_id: tenantId,
+    message_id: item.message.id,
+    attempts: item.message.attempts,
+    delay_seconds: delaySeconds,
+  });
   item.message.retry({ delaySeconds });
 }
 
@@ -142,7 +156,16 @@ export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: Ev
   const rows = await capTrackingEvents(db, tenantId, prepared);
   if (rows.length === 0) return [];
   await fillFromMessageLog(db, tenantId, rows);
-  const inserted = await db.execute<{ id: string; type: EventInput["type"]; message_id: string | null; campaign_id: string | null; email: string | null; url: string | null; data: Record<string, unknown>; occurred_at: string }>(sql`
+  const inserted = await db.execute<{
+    id: string;
+    type: EventInput["type"];
+    message_id: string | null;
+    campaign_id: string | null;
+    email: string | null;
+    url: string | null;
+    data: Record<string, unknown>;
+    occurred_at: string;
+  }>(sql`
     INSERT INTO events (month, id, tenant_id, type, message_id, campaign_id, email, source, provider_event_id, url, data, occurred_at)
     SELECT e.month, e.id, ${tenantId}, e.type, e.message_id, e.campaign_id, e.email, e.source, e.provider_event_id, e.url, e.data, e.occurred_at
     FROM unnest(
@@ -171,15 +194,18 @@ export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: Ev
   const suppressions: SuppressionEntry[] = [];
   for (const e of stored) {
     if (!e.email) continue;
-    if (e.type === "bounced" && e.data.bounce_type === "hard") suppressions.push({ email: e.email, reason: "bounce", note: "hard bounce reported by the provider" });
-    else if (e.type === "complained") suppressions.push({ email: e.email, reason: "complaint", note: "spam complaint reported by the provider" });
+    if (e.type === "bounced" && e.data.bounce_type === "hard")
+      suppressions.push({ email: e.email, reason: "bounce", note: "hard bounce reported by the provider" });
+    else if (e.type === "complained")
+      suppressions.push({ email: e.email, reason: "complaint", note: "spam complaint reported by the provider" });
     else if (e.type === "unsubscribed") suppressions.push({ email: e.email, reason: "unsubscribe" });
   }
   if (suppressions.length > 0) await suppress(db, tenantId, suppressions);
 
   // The newest event of each transactional email becomes its last_event (campaign ids match no email row).
   const latest = new Map<string, StoredEvent>();
-  for (const e of stored) if (e.messageId && (!latest.has(e.messageId) || latest.get(e.messageId)!.occurredAt <= e.occurredAt)) latest.set(e.messageId, e);
+  for (const e of stored)
+    if (e.messageId && (!latest.has(e.messageId) || latest.get(e.messageId)!.occurredAt <= e.occurredAt)) latest.set(e.messageId, e);
   const updates = [...latest.values()].filter((e) => e.type !== "sent" && e.type !== "failed");
   if (updates.length > 0) {
     await db.execute(sql`

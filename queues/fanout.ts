@@ -31,7 +31,7 @@ type Step = (msg: FanoutMessage, campaign: FanoutCampaign, qc: QueueContext) => 
 export const handleFanout: MessageHandler = async (raw, qc) => {
   const msg = FanoutMessage.parse(raw);
   const campaign = await loadFanoutCampaign(qc.db(), msg.tenant_id, msg.campaign_id);
-  if (!campaign || campaign.state !== "sending") {
+  if (campaign?.state !== "sending") {
     qc.logger.info("fan-out stopped: campaign is not sending", { campaign_id: msg.campaign_id, state: campaign?.state });
     return;
   }
@@ -43,7 +43,12 @@ async function plan(msg: FanoutMessage, _campaign: FanoutCampaign, { env, db, lo
   const planned = await planPages(db(), msg.tenant_id, msg.campaign_id);
   if (!planned) return;
   // From here CampaignProgress admits the pages; a redelivered plan hands it the same pages again.
-  await progressStub(env, msg.campaign_id).plan({ tenantId: msg.tenant_id, campaignId: msg.campaign_id, total: planned.total, pages: planned.pages });
+  await progressStub(env, msg.campaign_id).plan({
+    tenantId: msg.tenant_id,
+    campaignId: msg.campaign_id,
+    total: planned.total,
+    pages: planned.pages,
+  });
   logger.info("fan-out planned", { campaign_id: msg.campaign_id, total: planned.total, pages: planned.pages.length });
 }
 
@@ -56,14 +61,34 @@ async function expandRange(msg: FanoutMessage, campaign: FanoutCampaign, { env, 
   // Members deleted since the plan counted them: never sent, never in the log.
   const vanished = Math.max(0, (msg.expected ?? members) - members);
   // Before any send is queued, so a redelivery after a failed enqueue finds the page expanded.
-  const recorded = await markPageExpanded(db(), scope, { seq: msg.seq, vanished }, rows.filter((r) => !r.deliverable));
-  if (msg.seq === undefined) logger.warn("range step without a page; its vanished members are not counted", { campaign_id: msg.campaign_id });
+  const recorded = await markPageExpanded(
+    db(),
+    scope,
+    { seq: msg.seq, vanished },
+    rows.filter((r) => !r.deliverable),
+  );
+  if (msg.seq === undefined)
+    logger.warn("range step without a page; its vanished members are not counted", { campaign_id: msg.campaign_id });
   const t1 = Date.now();
-  const queued = await queueSends(env, msg, campaign, rows.filter((r) => r.deliverable));
+  const queued = await queueSends(
+    env,
+    msg,
+    campaign,
+    rows.filter((r) => r.deliverable),
+  );
   if (recorded.newlySkipped + recorded.vanished > 0) {
     await progressStub(env, msg.campaign_id).report({ sent: 0, failed: 0, skipped: recorded.newlySkipped, vanished: recorded.vanished });
   }
-  logger.info("fan-out page", { campaign_id: msg.campaign_id, seq: msg.seq, members, queued, skipped: recorded.newlySkipped, vanished: recorded.vanished, query_ms: tQuery, enqueue_ms: Date.now() - t1 });
+  logger.info("fan-out page", {
+    campaign_id: msg.campaign_id,
+    seq: msg.seq,
+    members,
+    queued,
+    skipped: recorded.newlySkipped,
+    vanished: recorded.vanished,
+    query_ms: tQuery,
+    enqueue_ms: Date.now() - t1,
+  });
 }
 
 /**
@@ -77,8 +102,17 @@ async function resumeStep(msg: FanoutMessage, campaign: FanoutCampaign, { env, d
   }
   const scope = { tenantId: msg.tenant_id, campaignId: msg.campaign_id, campaign };
   const rows = await unhandledAudiencePage(db(), scope, msg.cursor);
-  const skipped = await recordSkipped(db(), scope, rows.filter((r) => !r.deliverable));
-  await queueSends(env, msg, campaign, rows.filter((r) => r.deliverable));
+  const skipped = await recordSkipped(
+    db(),
+    scope,
+    rows.filter((r) => !r.deliverable),
+  );
+  await queueSends(
+    env,
+    msg,
+    campaign,
+    rows.filter((r) => r.deliverable),
+  );
   if (rows.length === FANOUT_PAGE_SIZE) await sendFanout(env, { ...msg, cursor: rows[rows.length - 1]!.id, seen: msg.seen + rows.length });
   if (skipped > 0) await progressStub(env, msg.campaign_id).report({ sent: 0, failed: 0, skipped });
   logger.info("fan-out resume page", { campaign_id: msg.campaign_id, page: rows.length, skipped });
@@ -94,7 +128,12 @@ async function retryStep(msg: FanoutMessage, campaign: FanoutCampaign, { env, db
     const settled = await skipDeletedRetrying(db(), scope, gone);
     if (settled > 0) await progressStub(env, msg.campaign_id).report({ sent: 0, failed: 0, skipped: settled });
   }
-  await queueSends(env, msg, campaign, page.filter((r): r is RetryingRow & { id: string } => r.id !== null));
+  await queueSends(
+    env,
+    msg,
+    campaign,
+    page.filter((r): r is RetryingRow & { id: string } => r.id !== null),
+  );
   if (page.length === FANOUT_PAGE_SIZE) {
     await sendFanout(env, { ...msg, cursor: page[page.length - 1]!.contact_id, seen: msg.seen + page.length });
   }

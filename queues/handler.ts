@@ -19,7 +19,6 @@ export interface QueueContext {
 /** Handles one valid message. Throwing retries that message alone, with backoff. */
 export type MessageHandler = (body: Envelope & Record<string, unknown>, qc: QueueContext) => Promise<void>;
 
-
 const BACKOFF_BASE_SECONDS = 2;
 const BACKOFF_MAX_SECONDS = 300;
 // Messages of one batch in flight at once; each holds at most one of the batch pool's connections.
@@ -55,7 +54,12 @@ export async function processBatch(
  * Runs one batch's work with its services (src/services/index.ts), which are closed once the batch
  * is done: the pool, opened on first query, never outlives its batch.
  */
-export async function withBatchServices<T>(env: Env, ctx: ExecutionContext, logger: Logger, work: (services: Services) => Promise<T>): Promise<T> {
+export async function withBatchServices<T>(
+  env: Env,
+  ctx: ExecutionContext,
+  logger: Logger,
+  work: (services: Services) => Promise<T>,
+): Promise<T> {
   const services = buildServices(env, logger);
   try {
     return await work(services);
@@ -104,7 +108,10 @@ export function parseAndGroup<S extends z.ZodType>(
     const parsed = schema.safeParse(message.body);
     if (parsed.success) valid.push({ message, body: parsed.data });
     else {
-      logger.error(`malformed ${what} dropped`, { message_id: message.id, issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
+      logger.error(`malformed ${what} dropped`, {
+        message_id: message.id,
+        issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)"),
+      });
       message.ack();
     }
   }

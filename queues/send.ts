@@ -33,7 +33,10 @@ export async function processSendBatch(batch: MessageBatch, env: Env, ctx: Execu
   const budget = { calls: PROVIDER_CALL_BUDGET };
   const chunks: { job: SendJob; message: Message }[][] = [];
   for (const items of byCampaign.values()) {
-    const jobs = items.map(({ message, body }) => ({ message, job: { messageId: message.id, attempts: message.attempts, body } satisfies SendJob }));
+    const jobs = items.map(({ message, body }) => ({
+      message,
+      job: { messageId: message.id, attempts: message.attempts, body } satisfies SendJob,
+    }));
     for (let i = 0; i < jobs.length; i += CHUNK_MESSAGES) chunks.push(jobs.slice(i, i + CHUNK_MESSAGES));
   }
   await withBatchServices(env, ctx, logger, async ({ db }) => {
@@ -60,7 +63,9 @@ async function settle(chunk: { job: SendJob; message: Message }[], env: Env, log
   if (requeue.length > 0) {
     try {
       // Spread the wake-ups, so waiting messages don't all come back to fight for the same tokens.
-      const items = requeue.flatMap((c) => c.job.requeue!).map((r, i) => ({ body: r.body, delaySeconds: r.seconds > 0 ? r.seconds + (i % 10) * 0.5 : 0 }));
+      const items = requeue
+        .flatMap((c) => c.job.requeue!)
+        .map((r, i) => ({ body: r.body, delaySeconds: r.seconds > 0 ? r.seconds + (i % 10) * 0.5 : 0 }));
       await requeueSends(env.SEND_QUEUE, items);
     } catch (err) {
       logger.warn("could not re-queue waiting messages; retrying them instead", { err });

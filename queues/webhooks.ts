@@ -71,7 +71,10 @@ export async function processWebhookBatch(batch: MessageBatch, env: Env, ctx: Ex
 async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logger): Promise<void> {
   const parsed = WebhookDeliveryMessage.safeParse(message.body);
   if (!parsed.success) {
-    logger.error("malformed webhook message dropped", { message_id: message.id, issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
+    logger.error("malformed webhook message dropped", {
+      message_id: message.id,
+      issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)"),
+    });
     message.ack();
     return;
   }
@@ -91,7 +94,12 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
       return;
     }
     if (!row.enabled) {
-      await settle(db(), tenantId, deliveryId, { status: "failed", attempted: false, responseStatus: null, error: "the endpoint is disabled" });
+      await settle(db(), tenantId, deliveryId, {
+        status: "failed",
+        attempted: false,
+        responseStatus: null,
+        error: "the endpoint is disabled",
+      });
       log.info("webhook endpoint disabled; delivery failed", { endpoint_id: row.endpoint_id });
       message.ack();
       return;
@@ -101,14 +109,23 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
     // so the delivery fails at once; a redelivery after the URL is fixed sends it.
     const refused = urlProblem(row.url, destinationPolicy(env));
     if (refused) {
-      await settle(db(), tenantId, deliveryId, { status: "failed", attempted: false, responseStatus: null, error: short(`not sent: the endpoint URL ${refused}`) });
+      await settle(db(), tenantId, deliveryId, {
+        status: "failed",
+        attempted: false,
+        responseStatus: null,
+        error: short(`not sent: the endpoint URL ${refused}`),
+      });
       log.warn("webhook endpoint URL refused; delivery failed without a request", { endpoint_id: row.endpoint_id, reason: refused });
       message.ack();
       return;
     }
     let keys: SigningKeys;
     try {
-      keys = await openSigningKeys(row.endpoint_id, { scheme: row.signature_scheme, secret: row.secret, previousSecret: row.previous_secret }, env);
+      keys = await openSigningKeys(
+        row.endpoint_id,
+        { scheme: row.signature_scheme, secret: row.secret, previousSecret: row.previous_secret },
+        env,
+      );
     } catch (err) {
       if (!(err instanceof DecryptionError)) throw err;
       await settle(db(), tenantId, deliveryId, {
@@ -129,13 +146,19 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
     }
     await recordFailure(db(), tenantId, deliveryId, outcome.status, outcome.error);
     const delaySeconds = webhookRetryDelaySeconds(message.attempts);
-    log.warn("webhook delivery failed; will retry", { endpoint_id: row.endpoint_id, response_status: outcome.status, error: outcome.error, delay_seconds: delaySeconds });
+    log.warn("webhook delivery failed; will retry", {
+      endpoint_id: row.endpoint_id,
+      response_status: outcome.status,
+      error: outcome.error,
+      delay_seconds: delaySeconds,
+    });
     message.retry({ delaySeconds });
   } catch (err) {
     // The database or the configuration failed, not the endpoint: try the message again later (this
     // counts toward the queue's retries; if the POST had gone out, the receiver dedupes on the id).
     const delaySeconds = webhookRetryDelaySeconds(message.attempts);
-    if (err instanceof ConfigError) log.error("configuration error; webhook delivery will retry", { setting: err.setting, delay_seconds: delaySeconds });
+    if (err instanceof ConfigError)
+      log.error("configuration error; webhook delivery will retry", { setting: err.setting, delay_seconds: delaySeconds });
     else log.warn("webhook delivery could not be processed; will retry", { err, delay_seconds: delaySeconds });
     message.retry({ delaySeconds });
   }
@@ -167,7 +190,8 @@ async function post(row: DeliveryRow, keys: SigningKeys): Promise<Outcome> {
     res = await fetch(row.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
   } catch (err) {
     const name = err instanceof Error ? err.name : "";
-    if (name === "TimeoutError" || name === "AbortError") return { ok: false, status: null, error: `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s` };
+    if (name === "TimeoutError" || name === "AbortError")
+      return { ok: false, status: null, error: `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s` };
     return { ok: false, status: null, error: short(`request failed: ${err instanceof Error ? err.message : String(err)}`) };
   }
   if (res.status >= 200 && res.status < 300) {
@@ -252,5 +276,9 @@ export const handleDeadWebhook: MessageHandler = async (raw, { db, logger }) => 
     WHERE tenant_id = ${msg.tenant_id} AND id = ${msg.delivery_id} AND status = 'pending'
     RETURNING endpoint_id, attempts`);
   const row = result.rows[0] as { endpoint_id: string; attempts: number } | undefined;
-  logger.error("webhook delivery dead-lettered; marked failed", { delivery_id: msg.delivery_id, endpoint_id: row?.endpoint_id, attempts: row?.attempts });
+  logger.error("webhook delivery dead-lettered; marked failed", {
+    delivery_id: msg.delivery_id,
+    endpoint_id: row?.endpoint_id,
+    attempts: row?.attempts,
+  });
 };

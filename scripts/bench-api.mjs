@@ -13,7 +13,13 @@ import { requireNode22 } from "./lib/node-version.mjs";
 requireNode22();
 
 const autocannon = createRequire(import.meta.url)("autocannon");
-const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "50" }, rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "50" },
+    rounds: { type: "string", default: "3" },
+  },
+});
 const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
 const ROUNDS = Number(values.rounds);
@@ -48,14 +54,20 @@ async function main() {
   });
 
   const post = async (path, token, body) => {
-    const res = await fetch(`${url}${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body ?? {}) });
+    const res = await fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body ?? {}),
+    });
     if (res.status >= 300) throw new Error(`POST ${path} → ${res.status} ${await res.text()}`);
     return res.json();
   };
   const tenant = await post("/v1/tenants", admin, { name: "bench" });
   const key = tenant.api_key.key;
   const tpl = await post("/v1/templates", key, { name: "t", subject: "Hello {{name}}", html: "<p>Hi {{name}}</p>", text: "Hi {{name}}" });
-  const { access_token: jwt } = await fetch(`${url}/v1/auth/token`, { method: "POST", headers: { authorization: `Bearer ${key}` } }).then((r) => r.json());
+  const { access_token: jwt } = await fetch(`${url}/v1/auth/token`, { method: "POST", headers: { authorization: `Bearer ${key}` } }).then(
+    (r) => r.json(),
+  );
 
   const scenarios = [
     ["empty", "/health", undefined],
@@ -84,14 +96,20 @@ async function main() {
       log(`round ${round + 1}: ${name.padEnd(14)} ${String(result.rps).padStart(6)} req/s   p50 ${result.p50} ms   p99 ${result.p99} ms`);
     }
   }
-  const results = Object.fromEntries(Object.entries(rounds).map(([name, rs]) => [name, rs.sort((x, y) => x.rps - y.rps)[Math.floor(rs.length / 2)]]));
-  console.log(`herald API benchmark — ${os.cpus().length} cores, Node ${process.version}, ${CONNECTIONS} connections, median of ${ROUNDS} rounds of ${DURATION} s (db_read: one round)`);
+  const results = Object.fromEntries(
+    Object.entries(rounds).map(([name, rs]) => [name, rs.sort((x, y) => x.rps - y.rps)[Math.floor(rs.length / 2)]]),
+  );
+  console.log(
+    `herald API benchmark — ${os.cpus().length} cores, Node ${process.version}, ${CONNECTIONS} connections, median of ${ROUNDS} rounds of ${DURATION} s (db_read: one round)`,
+  );
   for (const [name, path] of scenarios) {
     const r = results[name];
     console.log(`${name.padEnd(14)} ${path.padEnd(48)} ${String(r.rps).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms`);
   }
   const ratio = (x) => Math.round((x / results.empty.rps) * 100);
-  console.log(`cached reads vs empty route: JWT ${ratio(results.jwt_cached.rps)} %, API key ${ratio(results.apikey_cached.rps)} % (target ≥ 80 %)`);
+  console.log(
+    `cached reads vs empty route: JWT ${ratio(results.jwt_cached.rps)} %, API key ${ratio(results.apikey_cached.rps)} % (target ≥ 80 %)`,
+  );
   console.log(
     JSON.stringify({
       empty_rps: results.empty.rps,

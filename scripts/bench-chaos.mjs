@@ -156,10 +156,14 @@ async function main(stops) {
 
   const state = (await client.query("SELECT state FROM campaigns WHERE id = $1", [campaign.id])).rows[0].state;
   const byStatus = Object.fromEntries(
-    (await client.query("SELECT status, count(*)::int AS n FROM messages WHERE campaign_id = $1 GROUP BY status", [campaign.id])).rows.map((r) => [r.status, r.n]),
+    (await client.query("SELECT status, count(*)::int AS n FROM messages WHERE campaign_id = $1 GROUP BY status", [campaign.id])).rows.map(
+      (r) => [r.status, r.n],
+    ),
   );
   const settledElsewhere = new Set(
-    (await client.query("SELECT email FROM messages WHERE campaign_id = $1 AND status IN ('failed', 'unknown', 'skipped')", [campaign.id])).rows.map((r) => r.email),
+    (
+      await client.query("SELECT email FROM messages WHERE campaign_id = $1 AND status IN ('failed', 'unknown', 'skipped')", [campaign.id])
+    ).rows.map((r) => r.email),
   );
   let atProvider = 0;
   let duplicates = 0;
@@ -205,11 +209,19 @@ async function main(stops) {
   console.log(`herald chaos benchmark — ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   console.log(`worker bundle: ${build.size}; seed ${SEED}; faults ${FAULTS ? "on" : "off"}`);
   console.log(`recipients:          ${N.toLocaleString()}`);
-  console.log(`launch → terminal:   ${seconds.toFixed(1)} s (${state}${TERMINAL.has(state) ? "" : `: timed out; lost counts the recipients not yet settled`})`);
-  console.log(`at the provider:     ${atProvider.toLocaleString()} distinct, ${duplicates} duplicate acceptances, ${lateAcceptances} accepted after the end`);
+  console.log(
+    `launch → terminal:   ${seconds.toFixed(1)} s (${state}${TERMINAL.has(state) ? "" : `: timed out; lost counts the recipients not yet settled`})`,
+  );
+  console.log(
+    `at the provider:     ${atProvider.toLocaleString()} distinct, ${duplicates} duplicate acceptances, ${lateAcceptances} accepted after the end`,
+  );
   console.log(`message rows:        ${JSON.stringify(byStatus)}${others.length ? "  (non-terminal rows left!)" : ""}`);
-  console.log(`ambiguous:           ${sink.injected.ambiguous_recipients} at the provider (reset + slow) + ${delta("chaos_ambiguous_recipients")} in herald`);
-  console.log(`faults:              ${FAULT_KEYS.map((k) => `${k} ${result.faults[k]}`).join(", ")} (${sink.stats.requests} sink requests, ${proxy.stats.connections - connectionsAtLaunch} pg connections since launch)`);
+  console.log(
+    `ambiguous:           ${sink.injected.ambiguous_recipients} at the provider (reset + slow) + ${delta("chaos_ambiguous_recipients")} in herald`,
+  );
+  console.log(
+    `faults:              ${FAULT_KEYS.map((k) => `${k} ${result.faults[k]}`).join(", ")} (${sink.stats.requests} sink requests, ${proxy.stats.connections - connectionsAtLaunch} pg connections since launch)`,
+  );
   console.log(`cron ticks:          ${cron.ticks}${cron.failures ? ` (${cron.failures} failed)` : ""}`);
   for (const [name, ok] of checks) console.log(`${ok ? "PASS" : "FAIL"}  ${name}`);
   // Written by hand so the fault keys keep the issue's order (JS puts the integer-like "429" first).

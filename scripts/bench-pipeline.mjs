@@ -13,7 +13,9 @@ import { apiClient, log, runBench } from "./lib/bench-run.mjs";
 
 requireNode22();
 
-const { values } = parseArgs({ options: { recipients: { type: "string", default: "100000" }, timeout: { type: "string", default: "900" } } });
+const { values } = parseArgs({
+  options: { recipients: { type: "string", default: "100000" }, timeout: { type: "string", default: "900" } },
+});
 const N = Number(values.recipients);
 if (!Number.isInteger(N) || N < 1) throw new Error("--recipients must be a positive whole number");
 await runBench(main);
@@ -48,7 +50,13 @@ async function main(stops) {
     html: `<html><body><h1>Hello {{name}}</h1><p>Your plan is {{attributes.plan}}.</p>${"<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>".repeat(20)}</body></html>`,
     text: "Hello {{name}}, your plan is {{attributes.plan}}.",
   });
-  const provider = await api("POST", "/v1/providers", key, { name: "sink", kind: "sink", config: { url: sink.url }, rate_per_second: 100_000, daily_quota: 0 });
+  const provider = await api("POST", "/v1/providers", key, {
+    name: "sink",
+    kind: "sink",
+    config: { url: sink.url },
+    rate_per_second: 100_000,
+    daily_quota: 0,
+  });
   const campaign = await api("POST", "/v1/campaigns", key, {
     name: "bench",
     template_id: template.id,
@@ -60,7 +68,9 @@ async function main(stops) {
   const client = pg.client();
   await client.connect();
   const pgStats = async () => {
-    const r = await client.query("SELECT xact_commit + xact_rollback AS xacts, sessions FROM pg_stat_database WHERE datname = current_database()");
+    const r = await client.query(
+      "SELECT xact_commit + xact_rollback AS xacts, sessions FROM pg_stat_database WHERE datname = current_database()",
+    );
     return { xacts: Number(r.rows[0].xacts), sessions: Number(r.rows[0].sessions) };
   };
   const metrics = () => fetch(`${url}/__metrics`).then((r) => r.json());
@@ -82,7 +92,9 @@ async function main(stops) {
     if (accepted !== lastCount) {
       lastCount = accepted;
       lastChange = Date.now();
-      process.stderr.write(`\n[bench] ${((Date.now() - launchedAt) / 1000).toFixed(1)} s: ${accepted.toLocaleString()} / ${N.toLocaleString()} at the sink`);
+      process.stderr.write(
+        `\n[bench] ${((Date.now() - launchedAt) / 1000).toFixed(1)} s: ${accepted.toLocaleString()} / ${N.toLocaleString()} at the sink`,
+      );
     }
     if (sink.byRecipient.size >= N) break;
     if (Date.now() - lastChange > 60_000 || Date.now() > deadline) {
@@ -135,7 +147,9 @@ async function main(stops) {
   console.log(`campaign state:          ${state}`);
   console.log(`queue messages:          ${queueMessages} (${result.queue_messages_per_email} per email)`);
   console.log(`DO requests:             ${doRequests} (${result.do_requests_per_email} per email)`);
-  console.log(`Postgres statements:     ${appStatements}, connections: ${sessions} (≈ ${roundTrips} round trips, ${result.pg_roundtrips_per_email} per email)`);
+  console.log(
+    `Postgres statements:     ${appStatements}, connections: ${sessions} (≈ ${roundTrips} round trips, ${result.pg_roundtrips_per_email} per email)`,
+  );
   console.log(`sink requests:           ${sink.stats.requests}`);
   console.log(`lost: ${lost}, duplicates: ${duplicates}`);
   console.log(JSON.stringify(result));

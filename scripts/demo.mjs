@@ -44,7 +44,9 @@ for (let i = 0; i < N; i += IMPORT_CHUNK) {
   // CSV, the way most audiences arrive.
   const rows = ["email,name,plan,city"];
   for (let j = i; j < Math.min(N, i + IMPORT_CHUNK); j++) {
-    rows.push(`reader${j}.${run}@demo.herald.test,Reader ${j},${j % 3 === 0 ? "pro" : "free"},${["Lisbon", "Osaka", "Lagos", "Lima"][j % 4]}`);
+    rows.push(
+      `reader${j}.${run}@demo.herald.test,Reader ${j},${j % 3 === 0 ? "pro" : "free"},${["Lisbon", "Osaka", "Lagos", "Lima"][j % 4]}`,
+    );
   }
   const report = await api("POST", `/v1/contacts/import?list_id=${list.id}`, rows.join("\n"), "text/csv");
   if (report.errors.length > 0) fail(`import reported ${report.errors.length} errors, e.g. ${JSON.stringify(report.errors[0])}`);
@@ -55,7 +57,7 @@ process.stdout.write("\n");
 const template = await api("POST", "/v1/templates", {
   name: `demo-${run}`,
   subject: "{{name}}, your {{campaign.season}} update",
-  html: "<h1>Hello {{name | \"reader\"}}</h1><p>Your plan: <b>{{attributes.plan}}</b>. News from {{attributes.city}}.</p><p>{{campaign.season}} sale: {{campaign.offer}}</p>",
+  html: '<h1>Hello {{name | "reader"}}</h1><p>Your plan: <b>{{attributes.plan}}</b>. News from {{attributes.city}}.</p><p>{{campaign.season}} sale: {{campaign.offer}}</p>',
   text: "Hello {{name}}\nYour plan: {{attributes.plan}}. News from {{attributes.city}}.\n{{campaign.season}} sale: {{campaign.offer}}",
 });
 const campaign = await api("POST", "/v1/campaigns", {
@@ -76,7 +78,9 @@ console.log(`launched campaign ${campaign.id}`);
 const final = await watch(campaign.id, access_token);
 const seconds = (Date.now() - launchedAt) / 1000;
 process.stdout.write("\n");
-console.log(`${final.state}: ${final.sent.toLocaleString()} sent, ${final.failed} failed, ${final.skipped} skipped in ${seconds.toFixed(1)} s`);
+console.log(
+  `${final.state}: ${final.sent.toLocaleString()} sent, ${final.failed} failed, ${final.skipped} skipped in ${seconds.toFixed(1)} s`,
+);
 console.log(`${Math.round(final.sent / seconds).toLocaleString()} emails per second end to end`);
 console.log(values.provider === "sink" ? `the sink counted them: ${demo.sinkUrl}stats` : `see the mail at ${demo.mailUi}`);
 process.exit(final.state === "completed" ? 0 : 1);
@@ -106,5 +110,7 @@ function draw(p) {
   const width = 40;
   const bar = "█".repeat(Math.round(ratio * width)).padEnd(width, "░");
   const eta = p.eta_seconds != null ? `, ETA ${p.eta_seconds}s` : "";
-  process.stdout.write(`\r${bar} ${(ratio * 100).toFixed(1).padStart(5)}%  ${done.toLocaleString()}/${p.total.toLocaleString()}  ${Math.round(p.rate_per_second).toLocaleString()}/s${eta}   `);
+  process.stdout.write(
+    `\r${bar} ${(ratio * 100).toFixed(1).padStart(5)}%  ${done.toLocaleString()}/${p.total.toLocaleString()}  ${Math.round(p.rate_per_second).toLocaleString()}/s${eta}   `,
+  );
 }

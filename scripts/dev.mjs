@@ -75,15 +75,22 @@ async function main() {
     [
       "node_modules/wrangler/bin/wrangler.js",
       "dev",
-      "--port", String(PORT),
-      "--ip", "127.0.0.1",
-      "--persist-to", ".data/wrangler",
-      "--var", `DATABASE_URL:${databaseUrl}`,
-      "--var", `NEON_WS_PROXY:${wsProxy}`,
+      "--port",
+      String(PORT),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      ".data/wrangler",
+      "--var",
+      `DATABASE_URL:${databaseUrl}`,
+      "--var",
+      `NEON_WS_PROXY:${wsProxy}`,
       // Tracking and unsubscribe links in locally sent mail point back at this server.
-      "--var", `PUBLIC_URL:http://127.0.0.1:${PORT}`,
+      "--var",
+      `PUBLIC_URL:http://127.0.0.1:${PORT}`,
       // The sink and the SMTP capture server are on loopback.
-      "--var", "DEV_ALLOW_LOOPBACK:1",
+      "--var",
+      "DEV_ALLOW_LOOPBACK:1",
     ],
     { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_UPDATE_NOTIFIER: "1" } },
   );
@@ -143,7 +150,11 @@ async function seedDemo(adminSecret, local) {
     if (check.status === 200) demo = { tenantId: saved.tenantId, apiKey: saved.apiKey };
   }
   if (!demo) {
-    const res = await api("POST", "/v1/tenants", adminSecret, { name: "Demo", plan: "pro", owner: { email: "demo@herald.local", name: "Demo Owner" } });
+    const res = await api("POST", "/v1/tenants", adminSecret, {
+      name: "Demo",
+      plan: "pro",
+      owner: { email: "demo@herald.local", name: "Demo Owner" },
+    });
     if (res.status !== 201) throw new Error(`seeding the demo tenant failed: ${res.status} ${JSON.stringify(res.body)}`);
     demo = { tenantId: res.body.tenant.id, apiKey: res.body.api_key.key };
   }
@@ -164,9 +175,14 @@ async function seedDemo(adminSecret, local) {
     rate_per_second: 2000,
     daily_quota: 0,
   });
-  const sinkProviderId = await ensure("local-sink", { kind: "sink", config: { url: local.sinkUrl }, rate_per_second: 100000, daily_quota: 0 });
+  const sinkProviderId = await ensure("local-sink", {
+    kind: "sink",
+    config: { url: local.sinkUrl },
+    rate_per_second: 100000,
+    daily_quota: 0,
+  });
   const out = { ...demo, baseUrl: BASE_URL, smtpProviderId, sinkProviderId, mailUi: local.mailUi, sinkUrl: local.sinkUrl };
-  writeFileSync(file, JSON.stringify(out, null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`, { mode: 0o600 });
   return out;
 }
 

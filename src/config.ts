@@ -128,13 +128,15 @@ function readAuth(e: Environment): AuthConfig {
   const idp = ((): IdpConfig => {
     const jwksUrl = e.JWKS_URL;
     if (alg === "HS256" && !idpSecret) return { kind: "disabled", reason: "identity-provider tokens are not enabled" };
-    if (alg === "HS256" && idpSecret!.length < 32) return { kind: "misconfigured", setting: "IDP_JWT_SECRET must be at least 32 characters" };
+    if (alg === "HS256" && idpSecret!.length < 32)
+      return { kind: "misconfigured", setting: "IDP_JWT_SECRET must be at least 32 characters" };
     if (alg !== "HS256" && !jwksUrl) return { kind: "misconfigured", setting: `JWT_ALG=${alg} needs JWKS_URL` };
     // Without both, a token from any issuer or meant for any service that shares the key would pass.
     const issuer = e.JWT_ISSUER;
     const audience = e.JWT_AUDIENCE;
     if (!issuer || !audience) return { kind: "misconfigured", setting: "identity-provider tokens need JWT_ISSUER and JWT_AUDIENCE" };
-    if (issuer === "herald") return { kind: "misconfigured", setting: 'JWT_ISSUER may not be "herald" (the issuer of herald\'s own tokens)' };
+    if (issuer === "herald")
+      return { kind: "misconfigured", setting: 'JWT_ISSUER may not be "herald" (the issuer of herald\'s own tokens)' };
     return alg === "HS256"
       ? { kind: "hs256", secret: idpSecret!, issuer, audience }
       : { kind: "jwks", alg, jwksUrl: jwksUrl!, issuer, audience };
@@ -156,7 +158,10 @@ function parse(env: Settings): Config {
     auth,
     databaseUrl: e.DATABASE_URL,
     neonWsProxy: e.NEON_WS_PROXY,
-    upstash: e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN } : undefined,
+    upstash:
+      e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN
+        ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN }
+        : undefined,
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     unsubscribeMailto: e.UNSUBSCRIBE_MAILTO,
     trackingSecret: e.TRACKING_SECRET,

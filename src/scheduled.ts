@@ -5,7 +5,7 @@ import { buildServices, newLogger, type Services } from "./services";
 import type { Db } from "./services/db";
 import type { Logger } from "./services/logger";
 
-type Step = (db: Db, env: Env, logger: Logger, services: Services) => Promise<number | void>;
+type Step = (db: Db, env: Env, logger: Logger, services: Services) => Promise<unknown>;
 
 /**
  * The cron tick's steps, in order. Each runs on its own: one that throws is logged with its name and
@@ -29,7 +29,8 @@ export async function scheduled(controller: ScheduledController, env: Env, ctx: 
   try {
     for (const [name, step] of STEPS) {
       try {
-        results[name] = (await step(services.db, env, logger, services)) ?? "ok";
+        const handled = await step(services.db, env, logger, services);
+        results[name] = typeof handled === "number" ? handled : "ok";
       } catch (err) {
         results[name] = "failed";
         logger.error("cron step failed", { step: name, err });

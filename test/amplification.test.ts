@@ -26,17 +26,23 @@ function tracked(tenantId: string, messageId: string, type: "opened" | "clicked"
 }
 
 const storedEvents = (tenantId: string, messageId: string) =>
-  withDb(async (db) =>
-    (await db.execute<{ type: string; url: string | null; ms: number }>(sql`
+  withDb(
+    async (db) =>
+      (
+        await db.execute<{ type: string; url: string | null; ms: number }>(sql`
       SELECT type, url, (extract(epoch FROM occurred_at) * 1000)::float8 AS ms
-      FROM events WHERE tenant_id = ${tenantId} AND message_id = ${messageId} ORDER BY occurred_at`)).rows,
+      FROM events WHERE tenant_id = ${tenantId} AND message_id = ${messageId} ORDER BY occurred_at`)
+      ).rows,
   );
 
 const deliveries = (tenantId: string) =>
-  withDb(async (db) =>
-    (await db.execute<{ event_type: string; url: string | null; created_at: string }>(sql`
+  withDb(
+    async (db) =>
+      (
+        await db.execute<{ event_type: string; url: string | null; created_at: string }>(sql`
       SELECT event_type, payload->'data'->>'url' AS url, payload->>'created_at' AS created_at
-      FROM webhook_deliveries WHERE tenant_id = ${tenantId} ORDER BY payload->>'created_at', id`)).rows,
+      FROM webhook_deliveries WHERE tenant_id = ${tenantId} ORDER BY payload->>'created_at', id`)
+      ).rows,
   );
 
 /** A whole hour a few hours back, so every event in it is in the past. */
@@ -97,12 +103,19 @@ describe("tracking endpoints under a flood", () => {
     // 500 opens and 500 clicks in one minute, as 100 edge isolates would each let 5 through: some
     // batches in turn, some at once (consumers racing for the same slots).
     const opens = Array.from({ length: 500 }, (_, i) => tracked(tenantId, messageId, "opened", hour + 1000 + i * 10));
-    const clicks = Array.from({ length: 500 }, (_, i) => tracked(tenantId, messageId, "clicked", hour + 2000 + i * 10, `https://example.com/${i % 7}`));
+    const clicks = Array.from({ length: 500 }, (_, i) =>
+      tracked(tenantId, messageId, "clicked", hour + 2000 + i * 10, `https://example.com/${i % 7}`),
+    );
     await consumeEvents([...opens.slice(0, 100), ...clicks.slice(0, 100)], webhooks.queue);
     await consumeEvents([...opens.slice(100, 200), ...clicks.slice(100, 200)], webhooks.queue);
-    await Promise.all([200, 300, 400].map((at) => consumeEvents([...opens.slice(at, at + 100), ...clicks.slice(at, at + 100)], webhooks.queue)));
+    await Promise.all(
+      [200, 300, 400].map((at) => consumeEvents([...opens.slice(at, at + 100), ...clicks.slice(at, at + 100)], webhooks.queue)),
+    );
     // Another message, and the same message a minute later, each have their own allowance.
-    await consumeEvents([tracked(tenantId, other, "opened", hour + 5000), tracked(tenantId, messageId, "opened", hour + MINUTE + 1000)], webhooks.queue);
+    await consumeEvents(
+      [tracked(tenantId, other, "opened", hour + 5000), tracked(tenantId, messageId, "opened", hour + MINUTE + 1000)],
+      webhooks.queue,
+    );
 
     const rows = await storedEvents(tenantId, messageId);
     const inFirstMinute = rows.filter((r) => r.ms < hour + MINUTE);
@@ -121,7 +134,13 @@ describe("tracking endpoints under a flood", () => {
     const bodies: EventMessage[] = Array.from({ length: 12 }, (_, i) => ({
       type: "event",
       tenant_id: tenantId,
-      event: { type: "opened", source: "mailgun", provider_event_id: `mg-${i}`, message_id: messageId, occurred_at: new Date(at + i).toISOString() },
+      event: {
+        type: "opened",
+        source: "mailgun",
+        provider_event_id: `mg-${i}`,
+        message_id: messageId,
+        occurred_at: new Date(at + i).toISOString(),
+      },
     }));
     await consumeEvents(bodies, recordingQueue().queue);
     await consumeEvents(bodies, recordingQueue().queue);
@@ -132,7 +151,11 @@ describe("tracking endpoints under a flood", () => {
 describe("outbound webhooks for opens and clicks", () => {
   it("a scanner opening and clicking one message hundreds of times in an hour makes one email.opened webhook and one email.clicked per URL, at most 5 URLs", async () => {
     const { apiKey, tenantId } = await newTenant();
-    const created = await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url: `${RECEIVER}/hook?tag=amp-${crypto.randomUUID()}` } });
+    const created = await call("/v1/webhooks", {
+      method: "POST",
+      token: apiKey,
+      json: { url: `${RECEIVER}/hook?tag=amp-${crypto.randomUUID()}` },
+    });
     expect(created.status, await created.clone().text()).toBe(201);
     const messageId = uuidv7();
     const hour = pastHour();
@@ -142,7 +165,9 @@ describe("outbound webhooks for opens and clicks", () => {
     // 8 distinct links; some batches race each other.
     const minutes = Array.from({ length: 40 }, (_, m) => [
       ...Array.from({ length: 5 }, (_, i) => tracked(tenantId, messageId, "opened", hour + m * MINUTE + i * 100)),
-      ...Array.from({ length: 5 }, (_, i) => tracked(tenantId, messageId, "clicked", hour + m * MINUTE + 600 + i * 100, `https://example.com/link-${(m * 5 + i) % 8}`)),
+      ...Array.from({ length: 5 }, (_, i) =>
+        tracked(tenantId, messageId, "clicked", hour + m * MINUTE + 600 + i * 100, `https://example.com/link-${(m * 5 + i) % 8}`),
+      ),
     ]);
     for (let m = 0; m < 40; m += 4) await Promise.all(minutes.slice(m, m + 4).map((events) => consumeEvents(events, webhooks.queue)));
 
@@ -161,7 +186,11 @@ describe("outbound webhooks for opens and clicks", () => {
 
     // The next hour is a new window: one more open webhook, and a link already reported gets one again.
     await consumeEvents(
-      [tracked(tenantId, messageId, "opened", hour + HOUR + 1000), tracked(tenantId, messageId, "opened", hour + HOUR + 2000), tracked(tenantId, messageId, "clicked", hour + HOUR + 3000, clicked[0]!.url!)],
+      [
+        tracked(tenantId, messageId, "opened", hour + HOUR + 1000),
+        tracked(tenantId, messageId, "opened", hour + HOUR + 2000),
+        tracked(tenantId, messageId, "clicked", hour + HOUR + 3000, clicked[0]!.url!),
+      ],
       webhooks.queue,
     );
     const after = await deliveries(tenantId);
@@ -172,14 +201,24 @@ describe("outbound webhooks for opens and clicks", () => {
 
   it("other events are never coalesced: every delivery of a message gets its webhook", async () => {
     const { apiKey, tenantId } = await newTenant();
-    const created = await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url: `${RECEIVER}/hook?tag=amp-${crypto.randomUUID()}` } });
+    const created = await call("/v1/webhooks", {
+      method: "POST",
+      token: apiKey,
+      json: { url: `${RECEIVER}/hook?tag=amp-${crypto.randomUUID()}` },
+    });
     expect(created.status).toBe(201);
     const messageId = uuidv7();
     const at = pastHour();
     const bodies: EventMessage[] = ["delivered", "bounced", "complained"].map((type, i) => ({
       type: "event",
       tenant_id: tenantId,
-      event: { type: type as "delivered", source: "mailgun", provider_event_id: `mg-${type}`, message_id: messageId, occurred_at: new Date(at + i).toISOString() },
+      event: {
+        type: type as "delivered",
+        source: "mailgun",
+        provider_event_id: `mg-${type}`,
+        message_id: messageId,
+        occurred_at: new Date(at + i).toISOString(),
+      },
     }));
     await consumeEvents(bodies, recordingQueue().queue);
     expect((await deliveries(tenantId)).map((d) => d.event_type).sort()).toEqual(["email.bounced", "email.complained", "email.delivered"]);

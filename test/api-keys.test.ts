@@ -84,7 +84,9 @@ describe("/v1/api-keys", () => {
       "forbidden",
     );
     // write implies read, so this much it may hand out
-    expect((await call("/v1/api-keys", { method: "POST", token: limited.key, json: { name: "y", scopes: ["api_keys:read"] } })).status).toBe(201);
+    expect(
+      (await call("/v1/api-keys", { method: "POST", token: limited.key, json: { name: "y", scopes: ["api_keys:read"] } })).status,
+    ).toBe(201);
   });
 
   it("enforces scopes on every route", async () => {

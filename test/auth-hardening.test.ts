@@ -16,13 +16,32 @@ const sessionKey = { alg: "HS256" as const, secret: env.JWT_SECRET };
 
 function idpClaims(tenantId: string, extra: Record<string, unknown> = {}) {
   const now = nowSeconds();
-  return { iss: IDP.JWT_ISSUER, aud: IDP.JWT_AUDIENCE, sub: crypto.randomUUID(), tid: tenantId, role: "admin", iat: now, exp: now + 300, ...extra };
+  return {
+    iss: IDP.JWT_ISSUER,
+    aud: IDP.JWT_AUDIENCE,
+    sub: crypto.randomUUID(),
+    tid: tenantId,
+    role: "admin",
+    iat: now,
+    exp: now + 300,
+    ...extra,
+  };
 }
 
 /** Claims shaped exactly like POST /v1/auth/token's, for minting variations of a session token. */
 function sessionClaims(tenantId: string, extra: Record<string, unknown> = {}) {
   const now = nowSeconds();
-  return { iss: "herald", aud: "herald", sub: `key:${crypto.randomUUID()}`, tid: tenantId, scopes: ["*"], iat: now, nbf: now, exp: now + 900, ...extra };
+  return {
+    iss: "herald",
+    aud: "herald",
+    sub: `key:${crypto.randomUUID()}`,
+    tid: tenantId,
+    scopes: ["*"],
+    iat: now,
+    nbf: now,
+    exp: now + 900,
+    ...extra,
+  };
 }
 
 const listKeys = (token: string, overrides: Partial<Env> = IDP) => call("/v1/api-keys", { token, env: overrides });
@@ -61,7 +80,11 @@ describe("issuer and audience", () => {
     await expectProblem(await listKeys(jwt, { JWT_ISSUER: IDP.JWT_ISSUER, JWT_AUDIENCE: "" }), 503, "service_unavailable");
     await expectProblem(await listKeys(jwt, { JWT_ISSUER: "", JWT_AUDIENCE: IDP.JWT_AUDIENCE }), 503, "service_unavailable");
     const rs = await mintJwt(idpClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
-    await expectProblem(await listKeys(rs, { JWT_ALG: "RS256", JWKS_URL: jwksInfo().url, JWT_ISSUER: "", JWT_AUDIENCE: "" }), 503, "service_unavailable");
+    await expectProblem(
+      await listKeys(rs, { JWT_ALG: "RS256", JWKS_URL: jwksInfo().url, JWT_ISSUER: "", JWT_AUDIENCE: "" }),
+      503,
+      "service_unavailable",
+    );
     expect((await listKeys(await sessionToken(apiKey), { JWT_ISSUER: "", JWT_AUDIENCE: "" })).status).toBe(200);
   });
 
@@ -90,7 +113,11 @@ describe("the identity provider's own HS256 secret (IDP_JWT_SECRET)", () => {
     await expectProblem(await listKeys(session, same), 503, "service_unavailable");
     await expectProblem(await listKeys(await mintJwt(idpClaims(tenantId), sessionKey), same), 503, "service_unavailable");
     const short = { ...IDP, IDP_JWT_SECRET: "short-idp-secret" };
-    await expectProblem(await listKeys(await mintJwt(idpClaims(tenantId), { alg: "HS256", secret: "short-idp-secret" }), short), 503, "service_unavailable");
+    await expectProblem(
+      await listKeys(await mintJwt(idpClaims(tenantId), { alg: "HS256", secret: "short-idp-secret" }), short),
+      503,
+      "service_unavailable",
+    );
     // API keys do not depend on either.
     expect((await listKeys(apiKey, same)).status).toBe(200);
   });
@@ -127,7 +154,10 @@ describe("a credential whose tenant does not exist", () => {
     // What removing a tenant would invalidate; the key's own cache entry (by hash) stays.
     await createCache(env).delete(tenantCacheKey(tenantId));
     await expectUnauthorized(await listKeys(apiKey), /tenant/);
-    await expectUnauthorized(await call("/v1/auth/token", { method: "POST", token: apiKey, headers: { "cf-connecting-ip": `ghost-${tenantId}` } }), /tenant/);
+    await expectUnauthorized(
+      await call("/v1/auth/token", { method: "POST", token: apiKey, headers: { "cf-connecting-ip": `ghost-${tenantId}` } }),
+      /tenant/,
+    );
   });
 });
 
@@ -139,7 +169,10 @@ describe("?access_token=", () => {
     const jwt = await sessionToken(apiKey);
     await expectUnauthorized(await call(`/v1/api-keys?access_token=${jwt}`, { headers: ws }), /only on the progress stream/);
     await expectUnauthorized(await call(`/v1/campaigns?access_token=${jwt}`, { headers: ws }), /only on the progress stream/);
-    await expectUnauthorized(await call(`/v1/campaigns/${crypto.randomUUID()}/progress?access_token=${jwt}`, { headers: ws }), /only on the progress stream/);
+    await expectUnauthorized(
+      await call(`/v1/campaigns/${crypto.randomUUID()}/progress?access_token=${jwt}`, { headers: ws }),
+      /only on the progress stream/,
+    );
   });
 
   it("refuses an hk_ API key on the progress stream and says to exchange it at POST /v1/auth/token", async () => {
@@ -170,7 +203,10 @@ describe("the JWKS fetch", () => {
 describe("header and claim shapes (kept when verification moved to jose)", () => {
   it("refuses any crit header, including the b64 extension jose itself would accept", async () => {
     const { tenantId } = await newTenant();
-    for (const extra of [{ crit: ["exp"], exp: 1 }, { crit: ["b64"], b64: true }]) {
+    for (const extra of [
+      { crit: ["exp"], exp: 1 },
+      { crit: ["b64"], b64: true },
+    ]) {
       await expectUnauthorized(await listKeys(await mintJwt(idpClaims(tenantId), idpKey, extra)), /critical/);
     }
   });

@@ -25,7 +25,11 @@ const UPSTASH_TOKEN = (env as TestEnv).TEST_UPSTASH_TOKEN;
 // Upstash settings switch both the limiter and the cache that holds lockouts.
 const backends = [
   { name: "the Durable Object and KV", skip: false, env: {} as Partial<Env> },
-  { name: "Upstash", skip: !UPSTASH_URL, env: { UPSTASH_REDIS_REST_URL: UPSTASH_URL, UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN } as Partial<Env> },
+  {
+    name: "Upstash",
+    skip: !UPSTASH_URL,
+    env: { UPSTASH_REDIS_REST_URL: UPSTASH_URL, UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN } as Partial<Env>,
+  },
 ];
 
 describe("the auth limits table", () => {
@@ -42,22 +46,26 @@ describe("the auth limits table", () => {
 });
 
 describe("POST /v1/auth/token", () => {
-  const exchange = (token: string, ip: string, env?: Partial<Env>) => call("/v1/auth/token", { method: "POST", token, headers: { "cf-connecting-ip": ip }, env });
+  const exchange = (token: string, ip: string, env?: Partial<Env>) =>
+    call("/v1/auth/token", { method: "POST", token, headers: { "cf-connecting-ip": ip }, env });
 
   for (const backend of backends) {
-    it.skipIf(backend.skip)(`locks an address out after ${FAILURES} failed exchanges in a minute, even for a valid key (${backend.name})`, async () => {
-      const { apiKey } = await newTenant();
-      const ip = newIp();
-      for (let i = 0; i < FAILURES; i++) await expectProblem(await exchange(unknownKey(), ip, backend.env), 401, "unauthorized");
-      const locked = await exchange(apiKey, ip, backend.env);
-      const problem = await expectProblem(locked, 429, "rate_limited");
-      expect(problem.detail).toMatch(/failed attempts/);
-      expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(50);
-      expect(locked.headers.get("ratelimit-policy")).toBe('"token-failures";q=10;w=60');
-      await expectProblem(await exchange(unknownKey(), ip, backend.env), 429, "rate_limited");
-      // Another address is unaffected.
-      expect((await exchange(apiKey, newIp(), backend.env)).status).toBe(200);
-    });
+    it.skipIf(backend.skip)(
+      `locks an address out after ${FAILURES} failed exchanges in a minute, even for a valid key (${backend.name})`,
+      async () => {
+        const { apiKey } = await newTenant();
+        const ip = newIp();
+        for (let i = 0; i < FAILURES; i++) await expectProblem(await exchange(unknownKey(), ip, backend.env), 401, "unauthorized");
+        const locked = await exchange(apiKey, ip, backend.env);
+        const problem = await expectProblem(locked, 429, "rate_limited");
+        expect(problem.detail).toMatch(/failed attempts/);
+        expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(50);
+        expect(locked.headers.get("ratelimit-policy")).toBe('"token-failures";q=10;w=60');
+        await expectProblem(await exchange(unknownKey(), ip, backend.env), 429, "rate_limited");
+        // Another address is unaffected.
+        expect((await exchange(apiKey, newIp(), backend.env)).status).toBe(200);
+      },
+    );
   }
 
   it("keeps failures under other limits (RATE_LIMIT_OVERRIDES) apart from the normal ones", async () => {
@@ -102,7 +110,13 @@ describe("POST /v1/auth/token", () => {
 
 describe("POST /v1/tenants (signup)", () => {
   const signup = (token: string, ip: string, env?: Partial<Env>) =>
-    call("/v1/tenants", { method: "POST", token, json: { name: `rl-${crypto.randomUUID().slice(0, 8)}` }, headers: { "cf-connecting-ip": ip }, env });
+    call("/v1/tenants", {
+      method: "POST",
+      token,
+      json: { name: `rl-${crypto.randomUUID().slice(0, 8)}` },
+      headers: { "cf-connecting-ip": ip },
+      env,
+    });
 
   it(`locks an address out after ${FAILURES} wrong admin secrets in a minute, even with the right one`, async () => {
     const ip = newIp();
@@ -128,9 +142,14 @@ describe("limitAuthAttempt, for the console's sign-in", () => {
   app.use("*", requestContext, services);
   app.post("/signin", async (c) => {
     const { email, password } = await c.req.json<{ email: string; password: string }>();
-    await limitAuthAttempt(c, "signin", async () => {
-      if (password !== "right") throw new HeraldError("unauthorized", "wrong email or password");
-    }, { account: email });
+    await limitAuthAttempt(
+      c,
+      "signin",
+      async () => {
+        if (password !== "right") throw new HeraldError("unauthorized", "wrong email or password");
+      },
+      { account: email },
+    );
     return c.json({ ok: true });
   });
   app.onError(onError);
@@ -139,7 +158,11 @@ describe("limitAuthAttempt, for the console's sign-in", () => {
     const ctx = createExecutionContext();
     const res = await app.request(
       "/signin",
-      { method: "POST", body: JSON.stringify({ email, password }), headers: { "content-type": "application/json", "cf-connecting-ip": ip } },
+      {
+        method: "POST",
+        body: JSON.stringify({ email, password }),
+        headers: { "content-type": "application/json", "cf-connecting-ip": ip },
+      },
       { ...env, ...extra },
       ctx,
     );
@@ -159,7 +182,8 @@ describe("limitAuthAttempt, for the console's sign-in", () => {
 
   it(`locks an address out after ${FAILURES} failures, whichever accounts they named`, async () => {
     const ip = newIp();
-    for (let i = 0; i < FAILURES; i++) await expectProblem(await signin(`${crypto.randomUUID()}@example.test`, "wrong", ip), 401, "unauthorized");
+    for (let i = 0; i < FAILURES; i++)
+      await expectProblem(await signin(`${crypto.randomUUID()}@example.test`, "wrong", ip), 401, "unauthorized");
     await expectProblem(await signin(`${crypto.randomUUID()}@example.test`, "right", ip), 429, "rate_limited");
     expect((await signin(`${crypto.randomUUID()}@example.test`, "right", newIp())).status).toBe(200);
   });

@@ -22,7 +22,16 @@ async function expectUnauthorized(res: Response, detail?: RegExp) {
 
 function userClaims(tenantId: string, extra: Record<string, unknown> = {}) {
   const now = nowSeconds();
-  return { iss: IDP.JWT_ISSUER, aud: IDP.JWT_AUDIENCE, sub: crypto.randomUUID(), tid: tenantId, role: "admin", iat: now, exp: now + 300, ...extra };
+  return {
+    iss: IDP.JWT_ISSUER,
+    aud: IDP.JWT_AUDIENCE,
+    sub: crypto.randomUUID(),
+    tid: tenantId,
+    role: "admin",
+    iat: now,
+    exp: now + 300,
+    ...extra,
+  };
 }
 
 describe("POST /v1/auth/token", () => {
@@ -77,7 +86,10 @@ describe("API key authentication", () => {
 
     const other = await newTenant();
     const handle = openDb(env);
-    await handle.db.update(apiKeys).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(apiKeys.id, other.keyId));
+    await handle.db
+      .update(apiKeys)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(apiKeys.id, other.keyId));
     await handle.close();
     await expectUnauthorized(await listKeys(other.apiKey), /expired/);
   });
@@ -136,7 +148,10 @@ describe("JWT verification (HS256 configured)", () => {
     expect((await listKeys(justExpired)).status).toBe(200);
     const notYet = await mintJwt(userClaims(tenantId, { nbf: now + 600 }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(notYet), /not yet valid/);
-    const noExp = await mintJwt({ iss: IDP.JWT_ISSUER, aud: IDP.JWT_AUDIENCE, sub: "u", tid: tenantId, role: "admin" }, { alg: "HS256", secret: SECRET });
+    const noExp = await mintJwt(
+      { iss: IDP.JWT_ISSUER, aud: IDP.JWT_AUDIENCE, sub: "u", tid: tenantId, role: "admin" },
+      { alg: "HS256", secret: SECRET },
+    );
     await expectUnauthorized(await listKeys(noExp), /exp/);
   });
 
@@ -152,9 +167,15 @@ describe("JWT verification (HS256 configured)", () => {
   it("requires the configured iss and aud", async () => {
     const { tenantId } = await newTenant();
     const cfg = { JWT_ISSUER: "https://idp.example", JWT_AUDIENCE: "herald-api" };
-    const good = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: ["x", cfg.JWT_AUDIENCE] }), { alg: "HS256", secret: SECRET });
+    const good = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: ["x", cfg.JWT_AUDIENCE] }), {
+      alg: "HS256",
+      secret: SECRET,
+    });
     expect((await listKeys(good, cfg)).status).toBe(200);
-    const wrongIss = await mintJwt(userClaims(tenantId, { iss: "https://evil.example", aud: cfg.JWT_AUDIENCE }), { alg: "HS256", secret: SECRET });
+    const wrongIss = await mintJwt(userClaims(tenantId, { iss: "https://evil.example", aud: cfg.JWT_AUDIENCE }), {
+      alg: "HS256",
+      secret: SECRET,
+    });
     await expectUnauthorized(await listKeys(wrongIss, cfg), /issuer/);
     const wrongAud = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: "other" }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(wrongAud, cfg), /audience/);

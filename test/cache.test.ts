@@ -7,7 +7,10 @@ import { sinkProvider, template } from "./campaign-helpers";
 import { call, expectProblem, newTenant } from "./helpers";
 
 type TestEnv = Env & { TEST_UPSTASH_URL: string; TEST_UPSTASH_TOKEN: string };
-const upstash = { UPSTASH_REDIS_REST_URL: (env as TestEnv).TEST_UPSTASH_URL, UPSTASH_REDIS_REST_TOKEN: (env as TestEnv).TEST_UPSTASH_TOKEN };
+const upstash = {
+  UPSTASH_REDIS_REST_URL: (env as TestEnv).TEST_UPSTASH_URL,
+  UPSTASH_REDIS_REST_TOKEN: (env as TestEnv).TEST_UPSTASH_TOKEN,
+};
 const backends: [string, Partial<Env>, boolean][] = [
   ["Workers KV", {}, false],
   ["Upstash Redis (local REST endpoint over redis-server)", upstash, !upstash.UPSTASH_REDIS_REST_URL],
@@ -38,7 +41,10 @@ for (const [name, backend, skip] of backends) {
 
     it("revoking a key takes effect at once, cache or not", async () => {
       const { apiKey } = await newTenant();
-      const created = (await (await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "x" }, env: backend })).json()) as { id: string; key: string };
+      const created = (await (await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "x" }, env: backend })).json()) as {
+        id: string;
+        key: string;
+      };
       expect((await call("/v1/api-keys", { token: created.key, env: backend })).status).toBe(200);
       expect((await call(`/v1/api-keys/${created.id}`, { method: "DELETE", token: apiKey, env: backend })).status).toBe(200);
       await expectProblem(await call("/v1/api-keys", { token: created.key, env: backend }), 401, "unauthorized");
@@ -53,9 +59,15 @@ for (const [name, backend, skip] of backends) {
     it("updating or deleting a template invalidates it", async () => {
       const { apiKey } = await newTenant();
       const id = await template(apiKey, { subject: "v1" });
-      expect(((await (await call(`/v1/templates/${id}`, { token: apiKey, env: backend })).json()) as { subject: string }).subject).toBe("v1");
-      expect((await call(`/v1/templates/${id}`, { method: "PATCH", token: apiKey, json: { subject: "v2" }, env: backend })).status).toBe(200);
-      expect(((await (await call(`/v1/templates/${id}`, { token: apiKey, env: backend })).json()) as { subject: string }).subject).toBe("v2");
+      expect(((await (await call(`/v1/templates/${id}`, { token: apiKey, env: backend })).json()) as { subject: string }).subject).toBe(
+        "v1",
+      );
+      expect((await call(`/v1/templates/${id}`, { method: "PATCH", token: apiKey, json: { subject: "v2" }, env: backend })).status).toBe(
+        200,
+      );
+      expect(((await (await call(`/v1/templates/${id}`, { token: apiKey, env: backend })).json()) as { subject: string }).subject).toBe(
+        "v2",
+      );
       expect((await call(`/v1/templates/${id}`, { method: "DELETE", token: apiKey, env: backend })).status).toBe(204);
       await expectProblem(await call(`/v1/templates/${id}`, { token: apiKey, env: backend }), 404, "not_found");
     });
@@ -69,7 +81,9 @@ for (const [name, backend, skip] of backends) {
         expect((await loadProviders(handle.db, env, tenantId, [id], cache)).get(id)?.ratePerSecond).toBe(50);
         const cached = await cache.get<{ credentials: string | null; ratePerSecond: number }>(`provider:${tenantId}:${id}`);
         expect(cached?.ratePerSecond).toBe(50);
-        expect((await call(`/v1/providers/${id}`, { method: "PATCH", token: apiKey, json: { rate_per_second: 75 }, env: backend })).status).toBe(200);
+        expect(
+          (await call(`/v1/providers/${id}`, { method: "PATCH", token: apiKey, json: { rate_per_second: 75 }, env: backend })).status,
+        ).toBe(200);
         expect((await loadProviders(handle.db, env, tenantId, [id], createCache({ ...env, ...backend }))).get(id)?.ratePerSecond).toBe(75);
       } finally {
         await handle.close();
@@ -104,7 +118,13 @@ describe("HTTP caching of templates and campaigns", () => {
     const campaign = await call("/v1/campaigns", {
       method: "POST",
       token: apiKey,
-      json: { name: "c", template_id: await template(apiKey), list_ids: [listId], provider_ids: [await sinkProvider(apiKey)], from: "a@b.test" },
+      json: {
+        name: "c",
+        template_id: await template(apiKey),
+        list_ids: [listId],
+        provider_ids: [await sinkProvider(apiKey)],
+        from: "a@b.test",
+      },
     });
     const cid = ((await campaign.json()) as { id: string }).id;
     const first = await call(`/v1/campaigns/${cid}`, { token: apiKey });

@@ -1,4 +1,10 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sql, type SQL } from "drizzle-orm";
 import { expect } from "vitest";
@@ -69,7 +75,10 @@ export async function sinkProvider(apiKey: string, opts: { path?: string; rate?:
   return created.id;
 }
 
-export async function campaign(apiKey: string, body: { templateId: string; listIds: string[]; providerIds: string[]; data?: Record<string, unknown> }): Promise<string> {
+export async function campaign(
+  apiKey: string,
+  body: { templateId: string; listIds: string[]; providerIds: string[]; data?: Record<string, unknown> },
+): Promise<string> {
   const created = await ok<{ id: string }>(
     await call("/v1/campaigns", {
       method: "POST",
@@ -120,12 +129,15 @@ export async function receivedBy(t: string): Promise<Record<string, number>> {
   return (await fetch(new URL(`/received?to=${encodeURIComponent(t)}`, SINK_URL))).json();
 }
 
-export async function keptMessages(t: string): Promise<{ id: string; to: string[]; subject: string; html: string; text: string; headers: Record<string, string> }[]> {
+export async function keptMessages(
+  t: string,
+): Promise<{ id: string; to: string[]; subject: string; html: string; text: string; headers: Record<string, string> }[]> {
   return (await fetch(new URL(`/messages?to=${encodeURIComponent(t)}`, SINK_URL))).json();
 }
 
 /** A campaign action: POST /v1/campaigns/{id}/{action} (a query string may follow the action). */
-export const post = (apiKey: string, id: string, action: string) => call(`/v1/campaigns/${id}/${action}`, { method: "POST", token: apiKey });
+export const post = (apiKey: string, id: string, action: string) =>
+  call(`/v1/campaigns/${id}/${action}`, { method: "POST", token: apiKey });
 
 /** The campaign has stopped sending, whatever the reason. */
 export const done = (c: { state: string }) => !["sending", "draft", "scheduled"].includes(c.state);
@@ -157,8 +169,15 @@ export async function largeAudience(apiKey: string, t: string, n: number, chunk 
   const list = await ok<{ id: string }>(await call("/v1/lists", { method: "POST", token: apiKey, json: { name: `list-${t}` } }));
   const emails: string[] = [];
   for (let from = 0; from < n; from += chunk) {
-    const contacts = Array.from({ length: Math.min(chunk, n - from) }, (_, k) => ({ email: `u${from + k}.${t}@example.test`, name: `User ${from + k}`, attributes: { n: from + k } }));
-    const report = await ok<{ errors: unknown[] }>(await call(`/v1/contacts/import?list_id=${list.id}`, { method: "POST", token: apiKey, json: contacts }), 200);
+    const contacts = Array.from({ length: Math.min(chunk, n - from) }, (_, k) => ({
+      email: `u${from + k}.${t}@example.test`,
+      name: `User ${from + k}`,
+      attributes: { n: from + k },
+    }));
+    const report = await ok<{ errors: unknown[] }>(
+      await call(`/v1/contacts/import?list_id=${list.id}`, { method: "POST", token: apiKey, json: contacts }),
+      200,
+    );
     expect(report.errors).toEqual([]);
     emails.push(...contacts.map((c) => c.email));
   }
@@ -170,7 +189,9 @@ export async function largeAudience(apiKey: string, t: string, n: number, chunk 
  * messages by hand. Returns the send messages for every contact of the tenant, 100 recipients each.
  */
 export async function sendingByHand(tenantId: string, id: string): Promise<SendMessage[]> {
-  const contacts = await query<{ id: string; email: string }>(sql`SELECT id, email FROM contacts WHERE tenant_id = ${tenantId} ORDER BY id`);
+  const contacts = await query<{ id: string; email: string }>(
+    sql`SELECT id, email FROM contacts WHERE tenant_id = ${tenantId} ORDER BY id`,
+  );
   await query(sql`
     UPDATE campaigns c SET state = 'sending', started_at = now(), total = ${contacts.length},
       message_month = date_trunc('month', now() AT TIME ZONE 'UTC')::date,
@@ -198,9 +219,13 @@ export interface Requeued {
  */
 export async function deliverSends(bodies: SendMessage[], overrides: Partial<Env> = {}) {
   const requeued: Requeued[] = [];
-  const record = async (items: Iterable<MessageSendRequest<SendMessage>>) => void requeued.push(...[...items].map((m) => ({ body: m.body, delaySeconds: m.delaySeconds })));
+  const record = async (items: Iterable<MessageSendRequest<SendMessage>>) =>
+    void requeued.push(...[...items].map((m) => ({ body: m.body, delaySeconds: m.delaySeconds })));
   const queue = { sendBatch: record, send: (body: SendMessage, o?: QueueSendOptions) => record([{ body, ...o }]) } as unknown as Queue;
-  const batch = createMessageBatch("herald-send", bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+  const batch = createMessageBatch(
+    "herald-send",
+    bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch, { ...env, SEND_QUEUE: queue, ...overrides }, ctx);
   return { result: await getQueueResult(batch, ctx), requeued };

@@ -23,7 +23,7 @@ import {
   template,
   waitFor,
 } from "./campaign-helpers";
-import { getEmail, waitForEmail } from "./email-helpers";
+import { waitForEmail } from "./email-helpers";
 import { call, newTenant } from "./helpers";
 
 const post = (apiKey: string, path: string, json?: unknown) => call(path, { method: "POST", token: apiKey, json });
@@ -135,12 +135,22 @@ describe("the cron", () => {
     expect((await call(`/v1/templates/${aTemplate}`, { method: "DELETE", token: a.apiKey })).status).toBe(204);
     const bt = tag();
     const bList = await audience(b.apiKey, bt, 2);
-    const good = await campaign(b.apiKey, { templateId: await template(b.apiKey), listIds: [bList.listId], providerIds: [await sinkProvider(b.apiKey)] });
+    const good = await campaign(b.apiKey, {
+      templateId: await template(b.apiKey),
+      listIds: [bList.listId],
+      providerIds: [await sinkProvider(b.apiKey)],
+    });
     await schedule(b.apiKey, good);
     // A's eight came due hours ago, in order; B's a minute ago.
-    for (const [i, id] of broken.entries()) await query(sql`UPDATE campaigns SET scheduled_at = now() - interval '3 hours' + ${i} * interval '1 minute' WHERE id = ${id}`);
+    for (const [i, id] of broken.entries())
+      await query(sql`UPDATE campaigns SET scheduled_at = now() - interval '3 hours' + ${i} * interval '1 minute' WHERE id = ${id}`);
     await query(sql`UPDATE campaigns SET scheduled_at = now() - interval '1 minute' WHERE id = ${good}`);
-    const attempts = async () => (await query<{ n: number }>(sql`SELECT launch_attempts AS n FROM campaigns WHERE id = ANY(${`{${broken.join(",")}}`}::uuid[]) ORDER BY scheduled_at`)).map((r) => r.n);
+    const attempts = async () =>
+      (
+        await query<{ n: number }>(
+          sql`SELECT launch_attempts AS n FROM campaigns WHERE id = ANY(${`{${broken.join(",")}}`}::uuid[]) ORDER BY scheduled_at`,
+        )
+      ).map((r) => r.n);
 
     // Other test files fire the cron too, against the same database: a tick of theirs may count an
     // extra attempt, so counts are "at least" until the campaigns have failed (then they stop).
@@ -170,7 +180,11 @@ describe("the cron", () => {
     const { apiKey, tenantId } = await newTenant();
     await sinkProvider(apiKey);
     const accepted = await post(apiKey, "/v1/emails", {
-      from: "app@example.test", to: `due.${tag()}@example.test`, subject: "s", text: "t", scheduled_at: new Date(Date.now() + 3_600_000).toISOString(),
+      from: "app@example.test",
+      to: `due.${tag()}@example.test`,
+      subject: "s",
+      text: "t",
+      scheduled_at: new Date(Date.now() + 3_600_000).toISOString(),
     });
     expect(accepted.status, await accepted.clone().text()).toBe(202);
     const { id: email } = (await accepted.json()) as { id: string };
@@ -183,7 +197,9 @@ describe("the cron", () => {
       VALUES (${tenantId}, ${key}, 'x', 202, '{}'::jsonb, now() - interval '26 hours')`);
     const down = () => Promise.reject(new Error("queue down"));
     const lines: Record<string, unknown>[] = [];
-    vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : { line }));
+    vi.spyOn(console, "log").mockImplementation(
+      (line: unknown) => void lines.push(typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : { line }),
+    );
 
     // LOG_LEVEL info: the tick's summary line is an info line.
     await cronTick({ LOG_LEVEL: "info", TRANSACTIONAL_QUEUE: { send: down, sendBatch: down } as unknown as Env["TRANSACTIONAL_QUEUE"] });
@@ -209,10 +225,18 @@ describe("fairness and bounds of the send path", () => {
     const b = await newTenant();
     const at = tag();
     const big = await largeAudience(a.apiKey, at, 15_000);
-    const large = await campaign(a.apiKey, { templateId: await template(a.apiKey), listIds: [big.listId], providerIds: [await sinkProvider(a.apiKey, { rate: 1000 })] });
+    const large = await campaign(a.apiKey, {
+      templateId: await template(a.apiKey),
+      listIds: [big.listId],
+      providerIds: [await sinkProvider(a.apiKey, { rate: 1000 })],
+    });
     const bt = tag();
     const few = await audience(b.apiKey, bt, 10);
-    const small = await campaign(b.apiKey, { templateId: await template(b.apiKey), listIds: [few.listId], providerIds: [await sinkProvider(b.apiKey)] });
+    const small = await campaign(b.apiKey, {
+      templateId: await template(b.apiKey),
+      listIds: [few.listId],
+      providerIds: [await sinkProvider(b.apiKey)],
+    });
 
     expect((await launch(a.apiKey, large)).status).toBe(202);
     expect((await launch(b.apiKey, small)).status).toBe(202);
@@ -229,11 +253,18 @@ describe("fairness and bounds of the send path", () => {
   });
 
   it("an invocation's provider calls stay within the subrequest budget", { timeout: 180_000 }, async () => {
-    const stubs = JSON.parse((env as Env & { TEST_PROVIDER_STUBS: string }).TEST_PROVIDER_STUBS) as { control: string; mailgun: { baseUrl: string; apiKey: string; domain: string } };
+    const stubs = JSON.parse((env as Env & { TEST_PROVIDER_STUBS: string }).TEST_PROVIDER_STUBS) as {
+      control: string;
+      mailgun: { baseUrl: string; apiKey: string; domain: string };
+    };
     // Mailgun is called once per recipient.
     const mailgun = async (apiKey: string) => {
       const res = await post(apiKey, "/v1/providers", {
-        name: "mailgun", kind: "mailgun", config: { domain: stubs.mailgun.domain, base_url: stubs.mailgun.baseUrl }, credentials: { api_key: stubs.mailgun.apiKey }, rate_per_second: 100_000,
+        name: "mailgun",
+        kind: "mailgun",
+        config: { domain: stubs.mailgun.domain, base_url: stubs.mailgun.baseUrl },
+        credentials: { api_key: stubs.mailgun.apiKey },
+        rate_per_second: 100_000,
       });
       expect(res.status, await res.clone().text()).toBe(201);
       return ((await res.json()) as { id: string }).id;
@@ -256,7 +287,9 @@ describe("fairness and bounds of the send path", () => {
     expect(requeued).toHaveLength(10);
     const later = requeued.flatMap((r) => r.body.recipients.map((x) => x.e));
     expect([...sent.map((r) => r.email), ...later].sort()).toEqual([...s.emails].sort());
-    expect(requeued.every((r) => r.body.recipients.length === 100 && s.bodies.some((b) => b.recipients[0]!.c === r.body.recipients[0]!.c))).toBe(true);
+    expect(
+      requeued.every((r) => r.body.recipients.length === 100 && s.bodies.some((b) => b.recipients[0]!.c === r.body.recipients[0]!.c)),
+    ).toBe(true);
     expect((await post(s.apiKey, `/v1/campaigns/${s.id}/cancel`)).status).toBe(200);
   });
 });

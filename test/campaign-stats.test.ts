@@ -6,7 +6,6 @@ import { uuidv7 } from "../src/lib/ids";
 import { audience, campaign, sinkProvider, tag, template } from "./campaign-helpers";
 import { withDb, call, expectProblem, newTenant } from "./helpers";
 
-
 async function draftCampaign(apiKey: string): Promise<string> {
   const t = tag();
   const list = await audience(apiKey, t, 1);
@@ -158,7 +157,9 @@ describe("GET /v1/campaigns/:id/stats", () => {
     const res = await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "c", scopes: ["contacts:read"] } });
     const { key } = (await res.json()) as { key: string };
     await expectProblem(await call(`/v1/campaigns/${id}/stats`, { token: key }), 403, "forbidden");
-    const reader = (await (await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "r", scopes: ["campaigns:read"] } })).json()) as { key: string };
+    const reader = (await (
+      await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "r", scopes: ["campaigns:read"] } })
+    ).json()) as { key: string };
     expect((await call(`/v1/campaigns/${id}/stats`, { token: reader.key })).status).toBe(200);
   });
 });

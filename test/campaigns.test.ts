@@ -9,7 +9,8 @@ async function draft(apiKey: string, n = 3) {
   return { id, t, a };
 }
 
-const post = (apiKey: string, id: string, action: string, json?: unknown) => call(`/v1/campaigns/${id}/${action}`, { method: "POST", token: apiKey, json });
+const post = (apiKey: string, id: string, action: string, json?: unknown) =>
+  call(`/v1/campaigns/${id}/${action}`, { method: "POST", token: apiKey, json });
 
 describe("/v1/campaigns resource", () => {
   it("creates, lists, gets, updates and deletes a draft", async () => {
@@ -73,7 +74,9 @@ describe("/v1/campaigns resource", () => {
 
   it("needs campaigns scopes", async () => {
     const { apiKey } = await newTenant();
-    const reader = (await (await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "r", scopes: ["campaigns:read"] } })).json()) as { key: string };
+    const reader = (await (
+      await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "r", scopes: ["campaigns:read"] } })
+    ).json()) as { key: string };
     const { id } = await draft(apiKey);
     expect((await call(`/v1/campaigns/${id}`, { token: reader.key })).status).toBe(200);
     await expectProblem(await post(reader.key, id, "launch"), 403, "forbidden");

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+
 import { describe, expect, it } from "vitest";
 import { CsvSyntaxError, CsvTooManyRecords, parseCsv } from "../src/lib/csv";
 import { call, expectProblem, newTenant } from "./helpers";
@@ -64,14 +64,22 @@ describe("/v1/contacts", () => {
     const got = await call(`/v1/contacts/${created.id}`, { token: apiKey });
     expect(got.status).toBe(200);
     expect(await got.json()).toEqual(created);
-    const full = await createContact(apiKey, { email: "b@example.com", attributes: { plan: "pro", seats: 3, tags: ["x"] }, status: "unsubscribed" });
+    const full = await createContact(apiKey, {
+      email: "b@example.com",
+      attributes: { plan: "pro", seats: 3, tags: ["x"] },
+      status: "unsubscribed",
+    });
     expect(full).toMatchObject({ name: null, attributes: { plan: "pro", seats: 3, tags: ["x"] }, status: "unsubscribed" });
   });
 
   it("refuses a second contact with the same email, whatever its case (409)", async () => {
     const { apiKey } = await newTenant();
     await createContact(apiKey, { email: "dup@example.com" });
-    const body = await expectProblem(await call("/v1/contacts", { method: "POST", token: apiKey, json: { email: "DUP@example.com" } }), 409, "conflict");
+    const body = await expectProblem(
+      await call("/v1/contacts", { method: "POST", token: apiKey, json: { email: "DUP@example.com" } }),
+      409,
+      "conflict",
+    );
     expect(body.detail).toContain("dup@example.com");
   });
 
@@ -97,7 +105,10 @@ describe("/v1/contacts", () => {
     ];
     for (const [json, fields] of cases) {
       const body = await expectProblem(await call("/v1/contacts", { method: "POST", token: apiKey, json }), 422, "validation_failed");
-      expect(body.errors!.map((e) => e.field), JSON.stringify(json).slice(0, 60)).toEqual(fields);
+      expect(
+        body.errors!.map((e) => e.field),
+        JSON.stringify(json).slice(0, 60),
+      ).toEqual(fields);
     }
   });
 
@@ -118,7 +129,8 @@ describe("/v1/contacts", () => {
   it("lists newest first with cursor pagination, and filters by status and email", async () => {
     const { apiKey } = await newTenant();
     const made: ContactDto[] = [];
-    for (let i = 0; i < 5; i++) made.push(await createContact(apiKey, { email: `p${i}@example.com`, status: i % 2 ? "bounced" : "active" }));
+    for (let i = 0; i < 5; i++)
+      made.push(await createContact(apiKey, { email: `p${i}@example.com`, status: i % 2 ? "bounced" : "active" }));
     const seen: string[] = [];
     let cursor: string | null = "";
     let pages = 0;
@@ -141,12 +153,18 @@ describe("/v1/contacts", () => {
   it("updates fields, replacing attributes whole, and bumps updated_at", async () => {
     const { apiKey } = await newTenant();
     const c = await createContact(apiKey, { email: "u@example.com", name: "U", attributes: { a: 1, b: 2 } });
-    const res = await call(`/v1/contacts/${c.id}`, { method: "PATCH", token: apiKey, json: { attributes: { b: 3 }, status: "complained", name: null } });
+    const res = await call(`/v1/contacts/${c.id}`, {
+      method: "PATCH",
+      token: apiKey,
+      json: { attributes: { b: 3 }, status: "complained", name: null },
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     const updated = (await res.json()) as ContactDto;
     expect(updated).toMatchObject({ email: "u@example.com", name: null, attributes: { b: 3 }, status: "complained" });
     expect(Date.parse(updated.updated_at)).toBeGreaterThan(Date.parse(c.updated_at));
-    const moved = (await (await call(`/v1/contacts/${c.id}`, { method: "PATCH", token: apiKey, json: { email: " NEW@example.com" } })).json()) as ContactDto;
+    const moved = (await (
+      await call(`/v1/contacts/${c.id}`, { method: "PATCH", token: apiKey, json: { email: " NEW@example.com" } })
+    ).json()) as ContactDto;
     expect(moved.email).toBe("new@example.com");
   });
 
@@ -157,7 +175,9 @@ describe("/v1/contacts", () => {
     const patch = (json: unknown) => call(`/v1/contacts/${c.id}`, { method: "PATCH", token: apiKey, json });
     await expectProblem(await patch({ email: "Taken@example.com" }), 409, "conflict");
     expect((await expectProblem(await patch({}), 422, "validation_failed")).errors!.map((e) => e.field)).toEqual(["body"]);
-    expect((await expectProblem(await patch({ email: "nope" }), 422, "validation_failed")).errors!.map((e) => e.field)).toEqual(["body.email"]);
+    expect((await expectProblem(await patch({ email: "nope" }), 422, "validation_failed")).errors!.map((e) => e.field)).toEqual([
+      "body.email",
+    ]);
     const still = (await (await call(`/v1/contacts/${c.id}`, { token: apiKey })).json()) as ContactDto;
     expect(still.email).toBe("me@example.com");
   });
@@ -259,7 +279,9 @@ describe("POST /v1/contacts/import (JSON)", () => {
   it("replaces attributes and status when a row gives them", async () => {
     const { apiKey } = await newTenant();
     const c = await createContact(apiKey, { email: "r@example.com", name: "R", attributes: { a: 1 } });
-    const result = await imported(await importJson(apiKey, [{ email: "r@example.com", attributes: { b: 2 }, status: "complained", name: null }]));
+    const result = await imported(
+      await importJson(apiKey, [{ email: "r@example.com", attributes: { b: 2 }, status: "complained", name: null }]),
+    );
     expect(result).toEqual({ created: 0, updated: 1, errors: [] });
     const got = (await (await call(`/v1/contacts/${c.id}`, { token: apiKey })).json()) as ContactDto;
     expect(got).toMatchObject({ name: "R", attributes: { b: 2 }, status: "complained" });
@@ -269,7 +291,11 @@ describe("POST /v1/contacts/import (JSON)", () => {
   it("keeps the last of several rows for one address and reports the earlier ones", async () => {
     const { apiKey } = await newTenant();
     const result = await imported(
-      await importJson(apiKey, [{ email: "d@example.com", name: "first" }, { email: "other@example.com" }, { email: "D@example.com", name: "second" }]),
+      await importJson(apiKey, [
+        { email: "d@example.com", name: "first" },
+        { email: "other@example.com" },
+        { email: "D@example.com", name: "second" },
+      ]),
     );
     expect(result.created).toBe(2);
     expect(result.errors).toEqual([{ row: 1, field: "email", message: expect.stringContaining("row 3") }]);
@@ -280,7 +306,9 @@ describe("POST /v1/contacts/import (JSON)", () => {
     const { apiKey } = await newTenant();
     const listId = await createList(apiKey, "imported");
     await createContact(apiKey, { email: "before@example.com" });
-    const result = await imported(await importJson(apiKey, [{ email: "before@example.com" }, { email: "fresh@example.com" }, { email: "bad" }], `?list_id=${listId}`));
+    const result = await imported(
+      await importJson(apiKey, [{ email: "before@example.com" }, { email: "fresh@example.com" }, { email: "bad" }], `?list_id=${listId}`),
+    );
     expect(result).toMatchObject({ created: 1, updated: 1 });
     const members = (await (await call(`/v1/lists/${listId}/members`, { token: apiKey })).json()) as { data: ContactDto[] };
     expect(members.data.map((c) => c.email).sort()).toEqual(["before@example.com", "fresh@example.com"]);
@@ -304,7 +332,10 @@ describe("POST /v1/contacts/import (JSON)", () => {
     const a = await newTenant();
     const b = await newTenant();
     const theirs = await createContact(b.apiKey, { email: "same@example.com", name: "B's" });
-    expect(await imported(await importJson(a.apiKey, [{ email: "same@example.com", name: "A's" }]))).toMatchObject({ created: 1, updated: 0 });
+    expect(await imported(await importJson(a.apiKey, [{ email: "same@example.com", name: "A's" }]))).toMatchObject({
+      created: 1,
+      updated: 0,
+    });
     const still = (await (await call(`/v1/contacts/${theirs.id}`, { token: b.apiKey })).json()) as ContactDto;
     expect(still.name).toBe("B's");
   });
@@ -327,7 +358,12 @@ describe("POST /v1/contacts/import (JSON)", () => {
     }
     await expectProblem(await call("/v1/contacts/import", { method: "POST", token: apiKey }), 415, "unsupported_media_type");
     await expectProblem(
-      await call("/v1/contacts/import", { method: "POST", token: apiKey, headers: { "content-type": "application/vnd.api+json" }, body: "[]" }),
+      await call("/v1/contacts/import", {
+        method: "POST",
+        token: apiKey,
+        headers: { "content-type": "application/vnd.api+json" },
+        body: "[]",
+      }),
       415,
       "unsupported_media_type",
     );
@@ -358,7 +394,11 @@ describe("POST /v1/contacts/import (CSV)", () => {
     expect(result).toEqual({ created: 3, updated: 0, errors: [] });
     const all = await listAll(apiKey);
     const by = (email: string) => all.find((c) => c.email === email)!;
-    expect(by("ada@example.com")).toMatchObject({ name: "Ada", status: "active", attributes: { plan: "pro", "company.name": "Analytical Engines" } });
+    expect(by("ada@example.com")).toMatchObject({
+      name: "Ada",
+      status: "active",
+      attributes: { plan: "pro", "company.name": "Analytical Engines" },
+    });
     expect(by("bob@example.com")).toMatchObject({
       name: 'Bob "The Builder" Smith',
       status: "unsubscribed",
@@ -371,7 +411,8 @@ describe("POST /v1/contacts/import (CSV)", () => {
   it("updates existing contacts, keeping what empty cells leave out, and reports bad rows by data row", async () => {
     const { apiKey } = await newTenant();
     const c = await createContact(apiKey, { email: "keep@example.com", name: "Kept", status: "bounced", attributes: { old: "x" } });
-    const csv = "email,name,status,city\nkeep@example.com,,,Paris\nnope,A,active,\nok@example.com,B,weird,\nshort@example.com,C\n\nlast@example.com,D,Active,Rome\n";
+    const csv =
+      "email,name,status,city\nkeep@example.com,,,Paris\nnope,A,active,\nok@example.com,B,weird,\nshort@example.com,C\n\nlast@example.com,D,Active,Rome\n";
     const result = await imported(await importCsv(apiKey, csv, ""));
     expect(result.created).toBe(1);
     expect(result.updated).toBe(1);
@@ -491,8 +532,14 @@ describe("parseCsv", () => {
   });
 
   it("accepts CRLF, LF and CR line endings, a BOM, and a missing final line break", () => {
-    expect(parseCsv("\uFEFFa,b\r\n1,2\r\n")).toEqual([["a", "b"], ["1", "2"]]);
-    expect(parseCsv("a,b\r1,2")).toEqual([["a", "b"], ["1", "2"]]);
+    expect(parseCsv("\uFEFFa,b\r\n1,2\r\n")).toEqual([
+      ["a", "b"],
+      ["1", "2"],
+    ]);
+    expect(parseCsv("a,b\r1,2")).toEqual([
+      ["a", "b"],
+      ["1", "2"],
+    ]);
     expect(parseCsv("a\n\n\nb\n")).toEqual([["a"], ["b"]]);
     expect(parseCsv("")).toEqual([]);
     expect(parseCsv("a,")).toEqual([["a", ""]]);

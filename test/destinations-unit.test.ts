@@ -32,13 +32,32 @@ describe("classifyHost", () => {
   });
 
   it("accepts public IPv4, including the neighbours of every refused range", () => {
-    for (const host of ["8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "100.63.255.255", "100.128.0.1", "169.253.0.1", "11.0.0.1", "223.255.255.255", "192.169.0.1"]) {
+    for (const host of [
+      "8.8.8.8",
+      "1.1.1.1",
+      "172.15.255.255",
+      "172.32.0.1",
+      "100.63.255.255",
+      "100.128.0.1",
+      "169.253.0.1",
+      "11.0.0.1",
+      "223.255.255.255",
+      "192.169.0.1",
+    ]) {
       expect([host, classifyHost(host).kind]).toEqual([host, "public"]);
     }
   });
 
   it("reads the odd IPv4 forms as the URL parser (and fetch) does: decimal, hex, octal, short, trailing dot", () => {
-    for (const url of ["http://2130706433/", "http://0x7f.1/", "http://0x7f000001/", "http://017700000001/", "http://127.1/", "http://127.0.0.1./", "http://0177.0.0.1/"]) {
+    for (const url of [
+      "http://2130706433/",
+      "http://0x7f.1/",
+      "http://0x7f000001/",
+      "http://017700000001/",
+      "http://127.1/",
+      "http://127.0.0.1./",
+      "http://0177.0.0.1/",
+    ]) {
       expect([url, classifyHost(hostOf(url)).kind]).toEqual([url, "loopback"]);
     }
     expect(classifyHost(hostOf("http://0xa9.0xfe.0xa9.0xfe/")).kind).toBe("link-local");

@@ -42,7 +42,13 @@ const REFUSED_URLS = [
 ];
 
 /** Refused even on the local stack: only loopback is let through there. */
-const REFUSED_EVEN_IN_DEV = ["https://10.0.0.1/", "https://169.254.169.254/", "https://[fd00::1]/", "https://metadata.google.internal/", "http://api.example.com/"];
+const REFUSED_EVEN_IN_DEV = [
+  "https://10.0.0.1/",
+  "https://169.254.169.254/",
+  "https://[fd00::1]/",
+  "https://metadata.google.internal/",
+  "http://api.example.com/",
+];
 
 async function fieldsOf(res: Response): Promise<string[]> {
   return ((await expectProblem(res, 422, "validation_failed")).errors ?? []).map((e) => e.field);
@@ -55,18 +61,45 @@ describe("provider destinations", () => {
     for (const url of REFUSED_URLS) {
       expect([url, await fieldsOf(await post({ name: "s", kind: "sink", config: { url } }))]).toEqual([url, ["body.config.url"]]);
       const base = url.replace(/\/$/, "");
-      expect([url, await fieldsOf(await post({ name: "r", kind: "resend", config: { base_url: base }, credentials: { api_key: "re_x" } }))]).toEqual([url, ["body.config.base_url"]]);
+      expect([
+        url,
+        await fieldsOf(await post({ name: "r", kind: "resend", config: { base_url: base }, credentials: { api_key: "re_x" } })),
+      ]).toEqual([url, ["body.config.base_url"]]);
     }
-    const smtp = (host: string) => post({ name: "m", kind: "smtp", config: { host, port: 587 }, credentials: { username: "u", password: "p" } });
-    for (const host of ["127.0.0.1", "localhost", "2130706433", "0x7f.1", "10.1.2.3", "169.254.169.254", "::1", "::ffff:10.0.0.1", "smtp.internal"]) {
+    const smtp = (host: string) =>
+      post({ name: "m", kind: "smtp", config: { host, port: 587 }, credentials: { username: "u", password: "p" } });
+    for (const host of [
+      "127.0.0.1",
+      "localhost",
+      "2130706433",
+      "0x7f.1",
+      "10.1.2.3",
+      "169.254.169.254",
+      "::1",
+      "::ffff:10.0.0.1",
+      "smtp.internal",
+    ]) {
       expect([host, await fieldsOf(await smtp(host))]).toEqual([host, ["body.config.host"]]);
     }
-    const refused = await expectProblem(await post({ name: "s", kind: "sink", config: { url: "https://169.254.169.254/" } }), 422, "validation_failed");
+    const refused = await expectProblem(
+      await post({ name: "s", kind: "sink", config: { url: "https://169.254.169.254/" } }),
+      422,
+      "validation_failed",
+    );
     expect(refused.errors![0]!.message).toMatch(/public address.*link-local/);
 
     expect((await post({ name: "s", kind: "sink", config: { url: "https://sink.example.com/in" } })).status).toBe(201);
     expect((await post({ name: "r", kind: "resend", credentials: { api_key: "re_x" } })).status).toBe(201);
-    expect((await post({ name: "g", kind: "ses", config: { region: "eu-west-1" }, credentials: { access_key_id: "AKIAHERALDTEST0001", secret_access_key: "x".repeat(20) } })).status).toBe(201);
+    expect(
+      (
+        await post({
+          name: "g",
+          kind: "ses",
+          config: { region: "eu-west-1" },
+          credentials: { access_key_id: "AKIAHERALDTEST0001", secret_access_key: "x".repeat(20) },
+        })
+      ).status,
+    ).toBe(201);
     expect((await smtp("smtp.example.com")).status).toBe(201);
   });
 
@@ -82,7 +115,12 @@ describe("provider destinations", () => {
 
   it("refuses a patched config the same way", async () => {
     const { apiKey } = await newTenant();
-    const created = await call("/v1/providers", { method: "POST", token: apiKey, json: { name: "s", kind: "sink", config: { url: "https://sink.example.com/" } }, env: PROD });
+    const created = await call("/v1/providers", {
+      method: "POST",
+      token: apiKey,
+      json: { name: "s", kind: "sink", config: { url: "https://sink.example.com/" } },
+      env: PROD,
+    });
     const { id } = (await created.json()) as { id: string };
     const patch = (json: unknown) => call(`/v1/providers/${id}`, { method: "PATCH", token: apiKey, json, env: PROD });
     expect(await fieldsOf(await patch({ config: { url: "https://169.254.169.254/" } }))).toEqual(["body.config.url"]);
@@ -92,7 +130,11 @@ describe("provider destinations", () => {
   it("at call time, a stored destination that is now refused fails the test send as misconfigured, before any request", async () => {
     const { apiKey } = await newTenant();
     // Stored on the local stack, where the stub's loopback address is allowed…
-    const created = await call("/v1/providers", { method: "POST", token: apiKey, json: { name: "s", kind: "sink", config: { url: s.sinkFaultUrl }, credentials: { token: "sink-token" } } });
+    const created = await call("/v1/providers", {
+      method: "POST",
+      token: apiKey,
+      json: { name: "s", kind: "sink", config: { url: s.sinkFaultUrl }, credentials: { token: "sink-token" } },
+    });
     const { id } = (await created.json()) as { id: string };
     const to = address("refused");
     // …and tested by a deployment without DEV_ALLOW_LOOPBACK.
@@ -119,7 +161,9 @@ async function received(t: string): Promise<ReceivedWebhook[]> {
 /** Queues one event for the tenant's endpoints, as the events consumer would, and returns the messages. */
 async function dispatchOne(tenantId: string): Promise<WebhookDeliveryMessage[]> {
   const sent: WebhookDeliveryMessage[] = [];
-  const queue = { sendBatch: async (ms: Iterable<MessageSendRequest<WebhookDeliveryMessage>>) => void sent.push(...[...ms].map((m) => m.body)) } as unknown as Queue;
+  const queue = {
+    sendBatch: async (ms: Iterable<MessageSendRequest<WebhookDeliveryMessage>>) => void sent.push(...[...ms].map((m) => m.body)),
+  } as unknown as Queue;
   const event: StoredEvent = {
     id: crypto.randomUUID(),
     tenantId,
@@ -139,7 +183,14 @@ async function dispatchOne(tenantId: string): Promise<WebhookDeliveryMessage[]> 
 async function consume(bodies: unknown[], overrides: Partial<Env> = {}) {
   const acked: string[] = [];
   const retried: string[] = [];
-  const messages = bodies.map((body, i) => ({ id: `x${i}`, timestamp: new Date(), attempts: 1, body, ack: () => acked.push(`x${i}`), retry: () => retried.push(`x${i}`) }));
+  const messages = bodies.map((body, i) => ({
+    id: `x${i}`,
+    timestamp: new Date(),
+    attempts: 1,
+    body,
+    ack: () => acked.push(`x${i}`),
+    retry: () => retried.push(`x${i}`),
+  }));
   const batch = { queue: "herald-webhooks", messages, ackAll: () => {}, retryAll: () => {} } as unknown as MessageBatch;
   const ctx = createExecutionContext();
   await processWebhookBatch(batch, { ...env, ...overrides }, ctx, new JsonLogger({}, "error", () => {}));
@@ -167,7 +218,10 @@ describe("webhook endpoint destinations", () => {
     const { apiKey } = await newTenant();
     expect((await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url: "http://127.0.0.2:9/hook" } })).status).toBe(201);
     for (const url of REFUSED_EVEN_IN_DEV) {
-      expect([url, await fieldsOf(await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url } }))]).toEqual([url, ["body.url"]]);
+      expect([url, await fieldsOf(await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url } }))]).toEqual([
+        url,
+        ["body.url"],
+      ]);
     }
   });
 

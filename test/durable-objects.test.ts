@@ -1,8 +1,8 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CampaignProgress, type ProgressSnapshot } from "../durable-objects/campaign-progress";
-import { BREAKER_THRESHOLD, ProviderLimiter } from "../durable-objects/provider-limiter";
+import type { CampaignProgress, ProgressSnapshot } from "../durable-objects/campaign-progress";
+import { BREAKER_THRESHOLD, type ProviderLimiter } from "../durable-objects/provider-limiter";
 
 /** The message of the error an RPC call rejects with. */
 async function rpcError(call: () => Promise<unknown>): Promise<string> {
@@ -25,7 +25,13 @@ describe("ProviderLimiter", () => {
       const t0 = Date.now() + 10;
       const settings = { ratePerSecond: 100, dailyQuota: 0 };
       instance.configure(settings);
-      expect(instance.lease(60, settings, t0)).toMatchObject({ granted: true, count: 60, limitedBy: null, breaker: "closed", reportOutcome: false });
+      expect(instance.lease(60, settings, t0)).toMatchObject({
+        granted: true,
+        count: 60,
+        limitedBy: null,
+        breaker: "closed",
+        reportOutcome: false,
+      });
       const denied = instance.lease(100, settings, t0);
       expect(denied).toMatchObject({ granted: false, limitedBy: "rate" });
       expect(denied.retryAfterSeconds).toBe(1);

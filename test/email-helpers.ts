@@ -27,4 +27,3 @@ export async function waitForEmail(apiKey: string, id: string, check: (e: EmailD
   }
   return last;
 }
-

@@ -6,7 +6,8 @@ import { audience, campaign, getCampaign, keptMessages, receivedBy, sinkProvider
 import { getEmail, sleep, waitForEmail } from "./email-helpers";
 import { call, expectProblem, newTenant } from "./helpers";
 
-const send = (apiKey: string, json: unknown, headers: Record<string, string> = {}) => call("/v1/emails", { method: "POST", token: apiKey, json, headers });
+const send = (apiKey: string, json: unknown, headers: Record<string, string> = {}) =>
+  call("/v1/emails", { method: "POST", token: apiKey, json, headers });
 
 describe("POST /v1/emails", () => {
   it("accepts with 202, sends through the tenant's provider, and reports status and events", async () => {
@@ -14,11 +15,26 @@ describe("POST /v1/emails", () => {
     await sinkProvider(apiKey);
     const t = tag();
     const to = `a+inspect.${t}@example.test`;
-    const res = await send(apiKey, { from: "Herald <app@example.test>", to, subject: "Hello", html: "<p>Hi</p>", text: "Hi", headers: { "X-Entity-Ref": "42" }, tags: [{ name: "kind", value: "welcome" }] });
+    const res = await send(apiKey, {
+      from: "Herald <app@example.test>",
+      to,
+      subject: "Hello",
+      html: "<p>Hi</p>",
+      text: "Hi",
+      headers: { "X-Entity-Ref": "42" },
+      tags: [{ name: "kind", value: "welcome" }],
+    });
     expect(res.status, await res.clone().text()).toBe(202);
     const { id } = (await res.json()) as { id: string };
     const done = await waitForEmail(apiKey, id, (e) => e.status === "sent" && e.events.some((ev) => ev.type === "sent"));
-    expect(done).toMatchObject({ object: "email", id, status: "sent", to: [to], subject: "Hello", tags: [{ name: "kind", value: "welcome" }] });
+    expect(done).toMatchObject({
+      object: "email",
+      id,
+      status: "sent",
+      to: [to],
+      subject: "Hello",
+      tags: [{ name: "kind", value: "welcome" }],
+    });
     expect(await receivedBy(t)).toEqual({ [to]: 1 });
     const [kept] = await keptMessages(t);
     expect(kept!.headers).toMatchObject({ "X-Entity-Ref": "42", "X-Herald-Message": id });
@@ -28,7 +44,12 @@ describe("POST /v1/emails", () => {
   it("names each invalid field, in problem+json with Resend's members", async () => {
     const { apiKey } = await newTenant();
     await sinkProvider(apiKey);
-    const res = await send(apiKey, { to: "not-an-address", subject: "x\r\nBcc: evil@example.test", headers: { From: "x@y.test" }, attachments: [] });
+    const res = await send(apiKey, {
+      to: "not-an-address",
+      subject: "x\r\nBcc: evil@example.test",
+      headers: { From: "x@y.test" },
+      attachments: [],
+    });
     const problem = await expectProblem(res, 422, "validation_failed");
     const fields = problem.errors!.map((e) => e.field);
     for (const f of ["body.from", "body.to", "body.subject", "body.headers.From", "body.attachments"]) expect(fields).toContain(f);
@@ -53,7 +74,9 @@ describe("POST /v1/emails", () => {
     const a = await newTenant();
     const b = await newTenant();
     await sinkProvider(a.apiKey);
-    const { id } = (await (await send(a.apiKey, { from: "app@example.test", to: `x.${tag()}@example.test`, subject: "s", text: "t" })).json()) as { id: string };
+    const { id } = (await (
+      await send(a.apiKey, { from: "app@example.test", to: `x.${tag()}@example.test`, subject: "s", text: "t" })
+    ).json()) as { id: string };
     await expectProblem(await call(`/v1/emails/${id}`, { token: b.apiKey }), 404, "not_found");
     await expectProblem(await call(`/v1/emails/not-a-uuid`, { token: a.apiKey }), 404, "not_found");
   });
@@ -67,7 +90,9 @@ describe("POST /v1/emails", () => {
     expect((await call("/v1/suppressions", { method: "POST", token: apiKey, json: { email: blocked } })).status).toBe(201);
     const only = (await (await send(apiKey, { from: "app@example.test", to: blocked, subject: "s", text: "t" })).json()) as { id: string };
     expect(await getEmail(apiKey, only.id)).toMatchObject({ status: "suppressed", last_event: "suppressed" });
-    const mixed = (await (await send(apiKey, { from: "app@example.test", to: [allowed, blocked], subject: "s", text: "t" })).json()) as { id: string };
+    const mixed = (await (await send(apiKey, { from: "app@example.test", to: [allowed, blocked], subject: "s", text: "t" })).json()) as {
+      id: string;
+    };
     await waitForEmail(apiKey, mixed.id, (e) => e.status === "sent");
     await sleep(200);
     expect(await receivedBy(t)).toEqual({ [allowed]: 1 });
@@ -77,7 +102,9 @@ describe("POST /v1/emails", () => {
     const { apiKey } = await newTenant();
     await sinkProvider(apiKey);
     const later = new Date(Date.now() + 3_600_000).toISOString();
-    const { id } = (await (await send(apiKey, { from: "app@example.test", to: `s.${tag()}@example.test`, subject: "s", text: "t", scheduled_at: later })).json()) as { id: string };
+    const { id } = (await (
+      await send(apiKey, { from: "app@example.test", to: `s.${tag()}@example.test`, subject: "s", text: "t", scheduled_at: later })
+    ).json()) as { id: string };
     expect(await getEmail(apiKey, id)).toMatchObject({ status: "scheduled", scheduled_at: later });
     const cancelled = await call(`/v1/emails/${id}/cancel`, { method: "POST", token: apiKey });
     expect(await cancelled.json()).toEqual({ object: "email", id });
@@ -91,7 +118,12 @@ describe("POST /v1/emails/batch", () => {
     const { apiKey } = await newTenant();
     await sinkProvider(apiKey);
     const t = tag();
-    const batch = Array.from({ length: 30 }, (_, i) => ({ from: "app@example.test", to: `b${i}.${t}@example.test`, subject: `n${i}`, text: "t" }));
+    const batch = Array.from({ length: 30 }, (_, i) => ({
+      from: "app@example.test",
+      to: `b${i}.${t}@example.test`,
+      subject: `n${i}`,
+      text: "t",
+    }));
     const res = await call("/v1/emails/batch", { method: "POST", token: apiKey, json: batch });
     expect(res.status, await res.clone().text()).toBe(202);
     const { data } = (await res.json()) as { data: { id: string }[] };
@@ -108,14 +140,27 @@ describe("POST /v1/emails/batch", () => {
     const { apiKey } = await newTenant();
     await sinkProvider(apiKey);
     const good = { from: "app@example.test", to: `g.${tag()}@example.test`, subject: "s", text: "t" };
-    const strict = await expectProblem(await call("/v1/emails/batch", { method: "POST", token: apiKey, json: [good, { ...good, to: "nope" }] }), 422, "validation_failed");
+    const strict = await expectProblem(
+      await call("/v1/emails/batch", { method: "POST", token: apiKey, json: [good, { ...good, to: "nope" }] }),
+      422,
+      "validation_failed",
+    );
     expect(strict.errors!.map((e) => e.field)).toEqual(["body[1].to"]);
-    const res = await call("/v1/emails/batch", { method: "POST", token: apiKey, json: [good, { ...good, to: "nope" }], headers: { "x-batch-validation": "permissive" } });
+    const res = await call("/v1/emails/batch", {
+      method: "POST",
+      token: apiKey,
+      json: [good, { ...good, to: "nope" }],
+      headers: { "x-batch-validation": "permissive" },
+    });
     expect(res.status).toBe(202);
     const body = (await res.json()) as { data: { id: string }[]; errors: { index: number; message: string }[] };
     expect(body.data).toHaveLength(1);
     expect(body.errors).toEqual([{ index: 1, message: expect.stringContaining("body[1].to") }]);
-    await expectProblem(await call("/v1/emails/batch", { method: "POST", token: apiKey, json: Array.from({ length: 101 }, () => good) }), 422, "validation_failed");
+    await expectProblem(
+      await call("/v1/emails/batch", { method: "POST", token: apiKey, json: Array.from({ length: 101 }, () => good) }),
+      422,
+      "validation_failed",
+    );
   });
 });
 
@@ -157,7 +202,11 @@ describe("Idempotency-Key", () => {
 
   it("refuses a key longer than 256 characters", async () => {
     const { apiKey } = await newTenant();
-    const problem = await expectProblem(await send(apiKey, { from: "a@b.test", to: "c@d.test", subject: "s", text: "t" }, { "idempotency-key": "k".repeat(257) }), 400, "bad_request");
+    const problem = await expectProblem(
+      await send(apiKey, { from: "a@b.test", to: "c@d.test", subject: "s", text: "t" }, { "idempotency-key": "k".repeat(257) }),
+      400,
+      "bad_request",
+    );
     expect(problem.name).toBe("invalid_idempotency_key");
   });
 });

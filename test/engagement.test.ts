@@ -9,7 +9,6 @@ import { sleep, waitForEmail } from "./email-helpers";
 import { call, expectProblem, newTenant, nowSeconds } from "./helpers";
 import { svixHeaders, svixSecret } from "./inbound-signers";
 
-
 interface Stats {
   sent: number;
   delivered: number;
@@ -39,11 +38,21 @@ async function trackedCampaign(n = 1) {
   const provider = await sinkProvider(apiKey);
   const t = tag();
   const { listId, emails } = await audience(apiKey, `x+inspect.${t}`, n);
-  const tpl = await template(apiKey, { html: '<html><body><p>Hi {{name}}</p><a href="https://example.com/offer?a=1&amp;b=2">offer</a></body></html>' });
+  const tpl = await template(apiKey, {
+    html: '<html><body><p>Hi {{name}}</p><a href="https://example.com/offer?a=1&amp;b=2">offer</a></body></html>',
+  });
   const res = await call("/v1/campaigns", {
     method: "POST",
     token: apiKey,
-    json: { name: "tracked", template_id: tpl, list_ids: [listId], provider_ids: [provider], from: "News <news@example.test>", track_opens: true, track_clicks: true },
+    json: {
+      name: "tracked",
+      template_id: tpl,
+      list_ids: [listId],
+      provider_ids: [provider],
+      from: "News <news@example.test>",
+      track_opens: true,
+      track_clicks: true,
+    },
   });
   expect(res.status, await res.clone().text()).toBe(201);
   const id = ((await res.json()) as { id: string }).id;
@@ -58,7 +67,9 @@ describe("campaign mail", () => {
   it("carries List-Unsubscribe with a one-click URL and a mailto, an open pixel and tracked links", async () => {
     const { kept } = await trackedCampaign();
     const [mail] = kept;
-    expect(mail!.headers["List-Unsubscribe"]).toMatch(/^<https:\/\/herald\.test\/u\/[A-Za-z0-9_.-]+>, <mailto:unsubscribe@example\.test\?subject=unsubscribe>$/);
+    expect(mail!.headers["List-Unsubscribe"]).toMatch(
+      /^<https:\/\/herald\.test\/u\/[A-Za-z0-9_.-]+>, <mailto:unsubscribe@example\.test\?subject=unsubscribe>$/,
+    );
     expect(mail!.headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
     expect(tokenIn(mail!.html, "t/o")).toBeDefined();
     expect(tokenIn(mail!.html, "t/c")).toBeDefined();
@@ -90,7 +101,10 @@ describe("tracking", () => {
     const click = tokenIn(kept[0]!.html, "t/c")!;
     const [payload, mac] = click.split(".");
     const claims = JSON.parse(atob(payload!.replace(/-/g, "+").replace(/_/g, "/")));
-    const evil = btoa(JSON.stringify({ ...claims, u: "https://evil.example/phish" })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const evil = btoa(JSON.stringify({ ...claims, u: "https://evil.example/phish" }))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
     for (const token of [`${evil}.${mac}`, `${payload}.${mac!.slice(0, -2)}AA`, "garbage", click.replace(/^./, "x")]) {
       const res = await call(`/t/c/${token}`, { redirect: "manual" });
       expect(res.status).toBe(404);
@@ -111,7 +125,11 @@ describe("one-click unsubscribe", () => {
     expect(await page.text()).toContain('<form method="post">');
     // A GET changes nothing (link scanners follow GETs).
     expect((await call(`/v1/suppressions/${encodeURIComponent(emails[0]!)}`, { token: apiKey })).status).toBe(404);
-    const res = await call(`/u/${token}`, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const res = await call(`/u/${token}`, {
+      method: "POST",
+      body: "List-Unsubscribe=One-Click",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("Unsubscribed");
     const entry = await call(`/v1/suppressions/${encodeURIComponent(emails[0]!)}`, { token: apiKey });
@@ -146,21 +164,36 @@ describe("inbound provider events", () => {
     const { apiKey } = await newTenant();
     await sinkProvider(apiKey);
     const secret = svixSecret();
-    const created = await call("/v1/providers", { method: "POST", token: apiKey, json: { name: "resend", kind: "resend", credentials: { api_key: "re_test", webhook_secret: secret }, enabled: false } });
+    const created = await call("/v1/providers", {
+      method: "POST",
+      token: apiKey,
+      json: { name: "resend", kind: "resend", credentials: { api_key: "re_test", webhook_secret: secret }, enabled: false },
+    });
     expect(created.status, await created.clone().text()).toBe(201);
     const resendId = ((await created.json()) as { id: string }).id;
     const to = `bounce.${tag()}@example.test`;
-    const { id: emailId } = (await (await call("/v1/emails", { method: "POST", token: apiKey, json: { from: "app@example.test", to, subject: "s", text: "t" } })).json()) as { id: string };
+    const { id: emailId } = (await (
+      await call("/v1/emails", { method: "POST", token: apiKey, json: { from: "app@example.test", to, subject: "s", text: "t" } })
+    ).json()) as { id: string };
     await waitForEmail(apiKey, emailId, (e) => e.status === "sent");
 
     const body = JSON.stringify({
       type: "email.bounced",
       created_at: new Date().toISOString(),
-      data: { email_id: "re-123", to: [to], tags: { herald_id: emailId }, bounce: { type: "Permanent", message: "mailbox does not exist" } },
+      data: {
+        email_id: "re-123",
+        to: [to],
+        tags: { herald_id: emailId },
+        bounce: { type: "Permanent", message: "mailbox does not exist" },
+      },
     });
     const svixId = `msg_${crypto.randomUUID()}`;
     for (let i = 0; i < 2; i++) {
-      const res = await call(`/v1/webhooks/inbound/${resendId}`, { method: "POST", body, headers: { "content-type": "application/json", ...(await svixHeaders(secret, svixId, nowSeconds(), body)) } });
+      const res = await call(`/v1/webhooks/inbound/${resendId}`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", ...(await svixHeaders(secret, svixId, nowSeconds(), body)) },
+      });
       expect(res.status, await res.clone().text()).toBe(200);
     }
     const bounced = await waitForEmail(apiKey, emailId, (e) => e.last_event === "bounced");
@@ -173,7 +206,11 @@ describe("inbound provider events", () => {
     }
     expect(await entry.json()).toMatchObject({ reason: "bounce" });
     // A forged delivery is refused before anything is queued.
-    const forged = await call(`/v1/webhooks/inbound/${resendId}`, { method: "POST", body, headers: { "content-type": "application/json", ...(await svixHeaders(svixSecret(), svixId, nowSeconds(), body)) } });
+    const forged = await call(`/v1/webhooks/inbound/${resendId}`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", ...(await svixHeaders(svixSecret(), svixId, nowSeconds(), body)) },
+    });
     expect(forged.status).toBe(401);
   });
 });

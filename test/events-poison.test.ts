@@ -14,7 +14,13 @@ function event(tenantId: string, overrides: Record<string, unknown> = {}) {
   return {
     type: "event",
     tenant_id: tenantId,
-    event: { type: "opened", source: "tracking", provider_event_id: crypto.randomUUID(), occurred_at: new Date().toISOString(), ...overrides },
+    event: {
+      type: "opened",
+      source: "tracking",
+      provider_event_id: crypto.randomUUID(),
+      occurred_at: new Date().toISOString(),
+      ...overrides,
+    },
   };
 }
 
@@ -33,7 +39,10 @@ type StoredRow = {
 };
 
 const storedFor = (tenantId: string) =>
-  withDb(async (db) => (await db.execute<StoredRow>(sql`SELECT provider_event_id, email, url, data FROM events WHERE tenant_id = ${tenantId}`)).rows);
+  withDb(
+    async (db) =>
+      (await db.execute<StoredRow>(sql`SELECT provider_event_id, email, url, data FROM events WHERE tenant_id = ${tenantId}`)).rows,
+  );
 
 describe("events consumer: poison messages", () => {
   it("stores and acks the good events of a group, and retries only the one that cannot be stored", async () => {
@@ -68,7 +77,10 @@ describe("events consumer: poison messages", () => {
     expect(rows.map((r) => r.provider_event_id).sort()).toEqual(good.map((g) => g.event.provider_event_id).sort());
     expect((await storedFor(other.tenantId)).length).toBe(1);
     // Stored one by one, each event still has its side effects: the unsubscribe suppresses.
-    const suppressed = await withDb(async (db) => (await db.execute<{ reason: string }>(sql`SELECT reason FROM suppressions WHERE tenant_id = ${tenantId} AND email = ${to}`)).rows);
+    const suppressed = await withDb(
+      async (db) =>
+        (await db.execute<{ reason: string }>(sql`SELECT reason FROM suppressions WHERE tenant_id = ${tenantId} AND email = ${to}`)).rows,
+    );
     expect(suppressed).toEqual([{ reason: "unsubscribe" }]);
 
     // Redelivered, the good events are duplicates (acked, stored once) and the poison fails alone.

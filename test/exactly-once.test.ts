@@ -1,4 +1,11 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -6,23 +13,40 @@ import type { CampaignProgress } from "../durable-objects/campaign-progress";
 import type { SendMessage } from "../src/campaigns/messages";
 import { CRASH_POINTS, mulberry32, type CrashPoint } from "../src/lib/chaos";
 import worker from "../src/index";
-import { audience, campaign, done, launch, post, query, receivedBy, sendingByHand, SINK_URL, sinkProvider, tag, template, waitFor } from "./campaign-helpers";
+import {
+  audience,
+  campaign,
+  done,
+  launch,
+  post,
+  query,
+  receivedBy,
+  sendingByHand,
+  SINK_URL,
+  sinkProvider,
+  tag,
+  template,
+  waitFor,
+} from "./campaign-helpers";
 import { call, expectProblem, newTenant } from "./helpers";
 import { captured, stubs } from "./providers/helpers";
 import { getEmail, waitForEmail } from "./email-helpers";
-
 
 /** A sink provider whose answers follow `path` (see scripts/lib/sink-server.mjs), with its own timeout. */
 async function faultyProvider(apiKey: string, path: string, timeoutMs = 10_000): Promise<string> {
   const res = await call("/v1/providers", {
     method: "POST",
     token: apiKey,
-    json: { name: `faulty-${crypto.randomUUID().slice(0, 6)}`, kind: "sink", config: { url: new URL(path, SINK_URL).toString(), timeout_ms: timeoutMs }, rate_per_second: 10_000 },
+    json: {
+      name: `faulty-${crypto.randomUUID().slice(0, 6)}`,
+      kind: "sink",
+      config: { url: new URL(path, SINK_URL).toString(), timeout_ms: timeoutMs },
+      rate_per_second: 10_000,
+    },
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as { id: string }).id;
 }
-
 
 describe("ambiguous provider answers are never re-sent blindly", () => {
   for (const [what, path, timeoutMs] of [
@@ -71,7 +95,11 @@ describe("the send consumer under injected faults", () => {
     const { apiKey, tenantId } = await newTenant();
     const t = tag();
     const a = await audience(apiKey, t, n);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+    });
     const [body] = await sendingByHand(tenantId, id);
     return { apiKey, id, t, body: body!, emails: a.emails };
   }
@@ -93,7 +121,8 @@ describe("the send consumer under injected faults", () => {
     throw new Error("no seed");
   }
 
-  const statuses = async (id: string) => (await query<{ status: string }>(sql`SELECT status FROM messages WHERE campaign_id = ${id}`)).map((r) => r.status).sort();
+  const statuses = async (id: string) =>
+    (await query<{ status: string }>(sql`SELECT status FROM messages WHERE campaign_id = ${id}`)).map((r) => r.status).sort();
 
   it("a crash after claiming gives the claims back, and the retry mails each recipient once", async () => {
     const { id, t, body, emails } = await sendingCampaign(6);
@@ -147,7 +176,11 @@ describe("counts come from Postgres", () => {
     const { apiKey, tenantId } = await newTenant();
     const t = tag();
     const a = await audience(apiKey, t, 3);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+    });
     await query(sql`
       UPDATE campaigns SET state = 'sending', started_at = now(), total = 3, message_month = date_trunc('month', now() AT TIME ZONE 'UTC')::date WHERE id = ${id}`);
     // One recipient sent, two still being sent.
@@ -191,7 +224,13 @@ describe("an ambiguous Resend batch is replayed with its idempotency key", () =>
     const created = await call("/v1/providers", {
       method: "POST",
       token: apiKey,
-      json: { name: "resend", kind: "resend", config: { base_url: s.resend.baseUrl }, credentials: { api_key: s.resend.apiKey }, rate_per_second: 1000 },
+      json: {
+        name: "resend",
+        kind: "resend",
+        config: { base_url: s.resend.baseUrl },
+        credentials: { api_key: s.resend.apiKey },
+        rate_per_second: 1000,
+      },
     });
     expect(created.status).toBe(201);
     const provider = ((await created.json()) as { id: string }).id;
@@ -226,7 +265,11 @@ describe("transactional mail with an ambiguous answer", () => {
     const t = tag();
     await faultyProvider(apiKey, `/reset-after-accept/1/${crypto.randomUUID()}`);
     const to = `ada.${t}@example.test`;
-    const res = await call("/v1/emails", { method: "POST", token: apiKey, json: { from: "Herald <hi@herald.test>", to, subject: "Hi", html: "<p>Hi</p>" } });
+    const res = await call("/v1/emails", {
+      method: "POST",
+      token: apiKey,
+      json: { from: "Herald <hi@herald.test>", to, subject: "Hi", html: "<p>Hi</p>" },
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     const email = await waitForEmail(apiKey, id, (e) => e.status === "unknown" && e.events.some((x) => x.type === "unknown"));

@@ -47,10 +47,23 @@ interface PageRow extends Record<string, unknown> {
 }
 
 const pagesOf = (id: string) =>
-  query<PageRow>(sql`SELECT seq, after, until, expected, vanished, state, error FROM campaign_pages WHERE campaign_id = ${id} ORDER BY seq`);
+  query<PageRow>(
+    sql`SELECT seq, after, until, expected, vanished, state, error FROM campaign_pages WHERE campaign_id = ${id} ORDER BY seq`,
+  );
 
 function rangeMessage(tenantId: string, id: string, p: PageRow, replans?: number): FanoutMessage {
-  return { type: "campaign_fanout", tenant_id: tenantId, campaign_id: id, mode: "range", cursor: p.after, until: p.until, expected: p.expected, seq: p.seq, seen: 0, ...(replans === undefined ? {} : { replans }) };
+  return {
+    type: "campaign_fanout",
+    tenant_id: tenantId,
+    campaign_id: id,
+    mode: "range",
+    cursor: p.after,
+    until: p.until,
+    expected: p.expected,
+    seq: p.seq,
+    seen: 0,
+    ...(replans === undefined ? {} : { replans }),
+  };
 }
 
 /** A fan-out queue that records what is sent to it instead of delivering it. */
@@ -68,7 +81,10 @@ function capturingQueue() {
 }
 
 async function deliver(queue: string, bodies: FanoutMessage[], overrides: Partial<Env> = {}) {
-  const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch, { ...env, ...overrides } as Env, ctx);
   return getQueueResult(batch, ctx);
@@ -80,7 +96,11 @@ describe("fan-out pages", () => {
     const planned = await withDb((db) => planPages(db, tenantId, id, 10));
     expect(planned).toMatchObject({ total: 30 });
     const pages = await pagesOf(id);
-    expect(pages.map((p) => [p.seq, p.expected, p.state])).toEqual([[0, 10, "planned"], [1, 10, "planned"], [2, 10, "planned"]]);
+    expect(pages.map((p) => [p.seq, p.expected, p.state])).toEqual([
+      [0, 10, "planned"],
+      [1, 10, "planned"],
+      [2, 10, "planned"],
+    ]);
 
     const expanded = await deliver("herald-fanout", [rangeMessage(tenantId, id, pages[0]!), rangeMessage(tenantId, id, pages[2]!)]);
     expect(expanded.explicitAcks.sort()).toEqual(["m0", "m1"]);
@@ -88,7 +108,9 @@ describe("fan-out pages", () => {
     // Each dead letter before the last puts the step back, later, and fails nothing.
     for (let replans = 0; replans < MAX_REPLANS; replans++) {
       const capture = capturingQueue();
-      const dead = await deliver("herald-fanout-dlq", [rangeMessage(tenantId, id, pages[1]!, replans === 0 ? undefined : replans)], { FANOUT_QUEUE: capture.queue });
+      const dead = await deliver("herald-fanout-dlq", [rangeMessage(tenantId, id, pages[1]!, replans === 0 ? undefined : replans)], {
+        FANOUT_QUEUE: capture.queue,
+      });
       expect(dead.explicitAcks).toEqual(["m0"]);
       expect(capture.sent).toHaveLength(1);
       expect(capture.sent[0]!.body).toMatchObject({ mode: "range", seq: 1, until: pages[1]!.until, replans: replans + 1 });
@@ -151,7 +173,9 @@ describe("fan-out pages", () => {
 
   it("a plan delivered twice writes each page once", async () => {
     const { apiKey, tenantId } = await newTenant();
-    const list = (await (await call("/v1/lists", { method: "POST", token: apiKey, json: { name: `big-${tag()}` } })).json()) as { id: string };
+    const list = (await (await call("/v1/lists", { method: "POST", token: apiKey, json: { name: `big-${tag()}` } })).json()) as {
+      id: string;
+    };
     // Past one page of 5000: all but three unsubscribed, so nearly all of it is skipped, not mailed.
     await query(sql`
       WITH c AS (
@@ -161,7 +185,11 @@ describe("fan-out pages", () => {
         RETURNING id
       )
       INSERT INTO list_members (tenant_id, list_id, contact_id) SELECT ${tenantId}, ${list.id}, id FROM c`);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [list.id], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [list.id],
+      providerIds: [await sinkProvider(apiKey)],
+    });
     await markSending(id);
     await progressStub(env, id).start({ tenantId, campaignId: id, total: 5003 });
 
@@ -170,7 +198,10 @@ describe("fan-out pages", () => {
     expect((await deliver("herald-fanout", [launch])).explicitAcks).toEqual(["m0"]);
 
     const pages = await pagesOf(id);
-    expect(pages.map((p) => [p.seq, p.expected])).toEqual([[0, 5000], [1, 3]]);
+    expect(pages.map((p) => [p.seq, p.expected])).toEqual([
+      [0, 5000],
+      [1, 3],
+    ]);
     expect(pages[0]!.after).toBeNull();
     expect(pages[1]!.after).toBe(pages[0]!.until);
     const [row] = await query<{ total: number }>(sql`SELECT total FROM campaigns WHERE id = ${id}`);

@@ -23,7 +23,17 @@ interface Operation {
 }
 
 const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO }) as unknown as {
-  paths: Record<string, Record<string, { parameters?: Operation["params"]; requestBody?: { content: Record<string, { schema: Schema }> }; security?: Record<string, unknown>[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: Operation["params"];
+        requestBody?: { content: Record<string, { schema: Schema }> };
+        security?: Record<string, unknown>[];
+      }
+    >
+  >;
   components: { schemas: Record<string, Schema> };
 };
 
@@ -48,7 +58,8 @@ const SECRETS = ["JWT_SECRET", "IDP_JWT_SECRET", "ADMIN_SECRET", "TRACKING_SECRE
   .map((k) => (env as unknown as Record<string, string | undefined>)[k])
   .filter((v): v is string => !!v && v.length >= 8);
 const STACK = /\bat [^\n"]*\.(?:ts|js|mjs):\d+|node_modules\/|\.ts:\d+:\d+/;
-const SQL = /syntax error at or near|violates [a-z-]+ constraint|duplicate key value|invalid input syntax for|\brelation "\w+"|\bcolumn "\w+"|\bSELECT\b[\s\S]{0,200}\bFROM\b|\bINSERT INTO\b|NeonDbError|DrizzleQueryError|Failed query/i;
+const SQL =
+  /syntax error at or near|violates [a-z-]+ constraint|duplicate key value|invalid input syntax for|\brelation "\w+"|\bcolumn "\w+"|\bSELECT\b[\s\S]{0,200}\bFROM\b|\bINSERT INTO\b|NeonDbError|DrizzleQueryError|Failed query/i;
 
 // Far above anything the suite sends: these runs are about input, not rate. Under overridden rules
 // the limiter keys its counts apart, so the garbage credentials sent here lock no one else out.
@@ -62,10 +73,45 @@ const NO_RATE_LIMITS = JSON.stringify({
 // unverifiable (503, the operator's misconfiguration).
 const FUZZ_ENV = { RATE_LIMIT_OVERRIDES: NO_RATE_LIMITS, JWT_ISSUER: "https://idp.fuzz.test", JWT_AUDIENCE: "herald-fuzz" };
 
-const BODY_TYPES = ["application/json", "application/json; charset=utf-8", "application/merge-patch+json", "text/plain", "text/csv", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""];
+const BODY_TYPES = [
+  "application/json",
+  "application/json; charset=utf-8",
+  "application/merge-patch+json",
+  "text/plain",
+  "text/csv",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "",
+];
 const DEEP = 10_000;
-const RAW_BODIES = ["[".repeat(DEEP) + "]".repeat(DEEP), '{"a":'.repeat(DEEP) + "1" + "}".repeat(DEEP), "", "{", "[1,]", "nul", '"\\ud800"', '{"a":1}{', "[".repeat(40) + "]".repeat(40), "null", "1", "[]", "{}", '{"__proto__":{"x":1}}', "\u0000", "a=b&c=d", "--x\r\nContent-Disposition: form-data; name=a\r\n\r\nb\r\n--x--"];
-const AUTH = ["none", "Bearer", "Bearer hk_garbage", "Bearer a.b.c", "Basic eDp5", `Bearer ${"x".repeat(9000)}`, "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."];
+const RAW_BODIES = [
+  "[".repeat(DEEP) + "]".repeat(DEEP),
+  `${'{"a":'.repeat(DEEP)}1${"}".repeat(DEEP)}`,
+  "",
+  "{",
+  "[1,]",
+  "nul",
+  '"\\ud800"',
+  '{"a":1}{',
+  "[".repeat(40) + "]".repeat(40),
+  "null",
+  "1",
+  "[]",
+  "{}",
+  '{"__proto__":{"x":1}}',
+  "\u0000",
+  "a=b&c=d",
+  "--x\r\nContent-Disposition: form-data; name=a\r\n\r\nb\r\n--x--",
+];
+const AUTH = [
+  "none",
+  "Bearer",
+  "Bearer hk_garbage",
+  "Bearer a.b.c",
+  "Basic eDp5",
+  `Bearer ${"x".repeat(9000)}`,
+  "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+];
 
 let tenant: TestTenant;
 const ids: Record<string, string[]> = {};
@@ -98,18 +144,30 @@ function requestFor(op: Operation) {
   const pathParams = Object.fromEntries(op.params.filter((p) => p.in === "path").map((p) => [p.name, pathValue(op.path)]));
   const query = fc.array(
     fc.tuple(
-      fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...op.params.filter((p) => p.in === "query").map((p) => p.name), "unknown") }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_STRINGS.slice(0, 20)) }),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...op.params.filter((p) => p.in === "query").map((p) => p.name), "unknown") },
+        { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_STRINGS.slice(0, 20)) },
+      ),
       fc.oneof(fc.constantFrom("1", "100", "101", "-1", "abc", "true"), fc.constantFrom(...HOSTILE_STRINGS).map(String)),
     ),
     { maxLength: 4 },
   );
   const body = op.body
     ? fc.oneof(
-        { weight: 8, arbitrary: valueFor(op.body, doc.components.schemas).map((v) => ({ type: "application/json", text: JSON.stringify(v) ?? "null" })) },
+        {
+          weight: 8,
+          arbitrary: valueFor(op.body, doc.components.schemas).map((v) => ({
+            type: "application/json",
+            text: JSON.stringify(v) ?? "null",
+          })),
+        },
         { weight: 1, arbitrary: fc.record({ type: fc.constantFrom(...BODY_TYPES), text: fc.constantFrom(...RAW_BODIES) }) },
         { weight: 1, arbitrary: hostileValue.map((v) => ({ type: "application/json", text: JSON.stringify(v) ?? "null" })) },
       )
-    : fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.record({ type: fc.constantFrom(...BODY_TYPES), text: fc.constantFrom(...RAW_BODIES) }) });
+    : fc.oneof(
+        { weight: 4, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.record({ type: fc.constantFrom(...BODY_TYPES), text: fc.constantFrom(...RAW_BODIES) }) },
+      );
   const auth = fc.oneof({ weight: 6, arbitrary: fc.constant("valid") }, { weight: 1, arbitrary: fc.constantFrom(...AUTH) });
   return fc.record({ pathParams: fc.record(pathParams), query, body, auth });
 }
@@ -120,7 +178,8 @@ type Generated = ReturnType<typeof requestFor> extends fc.Arbitrary<infer T> ? T
 function spoilStrings(value: unknown, spoil: (s: string) => string): unknown {
   if (typeof value === "string") return spoil(value);
   if (Array.isArray(value)) return value.map((v) => spoilStrings(v, spoil));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [spoil(k), spoilStrings(v, spoil)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [spoil(k), spoilStrings(v, spoil)]));
   return value;
 }
 
@@ -130,7 +189,7 @@ function spoilEachString(value: unknown, spoil: (s: string) => string): unknown[
   if (Array.isArray(value)) return value.flatMap((v, i) => spoilEachString(v, spoil).map((x) => value.map((y, j) => (j === i ? x : y))));
   if (value && typeof value === "object") {
     const entries = Object.entries(value);
-    return entries.flatMap(([k, v], i) => [
+    return entries.flatMap(([_k, v], i) => [
       Object.fromEntries(entries.map(([k2, v2], j) => [j === i ? spoil(k2) : k2, v2])),
       ...spoilEachString(v, spoil).map((x) => Object.fromEntries(entries.map(([k2, v2], j) => [k2, j === i ? x : v2]))),
     ]);
@@ -151,13 +210,20 @@ function spoilContainers(value: unknown, marker: string, at: number): unknown {
  * 10,000 deep, lone surrogates and NUL in every string and key of an otherwise plausible body).
  */
 function examplesFor(op: Operation): [Generated][] {
-  const pathParams = Object.fromEntries(op.params.filter((p) => p.in === "path").map((p) => [p.name, ids[op.path.split("/")[2] ?? ""]?.[0] ?? "0190b1b2-7c1e-7a3b-9f00-0123456789ab"]));
+  const pathParams = Object.fromEntries(
+    op.params
+      .filter((p) => p.in === "path")
+      .map((p) => [p.name, ids[op.path.split("/")[2] ?? ""]?.[0] ?? "0190b1b2-7c1e-7a3b-9f00-0123456789ab"]),
+  );
   const base = { pathParams, query: [] as [string, string][], auth: "valid" };
   if (!op.body) return [[{ ...base, body: undefined }]];
   const json = (v: unknown) => ({ type: "application/json", text: JSON.stringify(v) });
   const sample = fullSample(op.body, doc.components.schemas);
   // Every object or array one or two levels inside the body, replaced by one nested 10,000 deep.
-  const deepAt = (at: number) => ({ type: "application/json", text: JSON.stringify(spoilContainers(sample, "__DEEP__", at)).replaceAll('"__DEEP__"', RAW_BODIES[1]!) });
+  const deepAt = (at: number) => ({
+    type: "application/json",
+    text: JSON.stringify(spoilContainers(sample, "__DEEP__", at)).replaceAll('"__DEEP__"', RAW_BODIES[1]!),
+  });
   return [
     { ...base, body: { type: "application/json", text: RAW_BODIES[0]! } },
     { ...base, body: { type: "application/json", text: RAW_BODIES[1]! } },
@@ -196,7 +262,13 @@ function check(op: Operation, { res, text, url }: { res: Response; text: string;
   }
   expect(res.headers.get("content-type"), where).toBe("application/problem+json");
   const problem = JSON.parse(text) as Record<string, unknown>;
-  expect(problem, where).toMatchObject({ status: res.status, type: expect.stringMatching(/^urn:herald:problem:/), title: expect.any(String), detail: expect.any(String), request_id: expect.any(String) });
+  expect(problem, where).toMatchObject({
+    status: res.status,
+    type: expect.stringMatching(/^urn:herald:problem:/),
+    title: expect.any(String),
+    detail: expect.any(String),
+    request_id: expect.any(String),
+  });
 }
 
 describe("fuzzing every operation with hostile input", () => {

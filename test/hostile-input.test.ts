@@ -6,7 +6,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from "../src/lib/json-guard";
 import { call, expectProblem, newTenant } from "./helpers";
 
 const deepArray = (n: number) => "[".repeat(n) + "]".repeat(n);
-const deepObject = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`;
 
 async function send(apiKey: string, path: string, body: string, method = "POST") {
   return call(path, { method, token: apiKey, headers: { "content-type": "application/json" }, body });
@@ -55,7 +55,10 @@ describe("lone UTF-16 surrogates", () => {
     ];
     for (const [path, body, field] of cases) {
       const problem = await expectProblem(await send(apiKey, path, body), 422, "validation_failed");
-      expect(problem.errors?.map((e) => e.field), `${path} ${body}`).toContain(field);
+      expect(
+        problem.errors?.map((e) => e.field),
+        `${path} ${body}`,
+      ).toContain(field);
       expect(problem.errors?.find((e) => e.field === field)?.message).toMatch(/surrogate/);
     }
     // A well-formed pair (an emoji, escaped) is ordinary text.
@@ -77,14 +80,24 @@ describe("input that parses but makes no sense", () => {
   it("refuses an API key that would be created already expired", async () => {
     const { apiKey } = await newTenant();
     for (const expires_at of ["2020-01-01T00:00:00Z", "2020-01-01T00:00:00+05:00", new Date(Date.now() - 1000).toISOString()]) {
-      const problem = await expectProblem(await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "dead", expires_at } }), 422, "validation_failed");
+      const problem = await expectProblem(
+        await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "dead", expires_at } }),
+        422,
+        "validation_failed",
+      );
       expect(problem.errors).toEqual([{ field: "body.expires_at", message: "must be in the future" }]);
     }
   });
 
   it("refuses an email scheduled in the past", async () => {
     const { apiKey } = await newTenant();
-    const body = { from: "a@b.test", to: "c@d.test", subject: "s", text: "t", scheduled_at: new Date(Date.now() - 3_600_000).toISOString() };
+    const body = {
+      from: "a@b.test",
+      to: "c@d.test",
+      subject: "s",
+      text: "t",
+      scheduled_at: new Date(Date.now() - 3_600_000).toISOString(),
+    };
     const problem = await expectProblem(await call("/v1/emails", { method: "POST", token: apiKey, json: body }), 422, "validation_failed");
     expect(problem.errors).toContainEqual({ field: "body.scheduled_at", message: "must not be in the past" });
   });
@@ -93,7 +106,11 @@ describe("input that parses but makes no sense", () => {
     const { apiKey } = await newTenant();
     const at = new Date(Date.now() - 3_600_000).toISOString();
     const problem = await expectProblem(
-      await call("/v1/campaigns/0190b1b2-7c1e-7a3b-9f00-0123456789ab/schedule", { method: "POST", token: apiKey, json: { scheduled_at: at } }),
+      await call("/v1/campaigns/0190b1b2-7c1e-7a3b-9f00-0123456789ab/schedule", {
+        method: "POST",
+        token: apiKey,
+        json: { scheduled_at: at },
+      }),
       422,
       "validation_failed",
     );

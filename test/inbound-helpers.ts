@@ -25,7 +25,11 @@ export function recordingQueue<T = EventMessage>(fail = false) {
 }
 
 export async function createProvider(apiKey: string, body: Record<string, unknown>): Promise<{ id: string; text: string }> {
-  const res = await call("/v1/providers", { method: "POST", token: apiKey, json: { name: `p-${crypto.randomUUID().slice(0, 6)}`, ...body } });
+  const res = await call("/v1/providers", {
+    method: "POST",
+    token: apiKey,
+    json: { name: `p-${crypto.randomUUID().slice(0, 6)}`, ...body },
+  });
   const text = await res.text();
   expect(res.status, text).toBe(201);
   return { id: (JSON.parse(text) as { id: string }).id, text };

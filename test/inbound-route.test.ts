@@ -10,9 +10,6 @@ import { createProvider, deliver, recordingQueue } from "./inbound-helpers";
 import { basicAuth, mailgunSignature, sendgridSigner, snsSigner, svixHeaders, svixSecret } from "./inbound-signers";
 import { call, expectProblem, newTenant, nowSeconds, withDb } from "./helpers";
 
-
-
-
 async function accepted(r: { res: Response; sent: EventMessage[] }, received: number) {
   const text = await r.res.text();
   expect(r.res.status, text).toBe(200);
@@ -38,7 +35,12 @@ describe("POST /v1/webhooks/inbound/:provider_id", () => {
     const body = JSON.stringify({
       type: "email.bounced",
       created_at: "2025-06-01T11:59:00.000Z",
-      data: { email_id: "re-msg-1", to: ["Ann@Example.com"], tags: [{ name: "herald_id", value: heraldId }], bounce: { type: "Permanent", subType: "General" } },
+      data: {
+        email_id: "re-msg-1",
+        to: ["Ann@Example.com"],
+        tags: [{ name: "herald_id", value: heraldId }],
+        bounce: { type: "Permanent", subType: "General" },
+      },
     });
     const svixId = `msg_${crypto.randomUUID()}`;
     const sent = await accepted(await deliver(id, body, await svixHeaders(secret, svixId, nowSeconds(), body)), 1);
@@ -98,7 +100,14 @@ describe("POST /v1/webhooks/inbound/:provider_id", () => {
     const [msg] = await accepted(await deliver(id, body), 1);
     expect(msg).toMatchObject({
       tenant_id: tenantId,
-      event: { type: "bounced", message_id: heraldId, email: "bob@example.com", source: "mailgun", provider_event_id: eventData.id, bounce_type: "hard" },
+      event: {
+        type: "bounced",
+        message_id: heraldId,
+        email: "bob@example.com",
+        source: "mailgun",
+        provider_event_id: eventData.id,
+        bounce_type: "hard",
+      },
     });
     expect(msg!.event.data).toMatchObject({ provider_message_id: "20250601.mg@mg.example.com" });
 
@@ -106,7 +115,10 @@ describe("POST /v1/webhooks/inbound/:provider_id", () => {
     await expectProblem((await deliver(id, forged)).res, 401, "unauthorized");
     await expectProblem((await deliver(id, "not json")).res, 400, "bad_request");
     // An event herald does not track is acknowledged with nothing queued.
-    const ignored = JSON.stringify({ signature: await mailgunSignature(signingKey, nowSeconds()), "event-data": { ...eventData, event: "accepted" } });
+    const ignored = JSON.stringify({
+      signature: await mailgunSignature(signingKey, nowSeconds()),
+      "event-data": { ...eventData, event: "accepted" },
+    });
     await accepted(await deliver(id, ignored), 0);
   });
 
@@ -127,7 +139,13 @@ describe("POST /v1/webhooks/inbound/:provider_id", () => {
     const [msg] = await accepted(await deliver(id, body, basicAuth("herald", "s3cret-pass")), 1);
     expect(msg).toMatchObject({
       tenant_id: tenantId,
-      event: { type: "opened", message_id: heraldId, email: "carol@example.com", source: "postmark", occurred_at: "2025-06-01T11:00:00.000Z" },
+      event: {
+        type: "opened",
+        message_id: heraldId,
+        email: "carol@example.com",
+        source: "postmark",
+        occurred_at: "2025-06-01T11:00:00.000Z",
+      },
     });
     const wrong = await deliver(id, body, basicAuth("herald", "guess"));
     await expectProblem(wrong.res, 401, "unauthorized");
@@ -139,17 +157,35 @@ describe("POST /v1/webhooks/inbound/:provider_id", () => {
   it("sendgrid: verifies the ECDSA signature with the public key from config, one event per array item", async () => {
     const { apiKey, tenantId } = await newTenant();
     const signer = await sendgridSigner();
-    const { id } = await createProvider(apiKey, { kind: "sendgrid", config: { webhook_public_key: signer.publicKey }, credentials: { api_key: "SG.test" } });
+    const { id } = await createProvider(apiKey, {
+      kind: "sendgrid",
+      config: { webhook_public_key: signer.publicKey },
+      credentials: { api_key: "SG.test" },
+    });
     const heraldId = uuidv7();
     const ts = nowSeconds();
     const body = JSON.stringify([
-      { event: "click", email: "dan@example.com", timestamp: ts, sg_event_id: "sg-1", sg_message_id: "sg-msg.1", url: "https://example.com/a", herald_id: heraldId },
+      {
+        event: "click",
+        email: "dan@example.com",
+        timestamp: ts,
+        sg_event_id: "sg-1",
+        sg_message_id: "sg-msg.1",
+        url: "https://example.com/a",
+        herald_id: heraldId,
+      },
       { event: "open", email: "dan@example.com", timestamp: ts, sg_event_id: "sg-2", sg_message_id: "sg-msg.1", herald_id: "not-a-uuid" },
       { event: "processed", email: "dan@example.com", timestamp: ts, sg_event_id: "sg-3" },
     ]);
     const sent = await accepted(await deliver(id, body, await signer.headers(body, ts)), 2);
     expect(sent.map((m) => m.tenant_id)).toEqual([tenantId, tenantId]);
-    expect(sent[0]!.event).toMatchObject({ type: "clicked", message_id: heraldId, url: "https://example.com/a", provider_event_id: "sg-1", source: "sendgrid" });
+    expect(sent[0]!.event).toMatchObject({
+      type: "clicked",
+      message_id: heraldId,
+      url: "https://example.com/a",
+      provider_event_id: "sg-1",
+      source: "sendgrid",
+    });
     // A herald_id that is not a UUID names no message.
     expect(sent[1]!.event.type).toBe("opened");
     expect(sent[1]!.event).not.toHaveProperty("message_id");
@@ -178,9 +214,9 @@ describe("POST /v1/webhooks/inbound/:provider_id", () => {
       Signature: "c2lnbmF0dXJl",
       SigningCertURL: "https://sns.us-east-1.amazonaws.com/cert.pem",
     });
-    expect((await expectProblem((await deliver(id, body, { "content-type": "text/plain; charset=UTF-8" })).res, 401, "unauthorized")).detail).toBe(
-      "topic is not allowed",
-    );
+    expect(
+      (await expectProblem((await deliver(id, body, { "content-type": "text/plain; charset=UTF-8" })).res, 401, "unauthorized")).detail,
+    ).toBe("topic is not allowed");
     await expectProblem((await deliver(id, JSON.stringify({ Type: "Nonsense" }))).res, 400, "bad_request");
   });
 
@@ -202,7 +238,11 @@ describe("POST /v1/webhooks/inbound/:provider_id", () => {
     const other = await newTenant();
     const secret = svixSecret();
     const { id } = await createProvider(owner.apiKey, { kind: "resend", credentials: { api_key: "re_test", webhook_secret: secret } });
-    const body = JSON.stringify({ type: "email.delivered", created_at: "2025-06-01T11:59:00.000Z", data: { email_id: "x", to: ["a@example.com"] } });
+    const body = JSON.stringify({
+      type: "email.delivered",
+      created_at: "2025-06-01T11:59:00.000Z",
+      data: { email_id: "x", to: ["a@example.com"] },
+    });
     const recorder = recordingQueue();
     const res = await call(`/v1/webhooks/inbound/${id}`, {
       method: "POST",
@@ -222,15 +262,23 @@ describe("webhook secrets on providers", () => {
     const { apiKey } = await newTenant();
     const post = (json: Record<string, unknown>) => call("/v1/providers", { method: "POST", token: apiKey, json: { name: "p", ...json } });
     const fields = async (res: Response) => ((await expectProblem(res, 422, "validation_failed")).errors ?? []).map((e) => e.field);
-    expect(await fields(await post({ kind: "resend", credentials: { api_key: "k", webhook_secret: "TOP-SECRET-not-whsec" } }))).toEqual(["body.credentials.webhook_secret"]);
-    expect(await fields(await post({ kind: "sendgrid", config: { webhook_public_key: "not base64!" }, credentials: { api_key: "k" } }))).toEqual(["body.config.webhook_public_key"]);
-    expect(await fields(await post({ kind: "mailgun", config: { domain: "mg.example.com" }, credentials: { api_key: "k", webhook_signing_key: "" } }))).toEqual([
-      "body.credentials.webhook_signing_key",
+    expect(await fields(await post({ kind: "resend", credentials: { api_key: "k", webhook_secret: "TOP-SECRET-not-whsec" } }))).toEqual([
+      "body.credentials.webhook_secret",
     ]);
-    expect(await fields(await post({ kind: "postmark", credentials: { server_token: "t", webhook_username: "herald" } }))).toEqual(["body.credentials.webhook_password"]);
-    expect(await fields(await post({ kind: "postmark", credentials: { server_token: "t", webhook_username: "a:b", webhook_password: "p" } }))).toEqual([
-      "body.credentials.webhook_username",
+    expect(
+      await fields(await post({ kind: "sendgrid", config: { webhook_public_key: "not base64!" }, credentials: { api_key: "k" } })),
+    ).toEqual(["body.config.webhook_public_key"]);
+    expect(
+      await fields(
+        await post({ kind: "mailgun", config: { domain: "mg.example.com" }, credentials: { api_key: "k", webhook_signing_key: "" } }),
+      ),
+    ).toEqual(["body.credentials.webhook_signing_key"]);
+    expect(await fields(await post({ kind: "postmark", credentials: { server_token: "t", webhook_username: "herald" } }))).toEqual([
+      "body.credentials.webhook_password",
     ]);
+    expect(
+      await fields(await post({ kind: "postmark", credentials: { server_token: "t", webhook_username: "a:b", webhook_password: "p" } })),
+    ).toEqual(["body.credentials.webhook_username"]);
     expect(
       await fields(
         await post({
@@ -259,8 +307,21 @@ describe("toEventInputs", () => {
           occurredAt: "2025-06-01T12:00:00.000Z",
           url: "https://example.com/x",
         },
-        { providerEventId: "sg-2", type: "bounced", heraldMessageId: "msg_123", occurredAt: "2025-06-01T12:00:00.000Z", bounceType: "soft", raw: { type: "blocked" } },
-        { providerEventId: "x".repeat(600), type: "delivered", email: `${"a".repeat(400)}@example.com`, url: "u", occurredAt: "2025-06-01T12:00:00.000Z" },
+        {
+          providerEventId: "sg-2",
+          type: "bounced",
+          heraldMessageId: "msg_123",
+          occurredAt: "2025-06-01T12:00:00.000Z",
+          bounceType: "soft",
+          raw: { type: "blocked" },
+        },
+        {
+          providerEventId: "x".repeat(600),
+          type: "delivered",
+          email: `${"a".repeat(400)}@example.com`,
+          url: "u",
+          occurredAt: "2025-06-01T12:00:00.000Z",
+        },
         { providerEventId: "bad-date", type: "opened", occurredAt: "yesterday" },
       ]),
     ).toEqual([
@@ -274,8 +335,22 @@ describe("toEventInputs", () => {
         occurred_at: "2025-06-01T12:00:00.000Z",
         data: { provider_message_id: "sg-msg" },
       },
-      { type: "bounced", source: "sendgrid", provider_event_id: "sg-2", occurred_at: "2025-06-01T12:00:00.000Z", bounce_type: "soft", data: { details: { type: "blocked" } } },
-      { type: "delivered", source: "sendgrid", provider_event_id: "x".repeat(512), url: "u", occurred_at: "2025-06-01T12:00:00.000Z", data: {} },
+      {
+        type: "bounced",
+        source: "sendgrid",
+        provider_event_id: "sg-2",
+        occurred_at: "2025-06-01T12:00:00.000Z",
+        bounce_type: "soft",
+        data: { details: { type: "blocked" } },
+      },
+      {
+        type: "delivered",
+        source: "sendgrid",
+        provider_event_id: "x".repeat(512),
+        url: "u",
+        occurred_at: "2025-06-01T12:00:00.000Z",
+        data: {},
+      },
     ]);
   });
 });
@@ -296,7 +371,15 @@ describe("SNS downloads", () => {
     });
     const signer = await snsSigner(`https://sns.us-east-1.amazonaws.com/SimpleNotificationService-${crypto.randomUUID()}.pem`);
     const body = await signer.sign(
-      { Type: "SubscriptionConfirmation", MessageId: crypto.randomUUID(), Token: "tok", TopicArn: topic, Message: "confirm", SubscribeURL: subscribeUrl, Timestamp: new Date().toISOString() },
+      {
+        Type: "SubscriptionConfirmation",
+        MessageId: crypto.randomUUID(),
+        Token: "tok",
+        TopicArn: topic,
+        Message: "confirm",
+        SubscribeURL: subscribeUrl,
+        Timestamp: new Date().toISOString(),
+      },
       "2",
     );
     return { id, signer, body };
@@ -325,8 +408,14 @@ describe("SNS downloads", () => {
     // An SNS host answering with a redirect: not followed, the confirmation fails.
     vi.restoreAllMocks();
     const moved = await sesConfirmation(`https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=${crypto.randomUUID()}`);
-    const movedCalls = fakeAws(moved.signer.certUrl, moved.signer.certificatePem, () => new Response(null, { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" } }));
-    expect((await expectProblem((await deliver(moved.id, moved.body)).res, 400, "bad_request")).detail).toBe("subscription could not be confirmed");
+    const movedCalls = fakeAws(
+      moved.signer.certUrl,
+      moved.signer.certificatePem,
+      () => new Response(null, { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" } }),
+    );
+    expect((await expectProblem((await deliver(moved.id, moved.body)).res, 400, "bad_request")).detail).toBe(
+      "subscription could not be confirmed",
+    );
     expect(movedCalls.some((c) => c.url.includes("169.254"))).toBe(false);
     expect(movedCalls.every((c) => c.redirect === "manual")).toBe(true);
 
@@ -342,7 +431,9 @@ describe("SNS downloads", () => {
       vi.restoreAllMocks();
       const evil = await sesConfirmation(url);
       const evilCalls = fakeAws(evil.signer.certUrl, evil.signer.certificatePem, () => new Response("<ConfirmSubscriptionResponse/>"));
-      expect((await expectProblem((await deliver(evil.id, evil.body)).res, 400, "bad_request")).detail, url).toBe("SubscribeURL is not an SNS URL");
+      expect((await expectProblem((await deliver(evil.id, evil.body)).res, 400, "bad_request")).detail, url).toBe(
+        "SubscribeURL is not an SNS URL",
+      );
       expect(evilCalls.map((c) => c.url)).toEqual([evil.signer.certUrl]);
     }
   });
@@ -352,24 +443,39 @@ describe("third-party text", () => {
   it("a signed Mailgun payload with lone surrogates stores fine: U+FFFD in their place, clipped by code points", async () => {
     const { apiKey, tenantId } = await newTenant();
     const signingKey = `key-${crypto.randomUUID()}`;
-    const { id } = await createProvider(apiKey, { kind: "mailgun", config: { domain: "mg.example.com" }, credentials: { api_key: "mg-api", webhook_signing_key: signingKey } });
+    const { id } = await createProvider(apiKey, {
+      kind: "mailgun",
+      config: { domain: "mg.example.com" },
+      credentials: { api_key: "mg-api", webhook_signing_key: signingKey },
+    });
     const uuid = crypto.randomUUID();
     // JSON escapes: the text is valid UTF-8, and JSON.parse turns "\ud800" into a lone surrogate.
-    const body = `{"signature":${JSON.stringify(await mailgunSignature(signingKey, nowSeconds()))},"event-data":{"id":"mg-\\ud800-${uuid}","event":"failed","severity":"permanent",` +
+    const body =
+      `{"signature":${JSON.stringify(await mailgunSignature(signingKey, nowSeconds()))},"event-data":{"id":"mg-\\ud800-${uuid}","event":"failed","severity":"permanent",` +
       `"reason":"\\udc00${"\\ud83d\\ude00".repeat(60)}","recipient":"Lone\\ud800@Example.test","timestamp":${nowSeconds()},` +
       `"message":{"headers":{"message-id":"mid-\\udfff"}}}}`;
     const { res, sent } = await deliver(id, body);
     expect(await res.json()).toEqual({ received: 1 });
 
-    const batch = createMessageBatch("herald-events", sent.map((m, i) => ({ id: `s${i}`, timestamp: new Date(), attempts: 1, body: m })));
+    const batch = createMessageBatch(
+      "herald-events",
+      sent.map((m, i) => ({ id: `s${i}`, timestamp: new Date(), attempts: 1, body: m })),
+    );
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual(["s0"]);
 
-    const rows = await withDb(async (db) =>
-      (await db.execute<{ email: string; provider_event_id: string; data: { provider_message_id: string; details: { reason: string } } }>(sql`
-        SELECT email, provider_event_id, data FROM events WHERE tenant_id = ${tenantId}`)).rows,
+    const rows = await withDb(
+      async (db) =>
+        (
+          await db.execute<{
+            email: string;
+            provider_event_id: string;
+            data: { provider_message_id: string; details: { reason: string } };
+          }>(sql`
+        SELECT email, provider_event_id, data FROM events WHERE tenant_id = ${tenantId}`)
+        ).rows,
     );
     expect(rows).toHaveLength(1);
     const [row] = rows;

@@ -116,7 +116,13 @@ export async function snsSigner(certUrl: string, options: SnsCertificateOptions 
       certUrl,
       certificatePem,
       async sign(fields, version) {
-        const signature = b64(rawToDer(new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, enc.encode(snsStringToSign(fields))))));
+        const signature = b64(
+          rawToDer(
+            new Uint8Array(
+              await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, enc.encode(snsStringToSign(fields))),
+            ),
+          ),
+        );
         return JSON.stringify({ ...fields, SignatureVersion: version, Signature: signature, SigningCertURL: certUrl });
       },
     };
@@ -142,7 +148,10 @@ function snsStringToSign(fields: Record<string, string>): string {
     fields.Type === "Notification"
       ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
       : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
-  return keys.filter((k) => fields[k] !== undefined).map((k) => `${k}\n${fields[k]}\n`).join("");
+  return keys
+    .filter((k) => fields[k] !== undefined)
+    .map((k) => `${k}\n${fields[k]}\n`)
+    .join("");
 }
 
 // --- SendGrid ---------------------------------------------------------------------------------
@@ -165,7 +174,9 @@ export async function sendgridSigner(): Promise<SendgridSigner> {
   return {
     publicKey,
     async headers(body, timestamp) {
-      const raw = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, enc.encode(`${timestamp}${body}`)));
+      const raw = new Uint8Array(
+        await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, enc.encode(`${timestamp}${body}`)),
+      );
       return {
         "content-type": "application/json",
         "X-Twilio-Email-Event-Webhook-Signature": b64(rawToDer(raw)),

@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { verifyInbound, type InboundProviderKind, type InboundRequest, type InboundSecrets, type VerifyOptions } from "../src/webhooks/inbound";
+import {
+  verifyInbound,
+  type InboundProviderKind,
+  type InboundRequest,
+  type InboundSecrets,
+  type VerifyOptions,
+} from "../src/webhooks/inbound";
 import {
   basicAuth,
   mailgunSignature,
@@ -132,15 +138,27 @@ describe("ses (SNS)", () => {
   it("maps soft bounces, complaints, opens and clicks", async () => {
     const cases: [Record<string, unknown>, Record<string, unknown>][] = [
       [
-        { eventType: "Bounce", bounce: { bounceType: "Transient", bounceSubType: "MailboxFull", bouncedRecipients: [{ emailAddress: "ann@example.com" }] } },
+        {
+          eventType: "Bounce",
+          bounce: { bounceType: "Transient", bounceSubType: "MailboxFull", bouncedRecipients: [{ emailAddress: "ann@example.com" }] },
+        },
         { type: "bounced", bounceType: "soft", email: "ann@example.com" },
       ],
       [
-        { eventType: "Complaint", complaint: { complainedRecipients: [{ emailAddress: "ann@example.com" }], complaintFeedbackType: "abuse" } },
+        {
+          eventType: "Complaint",
+          complaint: { complainedRecipients: [{ emailAddress: "ann@example.com" }], complaintFeedbackType: "abuse" },
+        },
         { type: "complained", email: "ann@example.com", raw: { complaintFeedbackType: "abuse" } },
       ],
-      [{ eventType: "Open", open: { timestamp: "2025-06-01T11:59:05.000Z" } }, { type: "opened", email: "ann@example.com", occurredAt: "2025-06-01T11:59:05.000Z" }],
-      [{ eventType: "Click", click: { link: "https://example.com/a?b=1" } }, { type: "clicked", url: "https://example.com/a?b=1", heraldMessageId: "msg_123" }],
+      [
+        { eventType: "Open", open: { timestamp: "2025-06-01T11:59:05.000Z" } },
+        { type: "opened", email: "ann@example.com", occurredAt: "2025-06-01T11:59:05.000Z" },
+      ],
+      [
+        { eventType: "Click", click: { link: "https://example.com/a?b=1" } },
+        { type: "clicked", url: "https://example.com/a?b=1", heraldMessageId: "msg_123" },
+      ],
     ];
     const { fetched, fetchText } = server();
     for (const [event, expected] of cases) {
@@ -153,9 +171,15 @@ describe("ses (SNS)", () => {
 
   it("yields no events for authentic notifications that are not SES events", async () => {
     const setup = notification("Successfully validated SNS topic for Amazon SES event publishing.");
-    expect(await verify("ses", request(await signer.sign(setup, "2")), {}, { fetchText: server().fetchText })).toEqual({ ok: true, events: [] });
+    expect(await verify("ses", request(await signer.sign(setup, "2")), {}, { fetchText: server().fetchText })).toEqual({
+      ok: true,
+      events: [],
+    });
     const send = notification(sesMessage({ eventType: "Send", send: {} }));
-    expect(await verify("ses", request(await signer.sign(send, "2")), {}, { fetchText: server().fetchText })).toEqual({ ok: true, events: [] });
+    expect(await verify("ses", request(await signer.sign(send, "2")), {}, { fetchText: server().fetchText })).toEqual({
+      ok: true,
+      events: [],
+    });
   });
 
   it("rejects a tampered message", async () => {
@@ -169,7 +193,11 @@ describe("ses (SNS)", () => {
     const fields = notification(sesMessage({ eventType: "Delivery", delivery: { recipients: ["ann@example.com"] } }));
     // Signed by `other`, but pointing at `signer`'s certificate.
     const body = JSON.stringify({ ...JSON.parse(await other.sign(fields, "2")), SigningCertURL: signer.certUrl });
-    expect(await verify("ses", request(body), {}, { fetchText: server().fetchText })).toEqual({ ok: false, status: 401, reason: "signature does not match" });
+    expect(await verify("ses", request(body), {}, { fetchText: server().fetchText })).toEqual({
+      ok: false,
+      status: 401,
+      reason: "signature does not match",
+    });
   });
 
   it("downloads a certificate once for messages of both signature versions", async () => {
@@ -196,13 +224,20 @@ describe("ses (SNS)", () => {
 
   it("rejects a message older than the replay window without fetching the certificate", async () => {
     const fields = notification(sesMessage({ eventType: "Open", open: {} }), { Timestamp: "2025-06-01T10:59:00.000Z" });
-    expect(await verify("ses", request(await signer.sign(fields, "2")))).toEqual({ ok: false, status: 401, reason: "message is outside the replay window" });
+    expect(await verify("ses", request(await signer.sign(fields, "2")))).toEqual({
+      ok: false,
+      status: 401,
+      reason: "message is outside the replay window",
+    });
   });
 
   it("rejects malformed JSON and non-SNS bodies with 400", async () => {
     expect(await verify("ses", request("{not json"))).toMatchObject({ ok: false, status: 400 });
     expect(await verify("ses", request("[1,2]"))).toMatchObject({ ok: false, status: 400 });
-    expect(await verify("ses", request(JSON.stringify({ Type: "Notification", MessageId: "x" })))).toMatchObject({ ok: false, status: 400 });
+    expect(await verify("ses", request(JSON.stringify({ Type: "Notification", MessageId: "x" })))).toMatchObject({
+      ok: false,
+      status: 400,
+    });
   });
 
   it("rejects signing certificate URLs that are not https on an SNS host, without fetching them", async () => {
@@ -283,7 +318,10 @@ describe("ses (SNS)", () => {
     // A SubscribeURL off the SNS hosts is never fetched, even in an authentic message.
     const evil = { ...fields, MessageId: crypto.randomUUID(), SubscribeURL: "https://evil.example.com/?Action=ConfirmSubscription" };
     const second = server();
-    expect(await verify("ses", request(await signer.sign(evil, "2")), {}, { fetchText: second.fetchText })).toMatchObject({ ok: false, status: 400 });
+    expect(await verify("ses", request(await signer.sign(evil, "2")), {}, { fetchText: second.fetchText })).toMatchObject({
+      ok: false,
+      status: 400,
+    });
     expect(second.fetched.some((u) => u.includes("evil"))).toBe(false);
 
     // Tampering with the Token (part of the signed string) is caught before anything is fetched.
@@ -319,12 +357,23 @@ describe("sendgrid", () => {
       "not an event",
     ]);
     const result = await verify("sendgrid", request(body, await signer.headers(body, NOW_S)), secrets());
-    const common = { heraldMessageId: "msg_1", providerMessageId: "sgmsg.filter0001", email: "ann@example.com", occurredAt: "2025-06-01T11:59:30.000Z" };
+    const common = {
+      heraldMessageId: "msg_1",
+      providerMessageId: "sgmsg.filter0001",
+      email: "ann@example.com",
+      occurredAt: "2025-06-01T11:59:30.000Z",
+    };
     expect(result).toEqual({
       ok: true,
       events: [
         { ...common, providerEventId: "e1", type: "delivered" },
-        { ...common, providerEventId: "e2", type: "bounced", bounceType: "hard", raw: { type: "bounce", status: "5.1.1", reason: "550 no such user" } },
+        {
+          ...common,
+          providerEventId: "e2",
+          type: "bounced",
+          bounceType: "hard",
+          raw: { type: "bounce", status: "5.1.1", reason: "550 no such user" },
+        },
         { ...common, providerEventId: "e3", type: "bounced", bounceType: "soft", raw: { type: "blocked" } },
         { ...common, providerEventId: "e5", type: "complained" },
         { ...common, providerEventId: "e6", type: "opened" },
@@ -340,23 +389,37 @@ describe("sendgrid", () => {
       const body = JSON.stringify([{ ...base, event: "open", sg_event_id: `n${i}` }]);
       const headers = await signer.headers(body, NOW_S);
       expect(await verify("sendgrid", request(body, headers), secrets())).toMatchObject({ ok: true });
-      expect(await verify("sendgrid", request(body.replace(`n${i}`, `m${i}`), headers), secrets())).toMatchObject({ ok: false, status: 401 });
+      expect(await verify("sendgrid", request(body.replace(`n${i}`, `m${i}`), headers), secrets())).toMatchObject({
+        ok: false,
+        status: 401,
+      });
     }
   });
 
   it("rejects a tampered body, a tampered timestamp and a different key", async () => {
     const body = JSON.stringify([{ ...base, event: "delivered", sg_event_id: "t1" }]);
     const headers = await signer.headers(body, NOW_S);
-    expect(await verify("sendgrid", request(body.replace("delivered", "bounce"), headers), secrets())).toEqual({ ok: false, status: 401, reason: "signature does not match" });
+    expect(await verify("sendgrid", request(body.replace("delivered", "bounce"), headers), secrets())).toEqual({
+      ok: false,
+      status: 401,
+      reason: "signature does not match",
+    });
     const shifted = { ...headers, "X-Twilio-Email-Event-Webhook-Timestamp": String(NOW_S - 1) };
     expect(await verify("sendgrid", request(body, shifted), secrets())).toMatchObject({ ok: false, status: 401 });
-    expect(await verify("sendgrid", request(body, headers), { sendgridPublicKey: other.publicKey })).toMatchObject({ ok: false, status: 401 });
+    expect(await verify("sendgrid", request(body, headers), { sendgridPublicKey: other.publicKey })).toMatchObject({
+      ok: false,
+      status: 401,
+    });
   });
 
   it("rejects stale timestamps, missing headers and garbage signatures", async () => {
     const body = JSON.stringify([{ ...base, event: "delivered", sg_event_id: "s1" }]);
     const stale = await signer.headers(body, NOW_S - 11 * 60);
-    expect(await verify("sendgrid", request(body, stale), secrets())).toEqual({ ok: false, status: 401, reason: "timestamp is outside the replay window" });
+    expect(await verify("sendgrid", request(body, stale), secrets())).toEqual({
+      ok: false,
+      status: 401,
+      reason: "timestamp is outside the replay window",
+    });
     expect(await verify("sendgrid", request(body), secrets())).toMatchObject({ ok: false, status: 401 });
     const headers = await signer.headers(body, NOW_S);
     for (const sig of ["", "!!!", btoa("hello"), btoa(String.fromCharCode(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01))]) {
@@ -366,8 +429,11 @@ describe("sendgrid", () => {
   });
 
   it("returns 400 for a correctly signed body that is not an event array", async () => {
-    for (const body of ["[{\"event\":", "{\"event\":\"delivered\"}"]) {
-      expect(await verify("sendgrid", request(body, await signer.headers(body, NOW_S)), secrets())).toMatchObject({ ok: false, status: 400 });
+    for (const body of ['[{"event":', '{"event":"delivered"}']) {
+      expect(await verify("sendgrid", request(body, await signer.headers(body, NOW_S)), secrets())).toMatchObject({
+        ok: false,
+        status: 400,
+      });
     }
   });
 
@@ -375,7 +441,10 @@ describe("sendgrid", () => {
     const body = "[]";
     const headers = await signer.headers(body, NOW_S);
     expect(await verify("sendgrid", request(body, headers), {})).toEqual(NOT_CONFIGURED);
-    expect(await verify("sendgrid", request(body, headers), { sendgridPublicKey: "bm90IGEga2V5" })).toMatchObject({ ok: false, status: 401 });
+    expect(await verify("sendgrid", request(body, headers), { sendgridPublicKey: "bm90IGEga2V5" })).toMatchObject({
+      ok: false,
+      status: 401,
+    });
     // The key pasted with PEM armour and line breaks still works.
     const pem = `-----BEGIN PUBLIC KEY-----\n${signer.publicKey.replace(/.{1,64}/g, "$&\n")}-----END PUBLIC KEY-----\n`;
     expect(await verify("sendgrid", request(body, headers), { sendgridPublicKey: pem })).toEqual({ ok: true, events: [] });
@@ -405,8 +474,14 @@ describe("mailgun", () => {
     };
     const cases: [Record<string, unknown>, Record<string, unknown>[]][] = [
       [{ event: "delivered" }, [{ ...common, type: "delivered" }]],
-      [{ event: "failed", severity: "permanent", reason: "bounce" }, [{ ...common, type: "bounced", bounceType: "hard", raw: { severity: "permanent", reason: "bounce" } }]],
-      [{ event: "failed", severity: "temporary", reason: "generic" }, [{ ...common, type: "bounced", bounceType: "soft", raw: { severity: "temporary", reason: "generic" } }]],
+      [
+        { event: "failed", severity: "permanent", reason: "bounce" },
+        [{ ...common, type: "bounced", bounceType: "hard", raw: { severity: "permanent", reason: "bounce" } }],
+      ],
+      [
+        { event: "failed", severity: "temporary", reason: "generic" },
+        [{ ...common, type: "bounced", bounceType: "soft", raw: { severity: "temporary", reason: "generic" } }],
+      ],
       [{ event: "complained" }, [{ ...common, type: "complained" }]],
       [{ event: "opened" }, [{ ...common, type: "opened" }]],
       [{ event: "clicked", url: "https://example.com/c" }, [{ ...common, type: "clicked", url: "https://example.com/c" }]],
@@ -416,21 +491,33 @@ describe("mailgun", () => {
     // The signed token comes back too, for the route's replay check, with how long it stays valid.
     const replay = { token: expect.stringMatching(/^[0-9a-f]{32}$/), ttlSeconds: 10 * 60 + 60 };
     for (const [extra, events] of cases) {
-      expect(await verify("mailgun", request(await body(eventData(extra))), { mailgunSigningKey: KEY })).toEqual({ ok: true, events, replay });
+      expect(await verify("mailgun", request(await body(eventData(extra))), { mailgunSigningKey: KEY })).toEqual({
+        ok: true,
+        events,
+        replay,
+      });
     }
   });
 
   it("rejects a tampered signature block, a wrong key and a stale timestamp", async () => {
     const parsed = JSON.parse(await body(eventData({ event: "delivered" }))) as { signature: Record<string, string> };
     const tamperedToken = JSON.stringify({ ...parsed, signature: { ...parsed.signature, token: `${parsed.signature.token}x` } });
-    expect(await verify("mailgun", request(tamperedToken), { mailgunSigningKey: KEY })).toEqual({ ok: false, status: 401, reason: "signature does not match" });
+    expect(await verify("mailgun", request(tamperedToken), { mailgunSigningKey: KEY })).toEqual({
+      ok: false,
+      status: 401,
+      reason: "signature does not match",
+    });
     const tamperedTs = JSON.stringify({ ...parsed, signature: { ...parsed.signature, timestamp: String(NOW_S - 1) } });
     expect(await verify("mailgun", request(tamperedTs), { mailgunSigningKey: KEY })).toMatchObject({ ok: false, status: 401 });
-    expect(await verify("mailgun", request(await body(eventData({ event: "delivered" }), NOW_S, "another-key")), { mailgunSigningKey: KEY })).toMatchObject({
+    expect(
+      await verify("mailgun", request(await body(eventData({ event: "delivered" }), NOW_S, "another-key")), { mailgunSigningKey: KEY }),
+    ).toMatchObject({
       ok: false,
       status: 401,
     });
-    expect(await verify("mailgun", request(await body(eventData({ event: "delivered" }), NOW_S - 11 * 60)), { mailgunSigningKey: KEY })).toEqual({
+    expect(
+      await verify("mailgun", request(await body(eventData({ event: "delivered" }), NOW_S - 11 * 60)), { mailgunSigningKey: KEY }),
+    ).toEqual({
       ok: false,
       status: 401,
       reason: "timestamp is outside the replay window",
@@ -440,18 +527,23 @@ describe("mailgun", () => {
   it("documents that Mailgun's signature does not cover event-data", async () => {
     // Mailgun signs timestamp+token only, so an edited event-data still verifies.
     const edited = (await body(eventData({ event: "delivered" }))).replace("ann@example.com", "eve@example.com");
-    expect(await verify("mailgun", request(edited), { mailgunSigningKey: KEY })).toMatchObject({ ok: true, events: [{ email: "eve@example.com" }] });
+    expect(await verify("mailgun", request(edited), { mailgunSigningKey: KEY })).toMatchObject({
+      ok: true,
+      events: [{ email: "eve@example.com" }],
+    });
   });
 
   it("rejects malformed JSON (400), a missing signature (401) and missing configuration", async () => {
-    expect(await verify("mailgun", request("{\"signature\":"), { mailgunSigningKey: KEY })).toMatchObject({ ok: false, status: 400 });
-    expect(await verify("mailgun", request(JSON.stringify({ "event-data": eventData({ event: "delivered" }) })), { mailgunSigningKey: KEY })).toMatchObject({
+    expect(await verify("mailgun", request('{"signature":'), { mailgunSigningKey: KEY })).toMatchObject({ ok: false, status: 400 });
+    expect(
+      await verify("mailgun", request(JSON.stringify({ "event-data": eventData({ event: "delivered" }) })), { mailgunSigningKey: KEY }),
+    ).toMatchObject({
       ok: false,
       status: 401,
     });
     const noData = JSON.stringify({ signature: await mailgunSignature(KEY, NOW_S) });
     expect(await verify("mailgun", request(noData), { mailgunSigningKey: KEY })).toMatchObject({ ok: false, status: 400 });
-    expect(await verify("mailgun", request(await body(eventData({ event: "delivered" })) ), {})).toEqual(NOT_CONFIGURED);
+    expect(await verify("mailgun", request(await body(eventData({ event: "delivered" }))), {})).toEqual(NOT_CONFIGURED);
   });
 });
 
@@ -459,35 +551,83 @@ describe("postmark", () => {
   const secrets = { postmarkUsername: "herald", postmarkPassword: "s3cret:with:colons" };
   const auth = basicAuth("herald", "s3cret:with:colons");
   const post = (payload: Record<string, unknown>, headers = auth) =>
-    verify("postmark", request(JSON.stringify({ MessageID: "pm-1", Metadata: { herald_id: "msg_pm" }, MessageStream: "outbound", ...payload }), headers), secrets);
+    verify(
+      "postmark",
+      request(JSON.stringify({ MessageID: "pm-1", Metadata: { herald_id: "msg_pm" }, MessageStream: "outbound", ...payload }), headers),
+      secrets,
+    );
   const common = { heraldMessageId: "msg_pm", providerMessageId: "pm-1", email: "ann@example.com" };
 
   it("checks Basic auth and maps every tracked record type", async () => {
     expect(await post({ RecordType: "Delivery", Recipient: "ann@example.com", DeliveredAt: "2025-06-01T07:59:00-04:00" })).toEqual({
       ok: true,
-      events: [{ ...common, providerEventId: "Delivery:pm-1:ann@example.com:2025-06-01T07:59:00-04:00", type: "delivered", occurredAt: "2025-06-01T11:59:00.000Z" }],
+      events: [
+        {
+          ...common,
+          providerEventId: "Delivery:pm-1:ann@example.com:2025-06-01T07:59:00-04:00",
+          type: "delivered",
+          occurredAt: "2025-06-01T11:59:00.000Z",
+        },
+      ],
     });
-    const bounce = await post({ RecordType: "Bounce", Type: "HardBounce", Email: "ann@example.com", BouncedAt: "2025-06-01T11:59:00Z", Description: "Unknown user" });
-    expect(bounce).toMatchObject({ ok: true, events: [{ ...common, type: "bounced", bounceType: "hard", raw: { type: "HardBounce", description: "Unknown user" } }] });
-    expect(await post({ RecordType: "Bounce", Type: "SoftBounce", Email: "ann@example.com", BouncedAt: "2025-06-01T11:59:00Z" })).toMatchObject({
+    const bounce = await post({
+      RecordType: "Bounce",
+      Type: "HardBounce",
+      Email: "ann@example.com",
+      BouncedAt: "2025-06-01T11:59:00Z",
+      Description: "Unknown user",
+    });
+    expect(bounce).toMatchObject({
+      ok: true,
+      events: [{ ...common, type: "bounced", bounceType: "hard", raw: { type: "HardBounce", description: "Unknown user" } }],
+    });
+    expect(
+      await post({ RecordType: "Bounce", Type: "SoftBounce", Email: "ann@example.com", BouncedAt: "2025-06-01T11:59:00Z" }),
+    ).toMatchObject({
       events: [{ type: "bounced", bounceType: "soft" }],
     });
-    expect(await post({ RecordType: "Bounce", Type: "Transient", Email: "ann@example.com", BouncedAt: "2025-06-01T11:59:00Z" })).toMatchObject({
+    expect(
+      await post({ RecordType: "Bounce", Type: "Transient", Email: "ann@example.com", BouncedAt: "2025-06-01T11:59:00Z" }),
+    ).toMatchObject({
       events: [{ type: "bounced", bounceType: "soft" }],
     });
-    expect(await post({ RecordType: "SpamComplaint", Type: "SpamComplaint", Email: "ann@example.com", BouncedAt: "2025-06-01T11:59:00Z" })).toMatchObject({
+    expect(
+      await post({ RecordType: "SpamComplaint", Type: "SpamComplaint", Email: "ann@example.com", BouncedAt: "2025-06-01T11:59:00Z" }),
+    ).toMatchObject({
       events: [{ ...common, type: "complained", occurredAt: "2025-06-01T11:59:00.000Z" }],
     });
     expect(await post({ RecordType: "Open", Recipient: "ann@example.com", ReceivedAt: "2025-06-01T11:59:00Z" })).toMatchObject({
       events: [{ ...common, type: "opened" }],
     });
-    expect(await post({ RecordType: "Click", Recipient: "ann@example.com", ReceivedAt: "2025-06-01T11:59:00Z", OriginalLink: "https://example.com/p" })).toMatchObject({
+    expect(
+      await post({
+        RecordType: "Click",
+        Recipient: "ann@example.com",
+        ReceivedAt: "2025-06-01T11:59:00Z",
+        OriginalLink: "https://example.com/p",
+      }),
+    ).toMatchObject({
       events: [{ ...common, type: "clicked", url: "https://example.com/p" }],
     });
-    expect(await post({ RecordType: "SubscriptionChange", Recipient: "ann@example.com", ChangedAt: "2025-06-01T11:59:00Z", SuppressSending: true, SuppressionReason: "ManualSuppression" })).toMatchObject({
+    expect(
+      await post({
+        RecordType: "SubscriptionChange",
+        Recipient: "ann@example.com",
+        ChangedAt: "2025-06-01T11:59:00Z",
+        SuppressSending: true,
+        SuppressionReason: "ManualSuppression",
+      }),
+    ).toMatchObject({
       events: [{ ...common, type: "unsubscribed", raw: { reason: "ManualSuppression" } }],
     });
-    expect(await post({ RecordType: "SubscriptionChange", Recipient: "ann@example.com", ChangedAt: "2025-06-01T11:59:00Z", SuppressSending: false })).toEqual({ ok: true, events: [] });
+    expect(
+      await post({
+        RecordType: "SubscriptionChange",
+        Recipient: "ann@example.com",
+        ChangedAt: "2025-06-01T11:59:00Z",
+        SuppressSending: false,
+      }),
+    ).toEqual({ ok: true, events: [] });
   });
 
   it("rejects wrong or missing credentials", async () => {
@@ -503,11 +643,13 @@ describe("postmark", () => {
   it("has no body signature or timestamp to check: Basic auth is the whole scheme", async () => {
     // Postmark neither signs bodies nor timestamps requests, so tampering and replay are out of
     // reach here; a body carrying old timestamps is still accepted (dedupe happens downstream).
-    expect(await post({ RecordType: "Open", Recipient: "ann@example.com", ReceivedAt: "2020-01-01T00:00:00Z" })).toMatchObject({ ok: true });
+    expect(await post({ RecordType: "Open", Recipient: "ann@example.com", ReceivedAt: "2020-01-01T00:00:00Z" })).toMatchObject({
+      ok: true,
+    });
   });
 
   it("rejects malformed JSON with 400 and reports missing configuration", async () => {
-    expect(await verify("postmark", request("{\"RecordType\":", auth), secrets)).toMatchObject({ ok: false, status: 400 });
+    expect(await verify("postmark", request('{"RecordType":', auth), secrets)).toMatchObject({ ok: false, status: 400 });
     expect(await verify("postmark", request("[]", auth), secrets)).toMatchObject({ ok: false, status: 400 });
     expect(await verify("postmark", request("{}", auth), { postmarkUsername: "herald" })).toEqual(NOT_CONFIGURED);
   });
@@ -519,33 +661,76 @@ describe("resend (svix)", () => {
     JSON.stringify({
       type,
       created_at: "2025-06-01T11:59:58.000Z",
-      data: { email_id: "re-email-1", from: "Herald <news@herald.test>", to: ["ann@example.com"], subject: "Hi", created_at: "2025-06-01T11:00:00.000Z", ...data },
+      data: {
+        email_id: "re-email-1",
+        from: "Herald <news@herald.test>",
+        to: ["ann@example.com"],
+        subject: "Hi",
+        created_at: "2025-06-01T11:00:00.000Z",
+        ...data,
+      },
     });
-  const signed = async (body: string, id = `msg_${crypto.randomUUID()}`, timestamp = NOW_S, key = secret) => request(body, await svixHeaders(key, id, timestamp, body));
+  const signed = async (body: string, id = `msg_${crypto.randomUUID()}`, timestamp = NOW_S, key = secret) =>
+    request(body, await svixHeaders(key, id, timestamp, body));
 
   it("verifies the svix signature and maps every tracked event", async () => {
     const common = { providerMessageId: "re-email-1", email: "ann@example.com", occurredAt: "2025-06-01T11:59:58.000Z" };
-    const delivered = await verify("resend", await signed(payload("email.delivered", { tags: { herald_id: "msg_re" } }), "msg_fixed"), { resendWebhookSecret: secret });
-    expect(delivered).toEqual({ ok: true, events: [{ ...common, providerEventId: "msg_fixed", type: "delivered", heraldMessageId: "msg_re" }] });
+    const delivered = await verify("resend", await signed(payload("email.delivered", { tags: { herald_id: "msg_re" } }), "msg_fixed"), {
+      resendWebhookSecret: secret,
+    });
+    expect(delivered).toEqual({
+      ok: true,
+      events: [{ ...common, providerEventId: "msg_fixed", type: "delivered", heraldMessageId: "msg_re" }],
+    });
 
     const bounced = await verify(
       "resend",
-      await signed(payload("email.bounced", { tags: [{ name: "herald_id", value: "msg_arr" }], bounce: { type: "Permanent", subType: "Suppressed", message: "x" } })),
+      await signed(
+        payload("email.bounced", {
+          tags: [{ name: "herald_id", value: "msg_arr" }],
+          bounce: { type: "Permanent", subType: "Suppressed", message: "x" },
+        }),
+      ),
       { resendWebhookSecret: secret },
     );
-    expect(bounced).toMatchObject({ ok: true, events: [{ ...common, type: "bounced", bounceType: "hard", heraldMessageId: "msg_arr", raw: { bounceType: "Permanent", subType: "Suppressed" } }] });
-    const soft = await verify("resend", await signed(payload("email.bounced", { bounce: { type: "Transient" } })), { resendWebhookSecret: secret });
+    expect(bounced).toMatchObject({
+      ok: true,
+      events: [
+        {
+          ...common,
+          type: "bounced",
+          bounceType: "hard",
+          heraldMessageId: "msg_arr",
+          raw: { bounceType: "Permanent", subType: "Suppressed" },
+        },
+      ],
+    });
+    const soft = await verify("resend", await signed(payload("email.bounced", { bounce: { type: "Transient" } })), {
+      resendWebhookSecret: secret,
+    });
     expect(soft).toMatchObject({ events: [{ bounceType: "soft" }] });
 
-    const complained = await verify("resend", await signed(payload("email.complained", { headers: [{ name: "X-Herald-Message", value: "msg_h" }] })), { resendWebhookSecret: secret });
+    const complained = await verify(
+      "resend",
+      await signed(payload("email.complained", { headers: [{ name: "X-Herald-Message", value: "msg_h" }] })),
+      { resendWebhookSecret: secret },
+    );
     expect(complained).toMatchObject({ events: [{ type: "complained", heraldMessageId: "msg_h" }] });
-    expect(await verify("resend", await signed(payload("email.opened")), { resendWebhookSecret: secret })).toMatchObject({ events: [{ type: "opened" }] });
-    const clicked = await verify("resend", await signed(payload("email.clicked", { click: { link: "https://example.com/r", timestamp: "2025-06-01T11:59:57.000Z" } })), { resendWebhookSecret: secret });
+    expect(await verify("resend", await signed(payload("email.opened")), { resendWebhookSecret: secret })).toMatchObject({
+      events: [{ type: "opened" }],
+    });
+    const clicked = await verify(
+      "resend",
+      await signed(payload("email.clicked", { click: { link: "https://example.com/r", timestamp: "2025-06-01T11:59:57.000Z" } })),
+      { resendWebhookSecret: secret },
+    );
     expect(clicked).toMatchObject({ events: [{ type: "clicked", url: "https://example.com/r" }] });
     expect(await verify("resend", await signed(payload("email.sent")), { resendWebhookSecret: secret })).toEqual({ ok: true, events: [] });
 
     // Several recipients: the event cannot name one, so it keeps them in raw instead.
-    const many = await verify("resend", await signed(payload("email.delivered", { to: ["a@example.com", "b@example.com"] })), { resendWebhookSecret: secret });
+    const many = await verify("resend", await signed(payload("email.delivered", { to: ["a@example.com", "b@example.com"] })), {
+      resendWebhookSecret: secret,
+    });
     expect(many).toMatchObject({ ok: true, events: [{ type: "delivered", raw: { to: ["a@example.com", "b@example.com"] } }] });
     expect(many.ok && many.events[0]!.email).toBeUndefined();
   });
@@ -561,16 +746,28 @@ describe("resend (svix)", () => {
   it("rejects a tampered body, a tampered id, a wrong secret, and timestamps outside 5 minutes", async () => {
     const body = payload("email.delivered");
     const headers = await svixHeaders(secret, "msg_t", NOW_S, body);
-    expect(await verify("resend", request(body.replace("ann@", "eve@"), headers), { resendWebhookSecret: secret })).toEqual({ ok: false, status: 401, reason: "signature does not match" });
-    expect(await verify("resend", request(body, { ...headers, "svix-id": "msg_other" }), { resendWebhookSecret: secret })).toMatchObject({ ok: false, status: 401 });
+    expect(await verify("resend", request(body.replace("ann@", "eve@"), headers), { resendWebhookSecret: secret })).toEqual({
+      ok: false,
+      status: 401,
+      reason: "signature does not match",
+    });
+    expect(await verify("resend", request(body, { ...headers, "svix-id": "msg_other" }), { resendWebhookSecret: secret })).toMatchObject({
+      ok: false,
+      status: 401,
+    });
     expect(await verify("resend", request(body, headers), { resendWebhookSecret: svixSecret() })).toMatchObject({ ok: false, status: 401 });
     expect(await verify("resend", await signed(body, "msg_old", NOW_S - 6 * 60), { resendWebhookSecret: secret })).toEqual({
       ok: false,
       status: 401,
       reason: "timestamp is outside the tolerance window",
     });
-    expect(await verify("resend", await signed(body, "msg_new", NOW_S + 6 * 60), { resendWebhookSecret: secret })).toMatchObject({ ok: false, status: 401 });
-    expect(await verify("resend", await signed(body, "msg_edge", NOW_S - 4 * 60), { resendWebhookSecret: secret })).toMatchObject({ ok: true });
+    expect(await verify("resend", await signed(body, "msg_new", NOW_S + 6 * 60), { resendWebhookSecret: secret })).toMatchObject({
+      ok: false,
+      status: 401,
+    });
+    expect(await verify("resend", await signed(body, "msg_edge", NOW_S - 4 * 60), { resendWebhookSecret: secret })).toMatchObject({
+      ok: true,
+    });
   });
 
   it("rejects missing headers and malformed secrets with 401, malformed JSON with 400", async () => {
@@ -578,8 +775,11 @@ describe("resend (svix)", () => {
     expect(await verify("resend", request(body), { resendWebhookSecret: secret })).toMatchObject({ ok: false, status: 401 });
     expect(await verify("resend", await signed(body), { resendWebhookSecret: "not-a-whsec" })).toMatchObject({ ok: false, status: 401 });
     expect(await verify("resend", await signed(body), {})).toEqual(NOT_CONFIGURED);
-    expect(await verify("resend", await signed("{\"type\":"), { resendWebhookSecret: secret })).toMatchObject({ ok: false, status: 400 });
-    expect(await verify("resend", await signed("{\"type\":\"email.delivered\"}"), { resendWebhookSecret: secret })).toMatchObject({ ok: false, status: 400 });
+    expect(await verify("resend", await signed('{"type":'), { resendWebhookSecret: secret })).toMatchObject({ ok: false, status: 400 });
+    expect(await verify("resend", await signed('{"type":"email.delivered"}'), { resendWebhookSecret: secret })).toMatchObject({
+      ok: false,
+      status: 400,
+    });
   });
 });
 
@@ -598,7 +798,18 @@ describe("verifyInbound", () => {
       postmarkPassword: "p",
       resendWebhookSecret: svixSecret(),
     };
-    const bodies = ["", "null", "0", "\"x\"", "[]", "{}", "[null]", "{\"signature\":[],\"event-data\":1}", "{\"Type\":\"Notification\",\"Message\":{}}", "\u0000\uffff"];
+    const bodies = [
+      "",
+      "null",
+      "0",
+      '"x"',
+      "[]",
+      "{}",
+      "[null]",
+      '{"signature":[],"event-data":1}',
+      '{"Type":"Notification","Message":{}}',
+      "\u0000\uffff",
+    ];
     const headerSets: Record<string, string>[] = [
       {},
       { "x-twilio-email-event-webhook-signature": "MAA=", "x-twilio-email-event-webhook-timestamp": String(NOW_S) },

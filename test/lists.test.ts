@@ -152,7 +152,13 @@ describe("/v1/lists/{id}/members", () => {
     // Already-members and repeats are not errors and not counted twice.
     expect(await addMembers(apiKey, list.id, [ids[2]!, ids[3]!, ids[3]!.toUpperCase(), ids[4]!])).toEqual({ added: 2, errors: [] });
     expect((await getList(apiKey, list.id)).member_count).toBe(5);
-    expect(await memberEmails(apiKey, list.id, 2)).toEqual(["m4@example.com", "m3@example.com", "m2@example.com", "m1@example.com", "m0@example.com"]);
+    expect(await memberEmails(apiKey, list.id, 2)).toEqual([
+      "m4@example.com",
+      "m3@example.com",
+      "m2@example.com",
+      "m1@example.com",
+      "m0@example.com",
+    ]);
   });
 
   it("reports ids that are not the tenant's contacts, and adds the rest", async () => {
@@ -182,7 +188,12 @@ describe("/v1/lists/{id}/members", () => {
       expect(body.errors!.every((e) => e.field.startsWith("body.contact_ids"))).toBe(true);
     }
     await expectProblem(
-      await call(`/v1/lists/${list.id}/members`, { method: "POST", token: apiKey, headers: { "content-type": "application/json" }, body: "[" }),
+      await call(`/v1/lists/${list.id}/members`, {
+        method: "POST",
+        token: apiKey,
+        headers: { "content-type": "application/json" },
+        body: "[",
+      }),
       400,
       "malformed_json",
     );
@@ -253,7 +264,11 @@ describe("/v1/lists security", () => {
     await expectProblem(await call(url, { method: "PATCH", token: a.apiKey, json: { name: "Mine" } }), 404, "not_found");
     await expectProblem(await call(url, { method: "DELETE", token: a.apiKey }), 404, "not_found");
     await expectProblem(await call(`${url}/members`, { token: a.apiKey }), 404, "not_found");
-    await expectProblem(await call(`${url}/members`, { method: "POST", token: a.apiKey, json: { contact_ids: [myContact] } }), 404, "not_found");
+    await expectProblem(
+      await call(`${url}/members`, { method: "POST", token: a.apiKey, json: { contact_ids: [myContact] } }),
+      404,
+      "not_found",
+    );
     await expectProblem(await call(`${url}/members/${theirContact}`, { method: "DELETE", token: a.apiKey }), 404, "not_found");
     const mine = (await (await call("/v1/lists", { token: a.apiKey })).json()) as { data: ListDto[] };
     expect(mine.data).toEqual([]);

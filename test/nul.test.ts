@@ -18,7 +18,12 @@ describe("NUL characters in input", () => {
       expect(problem.errors?.map((e) => e.field)).toContain(field);
     }
     await expectProblem(
-      await call("/v1/contacts/import", { method: "POST", token: apiKey, body: "email,name\ne@b.test,x\u0000y\n", headers: { "content-type": "text/csv" } }),
+      await call("/v1/contacts/import", {
+        method: "POST",
+        token: apiKey,
+        body: "email,name\ne@b.test,x\u0000y\n",
+        headers: { "content-type": "text/csv" },
+      }),
       400,
       "bad_request",
     );

@@ -15,16 +15,21 @@ import { withDb, call, newTenant } from "./helpers";
 /** Stands in for the transactional queue binding, recording what is sent. */
 function recordingQueue() {
   const sent: { body: { email_id: string }; delaySeconds?: number }[] = [];
-  const queue = { sendBatch: async (batch: Iterable<{ body: unknown; delaySeconds?: number }>) => void sent.push(...([...batch] as typeof sent)) };
+  const queue = {
+    sendBatch: async (batch: Iterable<{ body: unknown; delaySeconds?: number }>) => void sent.push(...([...batch] as typeof sent)),
+  };
   return { sent, queue: queue as unknown as Queue };
 }
 
 async function accepted(apiKey: string, json: Record<string, unknown>): Promise<string> {
-  const res = await call("/v1/emails", { method: "POST", token: apiKey, json: { from: "app@example.test", to: `o.${tag()}@example.test`, subject: "s", text: "t", ...json } });
+  const res = await call("/v1/emails", {
+    method: "POST",
+    token: apiKey,
+    json: { from: "app@example.test", to: `o.${tag()}@example.test`, subject: "s", text: "t", ...json },
+  });
   expect(res.status, await res.clone().text()).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }
-
 
 describe("the transactional outbox", () => {
   it("queues a scheduled email in the minute it comes due, with the rest of the wait as a delay", async () => {
@@ -34,7 +39,10 @@ describe("the transactional outbox", () => {
     const id = await accepted(apiKey, { scheduled_at: at });
     const { sent, queue } = recordingQueue();
     await withDb(async (db) => {
-      await db.update(emails).set({ scheduledAt: new Date(Date.now() + 30_000) }).where(eq(emails.id, id));
+      await db
+        .update(emails)
+        .set({ scheduledAt: new Date(Date.now() + 30_000) })
+        .where(eq(emails.id, id));
       await requeueDueEmails(db, queue);
     });
     const mine = sent.filter((m) => m.body.email_id === id);
@@ -48,15 +56,27 @@ describe("the transactional outbox", () => {
     const { apiKey } = await newTenant();
     await sinkProvider(apiKey);
     // Accepted with a queue that fails: committed, but nothing was queued.
-    const failing = { sendBatch: async () => { throw new Error("queue down"); } } as unknown as Queue;
+    const failing = {
+      sendBatch: async () => {
+        throw new Error("queue down");
+      },
+    } as unknown as Queue;
     const t = tag();
-    const res = await call("/v1/emails", { method: "POST", token: apiKey, json: { from: "app@example.test", to: `lost.${t}@example.test`, subject: "s", text: "t" }, env: { TRANSACTIONAL_QUEUE: failing } });
+    const res = await call("/v1/emails", {
+      method: "POST",
+      token: apiKey,
+      json: { from: "app@example.test", to: `lost.${t}@example.test`, subject: "s", text: "t" },
+      env: { TRANSACTIONAL_QUEUE: failing },
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     await sleep(300);
     expect(await getEmail(apiKey, id)).toMatchObject({ status: "queued" });
     await withDb(async (db) => {
-      await db.update(emails).set({ enqueuedAt: new Date(Date.now() - 5 * 60_000) }).where(eq(emails.id, id));
+      await db
+        .update(emails)
+        .set({ enqueuedAt: new Date(Date.now() - 5 * 60_000) })
+        .where(eq(emails.id, id));
       // The real queue this time: the consumer sends it.
       await requeueDueEmails(db, env.TRANSACTIONAL_QUEUE);
     });
@@ -75,14 +95,32 @@ describe("the transactional outbox", () => {
     await withDb(async (db) => {
       // As a consumer leaves them: the first handed to the provider (sending), the second recorded
       // `sent`, the third claimed but never handed to a provider.
-      await db.update(emails).set({ status: "sending", updatedAt: long }).where(and(eq(emails.tenantId, tenantId), sql`${emails.id} IN (${dead}, ${recorded}, ${unsent})`));
-      await db.update(messages).set({ status: "sending" }).where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
-      await db.update(messages).set({ status: "sent" }).where(and(eq(messages.month, monthOfUuidv7(recorded)), eq(messages.id, recorded)));
-      await db.update(messages).set({ status: "claimed" }).where(and(eq(messages.month, monthOfUuidv7(unsent)), eq(messages.id, unsent)));
+      await db
+        .update(emails)
+        .set({ status: "sending", updatedAt: long })
+        .where(and(eq(emails.tenantId, tenantId), sql`${emails.id} IN (${dead}, ${recorded}, ${unsent})`));
+      await db
+        .update(messages)
+        .set({ status: "sending" })
+        .where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
+      await db
+        .update(messages)
+        .set({ status: "sent" })
+        .where(and(eq(messages.month, monthOfUuidv7(recorded)), eq(messages.id, recorded)));
+      await db
+        .update(messages)
+        .set({ status: "claimed" })
+        .where(and(eq(messages.month, monthOfUuidv7(unsent)), eq(messages.id, unsent)));
       expect((await sweepStaleTransactional(db, 900)).length).toBeGreaterThanOrEqual(3);
-      const [log] = await db.select().from(messages).where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
+      const [log] = await db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.month, monthOfUuidv7(dead)), eq(messages.id, dead)));
       expect(log).toMatchObject({ status: "unknown", error: expect.stringMatching(/^outcome_unknown/) });
-      const [back] = await db.select().from(messages).where(and(eq(messages.month, monthOfUuidv7(unsent)), eq(messages.id, unsent)));
+      const [back] = await db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.month, monthOfUuidv7(unsent)), eq(messages.id, unsent)));
       expect(back).toMatchObject({ status: "retrying" });
     });
     // Maybe delivered: unknown, never re-sent. Never handed over: queued again for the outbox.
@@ -98,16 +136,26 @@ describe("sending rules", () => {
     const provider = await sinkProvider(apiKey);
     await sinkProvider(apiKey);
     expect((await call(`/v1/providers/${provider}`, { method: "PATCH", token: apiKey, json: { enabled: false } })).status).toBe(200);
-    const res = await call("/v1/emails", { method: "POST", token: apiKey, json: { from: "app@example.test", to: "x@example.test", subject: "s", text: "t", provider_id: provider } });
+    const res = await call("/v1/emails", {
+      method: "POST",
+      token: apiKey,
+      json: { from: "app@example.test", to: "x@example.test", subject: "s", text: "t", provider_id: provider },
+    });
     expect(res.status).toBe(422);
-    expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([{ field: "body.provider_id", message: "this provider is disabled" }]);
+    expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: "body.provider_id", message: "this provider is disabled" },
+    ]);
   });
 
   it("a display name that could hide recipients must be quoted", async () => {
     const { apiKey } = await newTenant();
     await sinkProvider(apiKey);
     const base = { from: "app@example.test", subject: "s", text: "t" };
-    const hidden = await call("/v1/emails", { method: "POST", token: apiKey, json: { ...base, to: "victim@x.test, other@y.test <ok@z.test>" } });
+    const hidden = await call("/v1/emails", {
+      method: "POST",
+      token: apiKey,
+      json: { ...base, to: "victim@x.test, other@y.test <ok@z.test>" },
+    });
     expect(hidden.status).toBe(422);
     const quoted = await call("/v1/emails", { method: "POST", token: apiKey, json: { ...base, to: '"Doe, Jane" <jane@example.test>' } });
     expect(quoted.status).toBe(202);

@@ -25,7 +25,6 @@ import {
 } from "./campaign-helpers";
 import { call, expectProblem, newTenant } from "./helpers";
 
-
 describe("sending a campaign end to end (real queues, Durable Objects and Postgres)", () => {
   it("mails each deliverable recipient exactly once, skips the undeliverable, and completes", async () => {
     const { apiKey, tenantId } = await newTenant();
@@ -36,7 +35,11 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
       { email: `suppressed.${t}@example.test` },
     ]);
     await query(sql`INSERT INTO suppressions (tenant_id, email, reason) VALUES (${tenantId}, ${`suppressed.${t}@example.test`}, 'manual')`);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+    });
 
     const started = Date.now();
     const res = await launch(apiKey, id);
@@ -48,12 +51,20 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
     expectEachOnce(await receivedBy(t), a.emails.slice(0, 250));
     expect(await progressOf(apiKey, id)).toMatchObject({ state: "completed", sent: 250, skipped: 3, queued: 0 });
 
-    const skipped = (await (await call(`/v1/campaigns/${id}/messages?status=skipped`, { token: apiKey })).json()) as { data: { email: string }[] };
-    expect(skipped.data.map((m) => m.email).sort()).toEqual([`bounced.${t}@example.test`, `suppressed.${t}@example.test`, `unsub.${t}@example.test`]);
+    const skipped = (await (await call(`/v1/campaigns/${id}/messages?status=skipped`, { token: apiKey })).json()) as {
+      data: { email: string }[];
+    };
+    expect(skipped.data.map((m) => m.email).sort()).toEqual([
+      `bounced.${t}@example.test`,
+      `suppressed.${t}@example.test`,
+      `unsub.${t}@example.test`,
+    ]);
     let pages = 0;
     let seen = 0;
     for (let cursor: string | null = ""; cursor !== null; pages++) {
-      const page = (await (await call(`/v1/campaigns/${id}/messages?status=sent&limit=100${cursor ? `&cursor=${cursor}` : ""}`, { token: apiKey })).json()) as {
+      const page = (await (
+        await call(`/v1/campaigns/${id}/messages?status=sent&limit=100${cursor ? `&cursor=${cursor}` : ""}`, { token: apiKey })
+      ).json()) as {
         data: { status: string; provider_id: string }[];
         next_cursor: string | null;
       };
@@ -69,8 +80,17 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
     const t = tag();
     const email = `x+inspect.${t}@example.test`;
     const a = await audience(apiKey, t, 0, [{ email, name: `<script>alert("x")</script>`, attributes: { html: "<b>bold</b>" } }]);
-    const tpl = await template(apiKey, { subject: "Hi {{name}}", html: "<p>{{name}}</p><div>{{{attributes.html}}}</div>", text: "Hi {{name}} {{campaign.promo}}" });
-    const id = await campaign(apiKey, { templateId: tpl, listIds: [a.listId], providerIds: [await sinkProvider(apiKey)], data: { promo: "SALE" } });
+    const tpl = await template(apiKey, {
+      subject: "Hi {{name}}",
+      html: "<p>{{name}}</p><div>{{{attributes.html}}}</div>",
+      text: "Hi {{name}} {{campaign.promo}}",
+    });
+    const id = await campaign(apiKey, {
+      templateId: tpl,
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+      data: { promo: "SALE" },
+    });
     await launch(apiKey, id);
     await waitFor(apiKey, id, done);
     const [m] = await keptMessages(t);
@@ -106,7 +126,11 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
 
     const t2 = tag();
     const b = await audience(apiKey, t2, 300);
-    const id2 = await campaign(apiKey, { templateId: await template(apiKey), listIds: [b.listId], providerIds: [await sinkProvider(apiKey, { rate: 100 })] });
+    const id2 = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [b.listId],
+      providerIds: [await sinkProvider(apiKey, { rate: 100 })],
+    });
     await launch(apiKey, id2);
     await waitFor(apiKey, id2, (c) => c.counts.sent > 0);
     expect((await post(apiKey, id2, "cancel")).status).toBe(200);
@@ -135,11 +159,17 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
     const { apiKey } = await newTenant();
     const t = tag();
     const a = await audience(apiKey, t, 20, [{ email: `reject1.${t}@example.test` }, { email: `reject2.${t}@example.test` }]);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+    });
     await launch(apiKey, id);
     const final = await waitFor(apiKey, id, done);
     expect(final).toMatchObject({ state: "completed", counts: { sent: 20, failed: 2 } });
-    const failed = (await (await call(`/v1/campaigns/${id}/messages?status=failed`, { token: apiKey })).json()) as { data: { error: string; attempts: number }[] };
+    const failed = (await (await call(`/v1/campaigns/${id}/messages?status=failed`, { token: apiKey })).json()) as {
+      data: { error: string; attempts: number }[];
+    };
     expect(failed.data).toHaveLength(2);
     expect(failed.data.every((m) => m.error === "recipient rejected" && m.attempts === 1)).toBe(true);
 
@@ -149,7 +179,9 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
     const again = await waitFor(apiKey, id, done);
     // The sink still rejects them; what matters is that only they were sent again.
     expect(again).toMatchObject({ state: "completed", counts: { sent: 20, failed: 2 } });
-    const attempts = await query<{ email: string; attempts: number }>(sql`SELECT email, attempts FROM messages WHERE campaign_id = ${id} AND attempts > 1`);
+    const attempts = await query<{ email: string; attempts: number }>(
+      sql`SELECT email, attempts FROM messages WHERE campaign_id = ${id} AND attempts > 1`,
+    );
     expect(attempts.map((r) => r.email).sort()).toEqual([`reject1.${t}@example.test`, `reject2.${t}@example.test`]);
     expectEachOnce(await receivedBy(t), a.emails.slice(0, 20));
   });
@@ -158,7 +190,11 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
     const { apiKey } = await newTenant();
     const t = tag();
     const a = await audience(apiKey, t, 3);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+    });
     const at = new Date(Date.now() + 1000).toISOString();
     expect((await call(`/v1/campaigns/${id}/schedule`, { method: "POST", token: apiKey, json: { scheduled_at: at } })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1200));
@@ -171,12 +207,18 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
     const { apiKey } = await newTenant();
     const t = tag();
     const a = await audience(apiKey, t, 2);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+    });
     await launch(apiKey, id);
     const res = await call(`/v1/campaigns/${id}/progress/stream`, { token: apiKey, headers: { upgrade: "websocket" } });
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
-    const first = new Promise<{ campaign_id: string }>((resolve) => ws.addEventListener("message", (e) => resolve(JSON.parse(e.data as string))));
+    const first = new Promise<{ campaign_id: string }>((resolve) =>
+      ws.addEventListener("message", (e) => resolve(JSON.parse(e.data as string))),
+    );
     ws.accept();
     expect((await first).campaign_id).toBe(id);
     ws.close(1000);
@@ -200,8 +242,12 @@ describe("send consumer edge cases (invoked directly)", () => {
                              FROM templates t WHERE t.id = c.template_id)
       WHERE c.id = ${id}`);
     await progressStub(env, id).start({ tenantId, campaignId: id, total: n });
-    const contacts = await query<{ id: string; email: string }>(sql`SELECT id, email FROM contacts WHERE tenant_id = ${tenantId} ORDER BY id`);
-    const [{ month }] = await query<{ month: string }>(sql`SELECT to_char(message_month, 'YYYY-MM-DD') AS month FROM campaigns WHERE id = ${id}`) as [{ month: string }];
+    const contacts = await query<{ id: string; email: string }>(
+      sql`SELECT id, email FROM contacts WHERE tenant_id = ${tenantId} ORDER BY id`,
+    );
+    const [{ month }] = (await query<{ month: string }>(
+      sql`SELECT to_char(message_month, 'YYYY-MM-DD') AS month FROM campaigns WHERE id = ${id}`,
+    )) as [{ month: string }];
     const body: SendMessage = {
       type: "campaign_send",
       tenant_id: tenantId,
@@ -213,7 +259,10 @@ describe("send consumer edge cases (invoked directly)", () => {
   }
 
   async function deliver(queue: string, bodies: SendMessage[]) {
-    const batch = createMessageBatch(queue, bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })));
+    const batch = createMessageBatch(
+      queue,
+      bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+    );
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     return getQueueResult(batch, ctx);
@@ -291,7 +340,11 @@ describe("repairs", () => {
     const { apiKey, tenantId } = await newTenant();
     const t = tag();
     const a = await audience(apiKey, t, 3);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+    });
     await launch(apiKey, id);
     await waitFor(apiKey, id, done);
     // Simulate reports lost after their rows were committed: the campaign is stuck sending.
@@ -309,18 +362,28 @@ describe("repairs", () => {
     const { apiKey } = await newTenant();
     const t = tag();
     const a = await audience(apiKey, t, 3);
-    const id = await campaign(apiKey, { templateId: await template(apiKey), listIds: [a.listId], providerIds: [await sinkProvider(apiKey)] });
+    const id = await campaign(apiKey, {
+      templateId: await template(apiKey),
+      listIds: [a.listId],
+      providerIds: [await sinkProvider(apiKey)],
+    });
     await launch(apiKey, id);
     await waitFor(apiKey, id, done);
     // Left by consumers that died 20 minutes ago: one after handing its recipient to the provider
     // (`sending`), one after claiming and before any provider call (`claimed`, and never sent).
     await query(sql`UPDATE campaigns SET state = 'sending', completed_at = NULL WHERE id = ${id}`);
-    await query(sql`UPDATE messages SET status = 'sending', updated_at = now() - interval '20 minutes' WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`);
-    await query(sql`UPDATE messages SET status = 'claimed', updated_at = now() - interval '20 minutes' WHERE campaign_id = ${id} AND email = ${a.emails[1]!}`);
+    await query(
+      sql`UPDATE messages SET status = 'sending', updated_at = now() - interval '20 minutes' WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`,
+    );
+    await query(
+      sql`UPDATE messages SET status = 'claimed', updated_at = now() - interval '20 minutes' WHERE campaign_id = ${id} AND email = ${a.emails[1]!}`,
+    );
     await progressStub(env, id).setCounts({ sent: 1, failed: 0, skipped: 0 });
     await progressStub(env, id).setState("sending");
     await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
-    const [row] = await query<{ status: string; error: string }>(sql`SELECT status, error FROM messages WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`);
+    const [row] = await query<{ status: string; error: string }>(
+      sql`SELECT status, error FROM messages WHERE campaign_id = ${id} AND email = ${a.emails[0]!}`,
+    );
     expect(row).toMatchObject({ status: "unknown" });
     expect(row!.error).toMatch(/^outcome_unknown/);
     const final = await waitFor(apiKey, id, (c) => done(c) && c.counts.sent === 2);

@@ -1,4 +1,10 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { backoffSeconds, processBatch } from "../queues/handler";
@@ -11,7 +17,10 @@ const msg = (id: string, body: unknown, attempts = 1) => ({ id, timestamp: new D
 describe("queue consumers", () => {
   for (const queue of ["herald-events", "herald-events-dlq"]) {
     it(`${queue}: acknowledges valid messages`, async () => {
-      const batch = createMessageBatch(queue, [msg("a", { type: "probe", tenant_id: tenant }), msg("b", { type: "probe", tenant_id: tenant })]);
+      const batch = createMessageBatch(queue, [
+        msg("a", { type: "probe", tenant_id: tenant }),
+        msg("b", { type: "probe", tenant_id: tenant }),
+      ]);
       const ctx = createExecutionContext();
       await worker.queue(batch, env, ctx);
       const result = await getQueueResult(batch, ctx);
@@ -40,7 +49,10 @@ describe("queue consumers", () => {
   });
 
   it("retries only the message whose handler failed, with a backoff delay", async () => {
-    const batch = createMessageBatch("herald-send", [msg("ok", { type: "x", tenant_id: tenant }), msg("fails", { type: "boom", tenant_id: tenant }, 3)]);
+    const batch = createMessageBatch("herald-send", [
+      msg("ok", { type: "x", tenant_id: tenant }),
+      msg("fails", { type: "boom", tenant_id: tenant }, 3),
+    ]);
     const ctx = createExecutionContext();
     const logger = new JsonLogger({}, "error", () => {});
     await processBatch(
@@ -80,7 +92,9 @@ describe("queue consumers", () => {
 describe("cron trigger", () => {
   it("runs the scheduled handler", async () => {
     const ctx = createExecutionContext();
-    await expect(worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx)).resolves.toBeUndefined();
+    await expect(
+      worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx),
+    ).resolves.toBeUndefined();
     await waitOnExecutionContext(ctx);
   });
 });

@@ -14,7 +14,8 @@ import { call, expectProblem, newTenant } from "./helpers";
 type TestEnv = Env & { TEST_UPSTASH_URL: string; TEST_UPSTASH_TOKEN: string };
 const UPSTASH_URL = (env as TestEnv).TEST_UPSTASH_URL;
 const UPSTASH_TOKEN = (env as TestEnv).TEST_UPSTASH_TOKEN;
-if (!UPSTASH_URL) console.warn("[rate-limit.test] Upstash backend skipped: redis-server is not installed (apt-get install -y redis-server)");
+if (!UPSTASH_URL)
+  console.warn("[rate-limit.test] Upstash backend skipped: redis-server is not installed (apt-get install -y redis-server)");
 
 const WINDOW_MS = 2_000;
 const tiny = { limit: 2, windowSeconds: 2 };
@@ -163,7 +164,11 @@ for (const backend of permitStores) {
 
 const backends = [
   { name: "Durable Object fallback", skip: false, env: (): Partial<Env> => ({}) },
-  { name: "Upstash", skip: !UPSTASH_URL, env: (): Partial<Env> => ({ UPSTASH_REDIS_REST_URL: UPSTASH_URL, UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN }) },
+  {
+    name: "Upstash",
+    skip: !UPSTASH_URL,
+    env: (): Partial<Env> => ({ UPSTASH_REDIS_REST_URL: UPSTASH_URL, UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN }),
+  },
 ];
 
 for (const backend of backends) {
@@ -179,7 +184,11 @@ for (const backend of backends) {
     it("exhausts the key limit with a 429 problem and its headers, then recovers after the window", async () => {
       const t = await newTenant();
       const ip = newIp();
-      const opts = { token: t.apiKey, headers: { "cf-connecting-ip": ip }, env: { ...backend.env(), ...overrides({ free: { read: tiny } }) } };
+      const opts = {
+        token: t.apiKey,
+        headers: { "cf-connecting-ip": ip },
+        env: { ...backend.env(), ...overrides({ free: { read: tiny } }) },
+      };
       await alignToWindow();
       const ok = [await call("/v1/api-keys", opts), await call("/v1/api-keys", opts)];
       expect(ok.map((r) => r.status)).toEqual([200, 200]);
@@ -207,7 +216,11 @@ for (const backend of backends) {
 
     it("counts send and read separately", async () => {
       const t = await newTenant();
-      const opts = { token: t.apiKey, headers: { "cf-connecting-ip": newIp() }, env: { ...backend.env(), ...overrides({ free: { read: tiny, send: tiny } }) } };
+      const opts = {
+        token: t.apiKey,
+        headers: { "cf-connecting-ip": newIp() },
+        env: { ...backend.env(), ...overrides({ free: { read: tiny, send: tiny } }) },
+      };
       const launch = () => call(`/v1/campaigns/${crypto.randomUUID()}/launch`, { ...opts, method: "POST" });
       await alignToWindow();
       expect((await call("/v1/api-keys", opts)).status).toBe(200);
@@ -222,7 +235,11 @@ for (const backend of backends) {
     });
 
     it("a pro tenant gets the pro limit", async () => {
-      const res = await call("/v1/tenants", { method: "POST", token: env.ADMIN_SECRET, json: { name: `pro-${crypto.randomUUID().slice(0, 8)}`, plan: "pro" } });
+      const res = await call("/v1/tenants", {
+        method: "POST",
+        token: env.ADMIN_SECRET,
+        json: { name: `pro-${crypto.randomUUID().slice(0, 8)}`, plan: "pro" },
+      });
       expect(res.status).toBe(201);
       const pro = ((await res.json()) as { api_key: { key: string } }).api_key.key;
       const free = (await newTenant()).apiKey;
@@ -233,7 +250,8 @@ for (const backend of backends) {
       await alignToWindow();
       const run = async (token: string, n: number) => {
         const out = [];
-        for (let i = 0; i < n; i++) out.push(await call("/v1/api-keys", { token, headers: { "cf-connecting-ip": ip }, env: { ...backend.env(), ...limits } }));
+        for (let i = 0; i < n; i++)
+          out.push(await call("/v1/api-keys", { token, headers: { "cf-connecting-ip": ip }, env: { ...backend.env(), ...limits } }));
         return out;
       };
       const proRuns = await run(pro, 5);
@@ -279,7 +297,11 @@ describe("when the store is unreachable", () => {
     const opts = {
       token: t.apiKey,
       headers: { "cf-connecting-ip": newIp() },
-      env: { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9", UPSTASH_REDIS_REST_TOKEN: "x", ...overrides({ free: { read: tiny }, ip: tiny }) },
+      env: {
+        UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9",
+        UPSTASH_REDIS_REST_TOKEN: "x",
+        ...overrides({ free: { read: tiny }, ip: tiny }),
+      },
     };
     const statuses = [];
     for (let i = 0; i < 4; i++) {
@@ -288,7 +310,9 @@ describe("when the store is unreachable", () => {
       expect(res.headers.get("ratelimit")).toBeNull();
     }
     expect(statuses).toEqual([200, 200, 200, 200]);
-    const warnings = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "rate limiter unavailable; failing open");
+    const warnings = logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === "rate limiter unavailable; failing open");
     expect(warnings.length).toBeGreaterThanOrEqual(8); // the IP and the key limit, on each request
     expect(warnings[0]).toMatchObject({ level: "warn", backend: "upstash" });
   });
@@ -303,11 +327,20 @@ describe("endpoints never refused for rate", () => {
     await expectProblem(await call("/v1/api-keys", opts), 429, "rate_limited");
 
     const claims = { t: tenantId, m: crypto.randomUUID() };
-    const unsubscribe = await signToken(env.TRACKING_SECRET, { ...claims, k: "u", e: `rl-${crypto.randomUUID().slice(0, 8)}@example.test` });
+    const unsubscribe = await signToken(env.TRACKING_SECRET, {
+      ...claims,
+      k: "u",
+      e: `rl-${crypto.randomUUID().slice(0, 8)}@example.test`,
+    });
     const open = await signToken(env.TRACKING_SECRET, { ...claims, k: "o" });
     const click = await signToken(env.TRACKING_SECRET, { ...claims, k: "c", u: "https://example.test/landing" });
     for (let i = 0; i < 3; i++) {
-      const res = await call(`/u/${unsubscribe}`, { ...opts, method: "POST", body: "List-Unsubscribe=One-Click", headers: { ...opts.headers, "content-type": "application/x-www-form-urlencoded" } });
+      const res = await call(`/u/${unsubscribe}`, {
+        ...opts,
+        method: "POST",
+        body: "List-Unsubscribe=One-Click",
+        headers: { ...opts.headers, "content-type": "application/x-www-form-urlencoded" },
+      });
       expect(res.status, await res.clone().text()).toBe(200);
       const pixel = await call(`/t/o/${open}`, opts);
       expect(pixel.status).toBe(200);
@@ -316,7 +349,11 @@ describe("endpoints never refused for rate", () => {
       expect(redirect.status).toBe(302);
       expect(redirect.headers.get("location")).toBe("https://example.test/landing");
       // No such inbound endpoint: the answer is the route's own 404, never a 429.
-      await expectProblem(await call(`/v1/webhooks/inbound/${crypto.randomUUID()}`, { ...opts, method: "POST", body: "{}" }), 404, "not_found");
+      await expectProblem(
+        await call(`/v1/webhooks/inbound/${crypto.randomUUID()}`, { ...opts, method: "POST", body: "{}" }),
+        404,
+        "not_found",
+      );
     }
     await expectProblem(await call("/v1/api-keys", opts), 429, "rate_limited");
   });

@@ -22,7 +22,11 @@ async function answered(r: { res: Response }) {
 async function mailgunProvider() {
   const { apiKey, tenantId } = await newTenant();
   const signingKey = `key-${crypto.randomUUID()}`;
-  const { id } = await createProvider(apiKey, { kind: "mailgun", config: { domain: "mg.example.com" }, credentials: { api_key: "mg-api", webhook_signing_key: signingKey } });
+  const { id } = await createProvider(apiKey, {
+    kind: "mailgun",
+    config: { domain: "mg.example.com" },
+    credentials: { api_key: "mg-api", webhook_signing_key: signingKey },
+  });
   const eventData = (extra: Record<string, unknown> = {}) => ({
     id: `mg-${crypto.randomUUID()}`,
     event: "delivered",
@@ -57,7 +61,10 @@ describe("Mailgun replay protection", () => {
     expect(second.sent).toEqual([]);
 
     // A fresh request from Mailgun (a new token) is processed as usual.
-    const fresh = await deliver(id, JSON.stringify({ signature: await mailgunSignature(signingKey, nowSeconds()), "event-data": eventData() }));
+    const fresh = await deliver(
+      id,
+      JSON.stringify({ signature: await mailgunSignature(signingKey, nowSeconds()), "event-data": eventData() }),
+    );
     expect(await answered(fresh)).toEqual({ received: 1 });
   });
 
@@ -91,8 +98,15 @@ describe("Mailgun replay protection", () => {
 describe("Postmark replays", () => {
   it("a replayed Postmark webhook changes nothing: one event, one suppression, one outbound webhook", async () => {
     const { apiKey, tenantId } = await newTenant();
-    const { id } = await createProvider(apiKey, { kind: "postmark", credentials: { server_token: "pm-token", webhook_username: "herald", webhook_password: "s3cret-pass" } });
-    const endpoint = await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url: `${RECEIVER}/hook?tag=replay-${crypto.randomUUID()}` } });
+    const { id } = await createProvider(apiKey, {
+      kind: "postmark",
+      credentials: { server_token: "pm-token", webhook_username: "herald", webhook_password: "s3cret-pass" },
+    });
+    const endpoint = await call("/v1/webhooks", {
+      method: "POST",
+      token: apiKey,
+      json: { url: `${RECEIVER}/hook?tag=replay-${crypto.randomUUID()}` },
+    });
     expect(endpoint.status, await endpoint.clone().text()).toBe(201);
     const to = `gone.${crypto.randomUUID().slice(0, 8)}@example.test`;
     const body = JSON.stringify({
@@ -121,7 +135,10 @@ describe("Postmark replays", () => {
     await consumeEvents(replay.sent, webhooks.queue);
 
     // ...but changes nothing: still one event, no new suppression, no second webhook.
-    const rows = await withDb(async (db) => (await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM events WHERE tenant_id = ${tenantId} AND email = ${to}`)).rows);
+    const rows = await withDb(
+      async (db) =>
+        (await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM events WHERE tenant_id = ${tenantId} AND email = ${to}`)).rows,
+    );
     expect(rows[0]!.n).toBe(1);
     expect((await call(`/v1/suppressions/${encodeURIComponent(to)}`, { token: apiKey })).status).toBe(404);
     expect(webhooks.sent).toHaveLength(1);

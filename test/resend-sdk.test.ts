@@ -40,14 +40,34 @@ describe("the resend SDK against herald", () => {
     const to = `sdk.${t}@example.test`;
 
     const sent = await resend.emails.send(
-      { from: "Acme <hello@example.test>", to, subject: "Welcome", html: "<p>Welcome</p>", replyTo: "support@example.test", tags: [{ name: "flow", value: "signup" }] },
+      {
+        from: "Acme <hello@example.test>",
+        to,
+        subject: "Welcome",
+        html: "<p>Welcome</p>",
+        replyTo: "support@example.test",
+        tags: [{ name: "flow", value: "signup" }],
+      },
       { idempotencyKey: "signup-42" },
     );
     expect(sent.error).toBeNull();
     const id = sent.data!.id;
-    const replay = await resend.emails.send({ from: "Acme <hello@example.test>", to, subject: "Welcome", html: "<p>Welcome</p>", replyTo: "support@example.test", tags: [{ name: "flow", value: "signup" }] }, { idempotencyKey: "signup-42" });
+    const replay = await resend.emails.send(
+      {
+        from: "Acme <hello@example.test>",
+        to,
+        subject: "Welcome",
+        html: "<p>Welcome</p>",
+        replyTo: "support@example.test",
+        tags: [{ name: "flow", value: "signup" }],
+      },
+      { idempotencyKey: "signup-42" },
+    );
     expect(replay.data).toEqual({ id });
-    const conflict = await resend.emails.send({ from: "Acme <hello@example.test>", to, subject: "Different", html: "<p>x</p>" }, { idempotencyKey: "signup-42" });
+    const conflict = await resend.emails.send(
+      { from: "Acme <hello@example.test>", to, subject: "Different", html: "<p>x</p>" },
+      { idempotencyKey: "signup-42" },
+    );
     expect(conflict.error).toMatchObject({ name: "invalid_idempotent_request", statusCode: 409 });
 
     const batch = await resend.batch.send([
@@ -60,7 +80,15 @@ describe("the resend SDK against herald", () => {
     await waitForEmail(apiKey, id, (e) => e.status === "sent");
     const got = await resend.emails.get(id);
     expect(got.error).toBeNull();
-    expect(got.data).toMatchObject({ object: "email", id, to: [to], from: "Acme <hello@example.test>", subject: "Welcome", reply_to: ["support@example.test"], last_event: "sent" });
+    expect(got.data).toMatchObject({
+      object: "email",
+      id,
+      to: [to],
+      from: "Acme <hello@example.test>",
+      subject: "Welcome",
+      reply_to: ["support@example.test"],
+      last_event: "sent",
+    });
 
     for (const e of batch.data!.data) await waitForEmail(apiKey, e.id, (x) => x.status === "sent");
     await sleep(200);

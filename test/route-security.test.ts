@@ -64,11 +64,16 @@ const PUBLIC: Record<string, { why: string; check: () => Promise<void> }> = {
       const provider = await send("/v1/providers", {
         method: "POST",
         token: owner.apiKey,
-        json: { name: "inbound", kind: "resend", credentials: { api_key: "re_test", webhook_secret: `whsec_${btoa("0123456789abcdef0123456789abcdef")}` } },
+        json: {
+          name: "inbound",
+          kind: "resend",
+          credentials: { api_key: "re_test", webhook_secret: `whsec_${btoa("0123456789abcdef0123456789abcdef")}` },
+        },
       });
       expect(provider.status, await provider.clone().text()).toBe(201);
       const { id } = (await provider.json()) as { id: string };
-      const post = (path: string, token?: string) => send(path, { method: "POST", token, headers: { "content-type": "application/json" }, body: '{"type":"email.delivered"}' });
+      const post = (path: string, token?: string) =>
+        send(path, { method: "POST", token, headers: { "content-type": "application/json" }, body: '{"type":"email.delivered"}' });
       // Unsigned is 401, and the tenant's own full-scope key is no substitute for the signature.
       for (const token of [undefined, owner.apiKey]) {
         const problem = await expectProblem(await post(`/v1/webhooks/inbound/${id}`, token), 401, "unauthorized");
@@ -94,7 +99,10 @@ describe("route security: what every operation declares", () => {
     for (const key of Object.keys(PUBLIC)) expect(byKey.get(key), key).toMatchObject({ auth: "none" });
     // Every kind of id in a path has a factory, so every such operation gets its isolation check.
     const kinds = new Set(withIds.flatMap((op) => op.params.map((p) => kindOf(op.path, p))));
-    expect([...kinds].filter((kind) => !FIXTURES[kind]), "resource kinds without a fixture in test/security/fixtures.ts").toEqual([]);
+    expect(
+      [...kinds].filter((kind) => !FIXTURES[kind]),
+      "resource kinds without a fixture in test/security/fixtures.ts",
+    ).toEqual([]);
   });
 
   it("publishes each operation's scope in /openapi.json and on /docs", async () => {
@@ -177,7 +185,12 @@ describe("route security: another tenant's id is 404 problem+json, and the owner
       for (const { status } of Object.values(before)) expect(status).toBe(200);
       for (const id of mixes) {
         const path = fillPath(op, id);
-        const res = await send(path, { method: op.method, token: stranger.apiKey, json: request.json?.(mine.id), headers: request.headers });
+        const res = await send(path, {
+          method: op.method,
+          token: stranger.apiKey,
+          json: request.json?.(mine.id),
+          headers: request.headers,
+        });
         await expectProblem(res, 404, "not_found");
       }
       expect(await mine.snapshot(kinds), `${op.key} changed the owner's resource`).toEqual(before);

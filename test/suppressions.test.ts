@@ -9,7 +9,6 @@ interface SuppressionDto {
   created_at: string;
 }
 
-
 const post = (token: string, json: unknown) => call("/v1/suppressions", { method: "POST", token, json });
 
 async function created(res: Response, status = 201): Promise<SuppressionDto> {
@@ -74,14 +73,19 @@ describe("/v1/suppressions", () => {
 
   it("validates the body, naming each field", async () => {
     const { apiKey } = await newTenant();
-    const fields = async (json: unknown) => ((await expectProblem(await post(apiKey, json), 422, "validation_failed")).errors ?? []).map((e) => e.field);
+    const fields = async (json: unknown) =>
+      ((await expectProblem(await post(apiKey, json), 422, "validation_failed")).errors ?? []).map((e) => e.field);
     expect(await fields({ email: "not an address" })).toEqual(["body.email"]);
     expect(await fields({})).toEqual(["body.email"]);
     expect(await fields({ email: "a@example.com", reason: "spam" })).toEqual(["body.reason"]);
     expect(await fields({ email: "a@example.com", note: "x".repeat(1001) })).toEqual(["body.note"]);
     expect(await fields({ email: "a@example.com", emial: "typo" })).toEqual(["body.emial"]);
     expect(await fields({ email: `${"a".repeat(320)}@example.com` })).toEqual(["body.email"]);
-    await expectProblem(await call("/v1/suppressions", { method: "POST", token: apiKey, body: "{", headers: { "content-type": "application/json" } }), 400, "malformed_json");
+    await expectProblem(
+      await call("/v1/suppressions", { method: "POST", token: apiKey, body: "{", headers: { "content-type": "application/json" } }),
+      400,
+      "malformed_json",
+    );
   });
 
   it("gets and deletes by address; an absent one is a 404", async () => {
@@ -121,7 +125,9 @@ describe("/v1/suppressions", () => {
     expect(first.next_cursor).not.toBeNull();
     // A cursor belongs to its order, and a made-up one is refused.
     const wrongOrder = await call(`/v1/suppressions?order=email&cursor=${first.next_cursor}`, { token: apiKey });
-    expect((await expectProblem(wrongOrder, 422, "validation_failed")).errors).toEqual([{ field: "query.cursor", message: expect.any(String) }]);
+    expect((await expectProblem(wrongOrder, 422, "validation_failed")).errors).toEqual([
+      { field: "query.cursor", message: expect.any(String) },
+    ]);
     await expectProblem(await call("/v1/suppressions?cursor=nonsense!", { token: apiKey }), 422, "validation_failed");
     const bad = await expectProblem(await call("/v1/suppressions?reason=spam&order=size", { token: apiKey }), 422, "validation_failed");
     expect(bad.errors!.map((e) => e.field).sort()).toEqual(["query.order", "query.reason"]);
@@ -130,7 +136,13 @@ describe("/v1/suppressions", () => {
   it("pages by created_at without skipping entries that share a timestamp", async () => {
     const { apiKey, tenantId } = await newTenant();
     // One statement: every entry gets the same created_at.
-    await withDb((db) => suppress(db, tenantId, Array.from({ length: 7 }, (_, i) => ({ email: `same${i}@example.com`, reason: "manual" as const }))));
+    await withDb((db) =>
+      suppress(
+        db,
+        tenantId,
+        Array.from({ length: 7 }, (_, i) => ({ email: `same${i}@example.com`, reason: "manual" as const })),
+      ),
+    );
     const listed = await all(apiKey, "", 3);
     expect(listed).toEqual(Array.from({ length: 7 }, (_, i) => `same${i}@example.com`).reverse());
   });
@@ -210,7 +222,13 @@ describe("suppress() and unsuppress()", () => {
     expect(await contactStatus(other.apiKey, theirs)).toBe("active");
 
     const byEmail = Object.fromEntries((await page(apiKey, "?limit=100")).data.map((s) => [s.email, s]));
-    expect(Object.keys(byEmail).sort()).toEqual(["b@example.com", "c@example.com", "m@example.com", "nocontact@example.com", "u@example.com"]);
+    expect(Object.keys(byEmail).sort()).toEqual([
+      "b@example.com",
+      "c@example.com",
+      "m@example.com",
+      "nocontact@example.com",
+      "u@example.com",
+    ]);
     expect(byEmail["b@example.com"]).toMatchObject({ reason: "bounce", note: "550 5.1.1" });
     expect(byEmail["u@example.com"]).toMatchObject({ reason: "unsubscribe", note: "first" });
     expect((await page(other.apiKey)).data).toEqual([]);

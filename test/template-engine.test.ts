@@ -34,7 +34,10 @@ function syntaxError(part: "subject" | "html" | "text", source: string): Templat
 
 describe("template engine: inserting values", () => {
   it("fills email, name, attributes and campaign data, with or without spaces in the tag", () => {
-    const out = html("{{email}} {{ name }} {{  attributes.plan  }} {{campaign.promo}}", ctx({ attributes: { plan: "pro" }, campaign: { promo: "SAVE10" } }));
+    const out = html(
+      "{{email}} {{ name }} {{  attributes.plan  }} {{campaign.promo}}",
+      ctx({ attributes: { plan: "pro" }, campaign: { promo: "SAVE10" } }),
+    );
     expect(out).toBe("ada@example.com Ada pro SAVE10");
   });
 
@@ -74,14 +77,19 @@ describe("template engine: inserting values", () => {
       attributes: { address: { city: "Paris", geo: { lat: 48.8 } }, "company.name": "Acme", tags: ["a", "b"] },
       campaign: { offer: { code: "X1" } },
     });
-    expect(html("{{attributes.address.city}} {{attributes.address.geo.lat}} {{attributes.company.name}} {{attributes.tags.1}} {{campaign.offer.code}}", c)).toBe(
-      "Paris 48.8 Acme b X1",
-    );
+    expect(
+      html(
+        "{{attributes.address.city}} {{attributes.address.geo.lat}} {{attributes.company.name}} {{attributes.tags.1}} {{campaign.offer.code}}",
+        c,
+      ),
+    ).toBe("Paris 48.8 Acme b X1");
   });
 
   it("stringifies numbers, booleans and objects (objects as JSON, escaped in html)", () => {
     const c = ctx({ attributes: { n: 42, f: 1.5, yes: true, no: false, zero: 0, obj: { a: "<x>" }, list: [1, 2] } });
-    expect(text("{{attributes.n}} {{attributes.f}} {{attributes.yes}} {{attributes.no}} {{attributes.zero}}", c)).toBe("42 1.5 true false 0");
+    expect(text("{{attributes.n}} {{attributes.f}} {{attributes.yes}} {{attributes.no}} {{attributes.zero}}", c)).toBe(
+      "42 1.5 true false 0",
+    );
     expect(text("{{attributes.obj}} {{attributes.list}}", c)).toBe(`{"a":"<x>"} [1,2]`);
     expect(html("{{attributes.obj}}", c)).toBe("{&quot;a&quot;:&quot;&lt;x&gt;&quot;}");
   });
@@ -105,12 +113,17 @@ describe("template engine: inserting values", () => {
 
   it("reads unsubscribe_url and view_in_browser_url from the reserved extras only", () => {
     const c = ctx({ extra: { unsubscribe_url: "https://x.test/u?a=1&b=2", view_in_browser_url: "https://x.test/v" } });
-    expect(html(`<a href="{{ unsubscribe_url }}">u</a> {{{ view_in_browser_url }}}`, c)).toBe(`<a href="https://x.test/u?a=1&amp;b=2">u</a> https://x.test/v`);
+    expect(html(`<a href="{{ unsubscribe_url }}">u</a> {{{ view_in_browser_url }}}`, c)).toBe(
+      `<a href="https://x.test/u?a=1&amp;b=2">u</a> https://x.test/v`,
+    );
     expect(text("[{{ unsubscribe_url }}]", ctx())).toBe("[]");
   });
 
   it("never reaches prototype properties through a path", () => {
-    const out = text("[{{attributes.constructor}}][{{attributes.__proto__}}][{{attributes.toString}}][{{campaign.hasOwnProperty}}][{{attributes.a.constructor.name}}]", ctx({ attributes: { a: {} } }));
+    const out = text(
+      "[{{attributes.constructor}}][{{attributes.__proto__}}][{{attributes.toString}}][{{campaign.hasOwnProperty}}][{{attributes.a.constructor.name}}]",
+      ctx({ attributes: { a: {} } }),
+    );
     expect(out).toBe("[][][][][]");
   });
 
@@ -127,7 +140,7 @@ describe("template engine: inserting values", () => {
   });
 
   it("renders the same compiled template for many recipients without leaking state between them", () => {
-    const t = compileTemplate({ subject: "{{ name | \"friend\" }}", html: "{{ attributes.n }}", text: null });
+    const t = compileTemplate({ subject: '{{ name | "friend" }}', html: "{{ attributes.n }}", text: null });
     const results = Array.from({ length: 50 }, (_, i) => t.render(ctx({ name: i % 2 ? `n${i}` : null, attributes: { n: i } })));
     expect(results[0]).toEqual({ subject: "friend", html: "0", text: null });
     expect(results[49]).toEqual({ subject: "n49", html: "49", text: null });
@@ -137,8 +150,16 @@ describe("template engine: inserting values", () => {
     const paragraph = "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore.</p>\n";
     const source = `<h1>Hello {{ name | "friend" }}</h1>${paragraph.repeat(9)}<p>{{ attributes.plan }} in {{ attributes.address.city }}</p>${paragraph.repeat(9)}<a href="{{ unsubscribe_url }}">Unsubscribe</a>`;
     expect(source.length).toBeGreaterThan(2000);
-    const t = compileTemplate({ subject: "Hi {{ name }}, {{ campaign.promo }}", html: source, text: "Hi {{ name }}\n{{ unsubscribe_url }}" });
-    const c = ctx({ attributes: { plan: "pro", address: { city: "Paris" } }, campaign: { promo: "X" }, extra: { unsubscribe_url: "https://x.test/u" } });
+    const t = compileTemplate({
+      subject: "Hi {{ name }}, {{ campaign.promo }}",
+      html: source,
+      text: "Hi {{ name }}\n{{ unsubscribe_url }}",
+    });
+    const c = ctx({
+      attributes: { plan: "pro", address: { city: "Paris" } },
+      campaign: { promo: "X" },
+      extra: { unsubscribe_url: "https://x.test/u" },
+    });
     const n = 20_000;
     // workerd's clock only moves across I/O, so the timed loop is bracketed by awaits.
     await new Promise((r) => setTimeout(r, 1));
@@ -193,7 +214,7 @@ describe("template engine: variables", () => {
   it("lists the distinct paths used, in order of first use across subject, html and text", () => {
     const t = compileTemplate({
       subject: "{{ name }} {{campaign.promo}}",
-      html: "{{ name }} {{{ attributes.plan }}} {{ attributes.plan | \"free\" }}",
+      html: '{{ name }} {{{ attributes.plan }}} {{ attributes.plan | "free" }}',
       text: "{{ email }} {{ unsubscribe_url }}",
     });
     expect(t.variables).toEqual(["name", "campaign.promo", "attributes.plan", "email", "unsubscribe_url"]);

@@ -28,8 +28,8 @@ async function createTemplate(token: string, body: Record<string, unknown>): Pro
 
 const WELCOME = {
   name: "welcome",
-  subject: "Welcome, {{ name | \"friend\" }}",
-  html: "<p>Hi {{ name }}, your plan is {{ attributes.plan }}. {{ campaign.promo }}</p><a href=\"{{ unsubscribe_url }}\">unsubscribe</a>",
+  subject: 'Welcome, {{ name | "friend" }}',
+  html: '<p>Hi {{ name }}, your plan is {{ attributes.plan }}. {{ campaign.promo }}</p><a href="{{ unsubscribe_url }}">unsubscribe</a>',
   text: "Hi {{ name }}",
 };
 
@@ -53,7 +53,11 @@ describe("/v1/templates", () => {
 
   it("saves a template with unknown variables but lists them as a warning", async () => {
     const { apiKey } = await newTenant();
-    const created = await createTemplate(apiKey, { name: "typo", subject: "Hi {{ nmae }}", text: "{{ attributes }} {{ contact.email }} {{ email }}" });
+    const created = await createTemplate(apiKey, {
+      name: "typo",
+      subject: "Hi {{ nmae }}",
+      text: "{{ attributes }} {{ contact.email }} {{ email }}",
+    });
     expect(created.unknown_variables).toEqual(["nmae", "attributes", "contact.email"]);
     expect(created.variables).toEqual(["nmae", "attributes", "contact.email", "email"]);
   });
@@ -98,7 +102,10 @@ describe("/v1/templates", () => {
     ];
     for (const [json, fields] of cases) {
       const body = await expectProblem(await call("/v1/templates", { method: "POST", token: apiKey, json }), 422, "validation_failed");
-      expect(body.errors!.map((e) => e.field), JSON.stringify(json).slice(0, 80)).toEqual(fields);
+      expect(
+        body.errors!.map((e) => e.field),
+        JSON.stringify(json).slice(0, 80),
+      ).toEqual(fields);
     }
     // Exactly at the limits is fine.
     await createTemplate(apiKey, { name: "max", subject: "x".repeat(998), html: "x".repeat(512 * 1024) });
@@ -118,7 +125,8 @@ describe("/v1/templates", () => {
   it("lists summaries without bodies, newest first, with cursor pagination", async () => {
     const { apiKey } = await newTenant();
     const made: string[] = [];
-    for (let i = 0; i < 3; i++) made.push((await createTemplate(apiKey, { name: `t${i}`, subject: "s {{ name }}", html: "<b>big body</b>" })).id);
+    for (let i = 0; i < 3; i++)
+      made.push((await createTemplate(apiKey, { name: `t${i}`, subject: "s {{ name }}", html: "<b>big body</b>" })).id);
     const seen: string[] = [];
     let cursor: string | null = "";
     while (cursor !== null) {
@@ -140,15 +148,27 @@ describe("/v1/templates", () => {
   it("updates a template: bumps the version and updated_at, recomputes variables", async () => {
     const { apiKey } = await newTenant();
     const created = await createTemplate(apiKey, WELCOME);
-    const res = await call(`/v1/templates/${created.id}`, { method: "PATCH", token: apiKey, json: { html: "<p>{{ attributes.city }}</p>", text: null } });
+    const res = await call(`/v1/templates/${created.id}`, {
+      method: "PATCH",
+      token: apiKey,
+      json: { html: "<p>{{ attributes.city }}</p>", text: null },
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     const updated = (await res.json()) as TemplateDto;
-    expect(updated).toMatchObject({ name: "welcome", subject: WELCOME.subject, html: "<p>{{ attributes.city }}</p>", text: null, version: 2 });
+    expect(updated).toMatchObject({
+      name: "welcome",
+      subject: WELCOME.subject,
+      html: "<p>{{ attributes.city }}</p>",
+      text: null,
+      version: 2,
+    });
     expect(updated.variables).toEqual(["name", "attributes.city"]);
     expect(Date.parse(updated.updated_at)).toBeGreaterThan(Date.parse(created.updated_at));
     expect(updated.created_at).toBe(created.created_at);
 
-    const renamed = (await (await call(`/v1/templates/${created.id}`, { method: "PATCH", token: apiKey, json: { name: "hello" } })).json()) as TemplateDto;
+    const renamed = (await (
+      await call(`/v1/templates/${created.id}`, { method: "PATCH", token: apiKey, json: { name: "hello" } })
+    ).json()) as TemplateDto;
     expect(renamed).toMatchObject({ name: "hello", version: 3 });
   });
 
@@ -212,14 +232,22 @@ describe("POST /v1/templates/{id}/preview", () => {
     const { apiKey } = await newTenant();
     const t = await createTemplate(apiKey, WELCOME);
     const url = `/v1/templates/${t.id}/preview`;
-    const bad = await expectProblem(await call(url, { method: "POST", token: apiKey, json: { contact: { attributes: "x" } } }), 422, "validation_failed");
+    const bad = await expectProblem(
+      await call(url, { method: "POST", token: apiKey, json: { contact: { attributes: "x" } } }),
+      422,
+      "validation_failed",
+    );
     expect(bad.errors!.map((e) => e.field)).toEqual(["body.contact.attributes"]);
     await expectProblem(
       await call(url, { method: "POST", token: apiKey, headers: { "content-type": "application/json" }, body: "{" }),
       400,
       "malformed_json",
     );
-    await expectProblem(await call(url, { method: "POST", token: apiKey, headers: { "content-type": "text/plain" }, body: "x" }), 415, "unsupported_media_type");
+    await expectProblem(
+      await call(url, { method: "POST", token: apiKey, headers: { "content-type": "text/plain" }, body: "x" }),
+      415,
+      "unsupported_media_type",
+    );
   });
 });
 

@@ -140,7 +140,17 @@ describe("signToken / verifyToken", () => {
   });
 
   it("refuses javascript: and other non-http click targets at sign time", async () => {
-    for (const u of ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "\tjavascript:alert(1)", "java\nscript:alert(1)", "data:,x", "mailto:a@b.c", "/x", "", "https://exa mple.com/\n"]) {
+    for (const u of [
+      "javascript:alert(1)",
+      "JAVASCRIPT:alert(1)",
+      "\tjavascript:alert(1)",
+      "java\nscript:alert(1)",
+      "data:,x",
+      "mailto:a@b.c",
+      "/x",
+      "",
+      "https://exa mple.com/\n",
+    ]) {
       await expect(signToken(SECRET, { ...click, u })).rejects.toThrow(TypeError);
     }
     await expect(signToken(SECRET, { k: "c", t: T, m: M })).rejects.toThrow(TypeError);
@@ -283,7 +293,11 @@ describe("rewriteHtml", () => {
 
   it("leaves an unterminated comment or tag alone", async () => {
     const { calls, clickUrl } = tracker();
-    for (const html of [`<p>hi</p><!-- <a href="https://a.example/">x</a>`, `<p>hi</p><a href="https://a.example/"`, `<a href="https://a.example/>x`]) {
+    for (const html of [
+      `<p>hi</p><!-- <a href="https://a.example/">x</a>`,
+      `<p>hi</p><a href="https://a.example/"`,
+      `<a href="https://a.example/>x`,
+    ]) {
       expect(await rewriteHtml(html, { clickUrl })).toBe(html);
     }
     expect(calls).toEqual([]);
@@ -292,7 +306,13 @@ describe("rewriteHtml", () => {
   it("calls clickUrl once per distinct target", async () => {
     const { calls, clickUrl } = tracker();
     const link = (u: string) => `<a href="${u}">x</a>`;
-    const html = [link("https://a.example/1"), link("https://a.example/2"), link("https://a.example/1"), link("https://a.example/1&amp;"), link("https://a.example/1&")].join("");
+    const html = [
+      link("https://a.example/1"),
+      link("https://a.example/2"),
+      link("https://a.example/1"),
+      link("https://a.example/1&amp;"),
+      link("https://a.example/1&"),
+    ].join("");
     const out = await rewriteHtml(html, { clickUrl });
     expect(calls).toEqual(["https://a.example/1", "https://a.example/2", "https://a.example/1&"]);
     expect(out.match(/t\.herald\.test/g)).toHaveLength(5);
@@ -305,13 +325,15 @@ describe("rewriteHtml", () => {
     expect(await rewriteHtml(`<HTML><BODY>hi</BODY ></HTML>`, { openPixelUrl })).toBe(`<HTML><BODY>hi${pixel}</BODY ></HTML>`);
     expect(await rewriteHtml(`<p>hi</p>`, { openPixelUrl })).toBe(`<p>hi</p>${pixel}`);
     // A </body> in a comment or script is not the real one.
-    expect(await rewriteHtml(`<!-- </body> --><script>"</body>"</script>hi`, { openPixelUrl })).toBe(`<!-- </body> --><script>"</body>"</script>hi${pixel}`);
+    expect(await rewriteHtml(`<!-- </body> --><script>"</body>"</script>hi`, { openPixelUrl })).toBe(
+      `<!-- </body> --><script>"</body>"</script>hi${pixel}`,
+    );
     expect(await rewriteHtml(`<p>hi</p>`, { openPixelUrl: "" })).toBe(`<p>hi</p>`);
     // Together with link rewriting, links on both sides of the pixel.
     const { clickUrl } = tracker();
-    expect(await rewriteHtml(`<body><a href="https://a.example/">x</a></body><a href="https://b.example/">y</a>`, { clickUrl, openPixelUrl })).toBe(
-      `<body><a href="${tracked("https://a.example/")}">x</a>${pixel}</body><a href="${tracked("https://b.example/")}">y</a>`,
-    );
+    expect(
+      await rewriteHtml(`<body><a href="https://a.example/">x</a></body><a href="https://b.example/">y</a>`, { clickUrl, openPixelUrl }),
+    ).toBe(`<body><a href="${tracked("https://a.example/")}">x</a>${pixel}</body><a href="${tracked("https://b.example/")}">y</a>`);
   });
 
   it("returns the input unchanged when there is nothing to do", async () => {
@@ -321,7 +343,9 @@ describe("rewriteHtml", () => {
   });
 
   it("propagates clickUrl errors", async () => {
-    await expect(rewriteHtml(`<a href="https://a.example/">x</a>`, { clickUrl: async () => Promise.reject(new Error("boom")) })).rejects.toThrow("boom");
+    await expect(
+      rewriteHtml(`<a href="https://a.example/">x</a>`, { clickUrl: async () => Promise.reject(new Error("boom")) }),
+    ).rejects.toThrow("boom");
   });
 
   it("works with real signed click tokens", async () => {

@@ -85,7 +85,14 @@ describe.skipIf(missing)("local Upstash REST endpoint", () => {
 
     it("pipeline() runs in order and reports per-command errors", async () => {
       const p = prefix();
-      const results = await redis.pipeline().set(`${p}a`, 1).incr(`${p}a`).get(`${p}a`).lpush(`${p}l`, "x", "y").lrange(`${p}l`, 0, -1).exec();
+      const results = await redis
+        .pipeline()
+        .set(`${p}a`, 1)
+        .incr(`${p}a`)
+        .get(`${p}a`)
+        .lpush(`${p}l`, "x", "y")
+        .lrange(`${p}l`, 0, -1)
+        .exec();
       expect(results).toEqual(["OK", 2, 2, 2, ["y", "x"]]);
 
       const mixed = await redis.pipeline().set(`${p}s`, "text").incr(`${p}s`).get(`${p}s`).exec({ keepErrors: true });
@@ -156,7 +163,13 @@ describe.skipIf(missing)("local Upstash REST endpoint", () => {
     // No ephemeral cache (every call reaches Redis) and no timeout (a slow call must fail, not
     // silently pass as "success: true, reason: timeout").
     const limiter = (algo: ReturnType<typeof Ratelimit.fixedWindow>) =>
-      new Ratelimit({ redis: new Redis({ url: URL_, token: TOKEN }), limiter: algo, prefix: `rl:${crypto.randomUUID()}`, ephemeralCache: false, timeout: 0 });
+      new Ratelimit({
+        redis: new Redis({ url: URL_, token: TOKEN }),
+        limiter: algo,
+        prefix: `rl:${crypto.randomUUID()}`,
+        ephemeralCache: false,
+        timeout: 0,
+      });
 
     it("fixedWindow: exhausts the limit, then recovers in the next window", async () => {
       const rl = limiter(Ratelimit.fixedWindow(3, "2 s"));
@@ -232,13 +245,28 @@ describe.skipIf(missing)("local Upstash REST endpoint", () => {
 
     it("pipeline and multi-exec answer one entry per command, in order", async () => {
       const p = prefix();
-      const pipeline = await raw("/pipeline", [["SET", `${p}a`, 1], ["INCR", `${p}a`], ["HGET", `${p}a`, "f"], ["GET", `${p}a`]]);
+      const pipeline = await raw("/pipeline", [
+        ["SET", `${p}a`, 1],
+        ["INCR", `${p}a`],
+        ["HGET", `${p}a`, "f"],
+        ["GET", `${p}a`],
+      ]);
       expect(pipeline.status).toBe(200);
       expect(pipeline.body).toEqual([{ result: "OK" }, { result: 2 }, { error: expect.stringMatching(/^WRONGTYPE/) }, { result: "2" }]);
-      const multi = await raw("/multi-exec", [["INCR", `${p}a`], ["GET", `${p}a`]], { "Upstash-Encoding": "base64" });
+      const multi = await raw(
+        "/multi-exec",
+        [
+          ["INCR", `${p}a`],
+          ["GET", `${p}a`],
+        ],
+        { "Upstash-Encoding": "base64" },
+      );
       expect(multi.body).toEqual([{ result: 3 }, { result: "Mw==" }]);
       // A command that fails while queueing aborts the whole transaction: nothing is applied.
-      const aborted = await raw("/multi-exec", [["INCR", `${p}a`], ["SET", `${p}a`]]);
+      const aborted = await raw("/multi-exec", [
+        ["INCR", `${p}a`],
+        ["SET", `${p}a`],
+      ]);
       expect(aborted.status).toBe(400);
       expect(aborted.body.error).toMatch(/^EXECABORT .*wrong number of arguments/);
       expect((await raw("/", ["GET", `${p}a`])).body).toEqual({ result: "3" });

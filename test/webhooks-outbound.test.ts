@@ -94,7 +94,6 @@ async function dispatch(tenantId: string, events: StoredEvent[], queue: Queue = 
   await rows((db) => db.transaction((tx) => dispatchWebhooks(tx, { ...env, WEBHOOKS_QUEUE: queue }, tenantId, events)));
 }
 
-
 let seq = 0;
 /** Runs the webhooks consumer over these message bodies, as the queue would deliver them. */
 async function consume(bodies: unknown[], attempts = 1, queue = "herald-webhooks") {
@@ -238,20 +237,35 @@ describe("/v1/webhooks endpoints", () => {
   it("answers validation problems naming each field", async () => {
     const { apiKey } = await newTenant();
     const bad = await expectProblem(
-      await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url: "ftp://example.com/x", event_types: ["email.nope"], colour: "red" } }),
+      await call("/v1/webhooks", {
+        method: "POST",
+        token: apiKey,
+        json: { url: "ftp://example.com/x", event_types: ["email.nope"], colour: "red" },
+      }),
       422,
       "validation_failed",
     );
     expect(bad.errors!.map((e) => e.field).sort()).toEqual(["body.colour", "body.event_types.0", "body.url"]);
 
-    for (const url of ["not a url", "/relative/path", "javascript:alert(1)", `https://example.com/${"x".repeat(2048)}`, "http://example.com/plain", "https://user:pass@example.com/hook"]) {
+    for (const url of [
+      "not a url",
+      "/relative/path",
+      "javascript:alert(1)",
+      `https://example.com/${"x".repeat(2048)}`,
+      "http://example.com/plain",
+      "https://user:pass@example.com/hook",
+    ]) {
       const p = await expectProblem(await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url } }), 422, "validation_failed");
       expect(p.errors!.map((e) => e.field)).toEqual(["body.url"]);
     }
     const missing = await expectProblem(await call("/v1/webhooks", { method: "POST", token: apiKey, json: {} }), 422, "validation_failed");
     expect(missing.errors!.map((e) => e.field)).toEqual(["body.url"]);
     const types = await expectProblem(
-      await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url: "https://example.com", event_types: "email.sent", enabled: "yes" } }),
+      await call("/v1/webhooks", {
+        method: "POST",
+        token: apiKey,
+        json: { url: "https://example.com", event_types: "email.sent", enabled: "yes" },
+      }),
       422,
       "validation_failed",
     );
@@ -267,7 +281,11 @@ describe("/v1/webhooks endpoints", () => {
     expect(patch.errors!.map((e) => e.field).sort()).toEqual(["body.secret", "body.url"]);
     const cursor = await expectProblem(await call("/v1/webhooks?cursor=nope!", { token: apiKey }), 422, "validation_failed");
     expect(cursor.errors!.map((e) => e.field)).toEqual(["query.cursor"]);
-    const status = await expectProblem(await call(`/v1/webhooks/${id}/deliveries?status=lost&limit=0`, { token: apiKey }), 422, "validation_failed");
+    const status = await expectProblem(
+      await call(`/v1/webhooks/${id}/deliveries?status=lost&limit=0`, { token: apiKey }),
+      422,
+      "validation_failed",
+    );
     expect(status.errors!.map((e) => e.field).sort()).toEqual(["query.limit", "query.status"]);
     await expectProblem(
       await call("/v1/webhooks", { method: "POST", token: apiKey, body: "{", headers: { "content-type": "application/json" } }),
@@ -303,19 +321,30 @@ describe("/v1/webhooks endpoints", () => {
     // A still has it all.
     expect((await json<Endpoint>(await call(`/v1/webhooks/${endpoint.id}`, { token: a.apiKey }), 200)).enabled).toBe(true);
     expect((await deliveriesOf(a.apiKey, endpoint.id)).data.map((d) => d.id)).toEqual([deliveryId]);
-    expect((await json<{ data: Endpoint[] }>(await call("/v1/webhooks", { token: b.apiKey }), 200)).data.map((e) => e.id)).toEqual([mine.id]);
+    expect((await json<{ data: Endpoint[] }>(await call("/v1/webhooks", { token: b.apiKey }), 200)).data.map((e) => e.id)).toEqual([
+      mine.id,
+    ]);
   });
 
   it("needs webhooks:read to read and webhooks:write to change", async () => {
     const { apiKey } = await newTenant();
     const { id } = await createEndpoint(apiKey, { url: "https://example.com/x" });
     const key = async (scopes: string[]) =>
-      (await json<{ key: string }>(await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: scopes.join(","), scopes } }), 201)).key;
+      (
+        await json<{ key: string }>(
+          await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: scopes.join(","), scopes } }),
+          201,
+        )
+      ).key;
     const reader = await key(["webhooks:read"]);
     const other = await key(["contacts:read"]);
     expect((await call(`/v1/webhooks/${id}`, { token: reader })).status).toBe(200);
     expect((await call(`/v1/webhooks/${id}/deliveries`, { token: reader })).status).toBe(200);
-    await expectProblem(await call("/v1/webhooks", { method: "POST", token: reader, json: { url: "https://example.com" } }), 403, "forbidden");
+    await expectProblem(
+      await call("/v1/webhooks", { method: "POST", token: reader, json: { url: "https://example.com" } }),
+      403,
+      "forbidden",
+    );
     await expectProblem(await call(`/v1/webhooks/${id}`, { method: "DELETE", token: reader }), 403, "forbidden");
     await expectProblem(await call(`/v1/webhooks/${id}/rotate-secret`, { method: "POST", token: reader }), 403, "forbidden");
     await expectProblem(await call("/v1/webhooks", { token: other }), 403, "forbidden");
@@ -352,7 +381,12 @@ describe("dispatchWebhooks", () => {
     // Every delivery created was queued, in one sendBatch, with the tenant on each message.
     const created = [...(await logged(all.id)), ...(await logged(delivered.id)), ...(await logged(opened.id))];
     expect(q.calls).toHaveLength(1);
-    expect(q.bodies().map((b) => b.delivery_id).sort()).toEqual(created.map((d) => d.id).sort());
+    expect(
+      q
+        .bodies()
+        .map((b) => b.delivery_id)
+        .sort(),
+    ).toEqual(created.map((d) => d.id).sort());
     expect(q.bodies().every((b) => b.type === "webhook_delivery" && b.tenant_id === tenantId)).toBe(true);
     expect(created.every((d) => d.status === "pending" && d.attempts === 0)).toBe(true);
 
@@ -392,7 +426,9 @@ describe("dispatchWebhooks", () => {
       q.queue,
     );
     expect(q.calls.map((c) => c.length)).toEqual([100, 50]);
-    const count = await rows(async (db) => (await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id))).length);
+    const count = await rows(
+      async (db) => (await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id))).length,
+    );
     expect(count).toBe(150);
   });
 
@@ -438,9 +474,16 @@ describe("the webhooks consumer", () => {
     expect(req.headers["herald-webhook-signature"]).toBe(await signWebhook(endpoint.secret, ts, req.body));
     expect(req.headers["herald-webhook-signature"]).toMatch(/^v1=[0-9a-f]{64}$/);
     expect(await verifyWebhook(endpoint.secret, req.headers, req.body)).toEqual({ ok: true, id: message.delivery_id, timestamp: ts });
-    expect(JSON.parse(req.body)).toMatchObject({ id: e.id, type: "email.delivered", data: { message_id: e.messageId, email: "ada@example.test" } });
+    expect(JSON.parse(req.body)).toMatchObject({
+      id: e.id,
+      type: "email.delivered",
+      data: { message_id: e.messageId, email: "ada@example.test" },
+    });
 
-    const full = await json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+    const full = await json<Delivery>(
+      await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }),
+      200,
+    );
     expect(full).toMatchObject({ status: "succeeded", attempts: 1, response_status: 200, error: null });
     expect(full.delivered_at).toBeTruthy();
     expect(JSON.parse(req.body)).toEqual(full.payload);
@@ -472,8 +515,14 @@ describe("the webhooks consumer", () => {
     // A replay with a fresh timestamp but the old signature fails: the timestamp is signed.
     const replay = { ...headers, "herald-webhook-timestamp": String(ts + 60) };
     expect(await verifyWebhook(endpoint.secret, replay, body, at(60))).toEqual({ ok: false, reason: "bad_signature" });
-    expect(await verifyWebhook(endpoint.secret, { ...headers, "herald-webhook-timestamp": "soon" }, body)).toEqual({ ok: false, reason: "bad_timestamp" });
-    expect(await verifyWebhook(endpoint.secret, { "herald-webhook-id": message.delivery_id }, body)).toEqual({ ok: false, reason: "missing_headers" });
+    expect(await verifyWebhook(endpoint.secret, { ...headers, "herald-webhook-timestamp": "soon" }, body)).toEqual({
+      ok: false,
+      reason: "bad_timestamp",
+    });
+    expect(await verifyWebhook(endpoint.secret, { "herald-webhook-id": message.delivery_id }, body)).toEqual({
+      ok: false,
+      reason: "missing_headers",
+    });
     // Headers objects work, and several space-separated signatures are accepted if one matches.
     const h = new Headers(headers);
     h.set("Herald-Webhook-Signature", `v1=${"0".repeat(64)} ${headers["herald-webhook-signature"]}`);
@@ -482,7 +531,8 @@ describe("the webhooks consumer", () => {
 
   it("retries a failing endpoint with exponential backoff, then succeeds", async () => {
     const { t, tenant, endpoint, message } = await oneDelivery((t) => `/fail-first/2/503/${t}`);
-    const get = async () => json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+    const get = async () =>
+      json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
 
     const first = await consumeRecorded([message], 1);
     expect(first.acked).toEqual([]);
@@ -531,7 +581,10 @@ describe("the webhooks consumer", () => {
     const { result } = await consume([message]);
     expect(result.retryMessages).toHaveLength(1);
     expect((await received(t)).map((r) => r.path)).toEqual([`/redirect/${t}`]);
-    const d = await json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+    const d = await json<Delivery>(
+      await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }),
+      200,
+    );
     expect(d).toMatchObject({ status: "pending", attempts: 1, response_status: 302 });
   });
 
@@ -542,7 +595,10 @@ describe("the webhooks consumer", () => {
       expect(result.retryMessages).toHaveLength(1);
       // A followed 307/308 would have POSTed the signed payload again, to /ok/<tag>.
       expect([status, (await received(t)).map((r) => r.path)]).toEqual([status, [`/redirect/${status}/${t}`]]);
-      const d = await json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+      const d = await json<Delivery>(
+        await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }),
+        200,
+      );
       expect(d).toMatchObject({ status: "pending", attempts: 1, response_status: status });
     }
   });
@@ -550,7 +606,10 @@ describe("the webhooks consumer", () => {
   it("keeps the start of a failed answer clipped by code points, never half a surrogate pair", async () => {
     const { tenant, endpoint, message } = await oneDelivery((t) => `/long-body/${t}`);
     await consume([message]);
-    const d = await json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+    const d = await json<Delivery>(
+      await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }),
+      200,
+    );
     // The body is 199 "x", an emoji (two UTF-16 units) and more: 200 units would end mid-emoji.
     expect(d.error).toBe(`HTTP 500: ${"x".repeat(199)}…`);
     expect(d.error!.isWellFormed()).toBe(true);
@@ -574,7 +633,10 @@ describe("the webhooks consumer", () => {
     await consume([message], 11);
     const dead = await consume([message], 1, "herald-webhooks-dlq");
     expect(dead.result.explicitAcks).toEqual(dead.ids);
-    const d = await json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+    const d = await json<Delivery>(
+      await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }),
+      200,
+    );
     expect(d).toMatchObject({ status: "failed", attempts: 1, response_status: 500 });
     expect(d.error).toMatch(/^HTTP 500/);
     expect(await received(t)).toHaveLength(1);
@@ -599,7 +661,11 @@ describe("the webhooks consumer", () => {
   it("only delivers within the message's tenant, and drops malformed messages", async () => {
     const { t, message } = await oneDelivery((t) => `/ok/${t}`);
     const stranger = await newTenant();
-    const { ids, result } = await consume([{ ...message, tenant_id: stranger.tenantId }, { type: "webhook_delivery", tenant_id: "nope" }, { nope: 1 }]);
+    const { ids, result } = await consume([
+      { ...message, tenant_id: stranger.tenantId },
+      { type: "webhook_delivery", tenant_id: "nope" },
+      { nope: 1 },
+    ]);
     expect(result.explicitAcks.sort()).toEqual([...ids].sort());
     expect(await received(t)).toEqual([]);
   });
@@ -651,7 +717,10 @@ describe("the delivery log and redelivery", () => {
     expect(reqs[1]!.headers["herald-webhook-id"]).toBe(message.delivery_id);
     expect(reqs[1]!.body).toBe(reqs[0]!.body);
     expect((await verifyWebhook(endpoint.secret, reqs[1]!.headers, reqs[1]!.body)).ok).toBe(true);
-    const after = await json<Delivery>(await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }), 200);
+    const after = await json<Delivery>(
+      await call(`/v1/webhooks/${endpoint.id}/deliveries/${message.delivery_id}`, { token: tenant.apiKey }),
+      200,
+    );
     expect(after).toMatchObject({ status: "succeeded", attempts: 2, response_status: 200 });
   });
 

@@ -43,14 +43,19 @@ async function ok<T>(res: Response, status: number): Promise<T> {
 async function setUp(route: string, body: Record<string, unknown> = { signature_scheme: "standard" }) {
   const t = `s${crypto.randomUUID().slice(0, 12)}`;
   const tenant = await newTenant();
-  const endpoint = await ok<Endpoint>(await call("/v1/webhooks", { method: "POST", token: tenant.apiKey, json: { url: `${RECEIVER}/${route}/${t}`, ...body } }), 201);
+  const endpoint = await ok<Endpoint>(
+    await call("/v1/webhooks", { method: "POST", token: tenant.apiKey, json: { url: `${RECEIVER}/${route}/${t}`, ...body } }),
+    201,
+  );
   return { t, tenant, endpoint };
 }
 
 /** Stores nothing but the delivery: dispatches one event and hands back the message it queued. */
 async function deliveryFor(tenantId: string): Promise<WebhookDeliveryMessage> {
   const sent: WebhookDeliveryMessage[] = [];
-  const queue = { sendBatch: async (m: Iterable<{ body: WebhookDeliveryMessage }>) => void sent.push(...[...m].map((x) => x.body)) } as unknown as Queue;
+  const queue = {
+    sendBatch: async (m: Iterable<{ body: WebhookDeliveryMessage }>) => void sent.push(...[...m].map((x) => x.body)),
+  } as unknown as Queue;
   const event: StoredEvent = {
     id: crypto.randomUUID(),
     tenantId,
@@ -89,12 +94,14 @@ function verdict(secret: string, req: ReceivedWebhook): unknown {
   }
 }
 
-const rotate = async (tenant: TestTenant, id: string) => ok<Endpoint>(await call(`/v1/webhooks/${id}/rotate-secret`, { method: "POST", token: tenant.apiKey }), 200);
+const rotate = async (tenant: TestTenant, id: string) =>
+  ok<Endpoint>(await call(`/v1/webhooks/${id}/rotate-secret`, { method: "POST", token: tenant.apiKey }), 200);
 
 describe("the signature_scheme field", () => {
   it("defaults to herald, takes standard on create and patch, and is returned on every read", async () => {
     const { apiKey } = await newTenant();
-    const create = async (json: Record<string, unknown>) => ok<Endpoint>(await call("/v1/webhooks", { method: "POST", token: apiKey, json }), 201);
+    const create = async (json: Record<string, unknown>) =>
+      ok<Endpoint>(await call("/v1/webhooks", { method: "POST", token: apiKey, json }), 201);
     const plain = await create({ url: "https://example.com/a" });
     const standard = await create({ url: "https://example.com/b", signature_scheme: "standard" });
     expect(plain).toMatchObject({ signature_scheme: "herald", previous_secret_expires_at: null });
@@ -107,7 +114,10 @@ describe("the signature_scheme field", () => {
       [standard.id, "standard"],
       [plain.id, "herald"],
     ]);
-    const patched = await ok<Endpoint>(await call(`/v1/webhooks/${plain.id}`, { method: "PATCH", token: apiKey, json: { signature_scheme: "standard" } }), 200);
+    const patched = await ok<Endpoint>(
+      await call(`/v1/webhooks/${plain.id}`, { method: "PATCH", token: apiKey, json: { signature_scheme: "standard" } }),
+      200,
+    );
     expect(patched.signature_scheme).toBe("standard");
     expect((await ok<Endpoint>(await call(`/v1/webhooks/${plain.id}`, { token: apiKey }), 200)).signature_scheme).toBe("standard");
 
@@ -129,8 +139,15 @@ describe("the signature_scheme field", () => {
       );
       expect([signature_scheme, p.errors!.map((e) => e.field)]).toEqual([signature_scheme, ["body.signature_scheme"]]);
     }
-    const { id } = await ok<Endpoint>(await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url: "https://example.com/x" } }), 201);
-    const p = await expectProblem(await call(`/v1/webhooks/${id}`, { method: "PATCH", token: apiKey, json: { signature_scheme: "v2" } }), 422, "validation_failed");
+    const { id } = await ok<Endpoint>(
+      await call("/v1/webhooks", { method: "POST", token: apiKey, json: { url: "https://example.com/x" } }),
+      201,
+    );
+    const p = await expectProblem(
+      await call(`/v1/webhooks/${id}`, { method: "PATCH", token: apiKey, json: { signature_scheme: "v2" } }),
+      422,
+      "validation_failed",
+    );
     expect(p.errors!.map((e) => e.field)).toEqual(["body.signature_scheme"]);
   });
 
@@ -185,7 +202,9 @@ describe("deliveries to a standard endpoint", () => {
     const first = await rotate(tenant, endpoint.id);
     expect(first.secret).not.toBe(endpoint.secret);
     expect(Date.parse(first.previous_secret_expires_at!) - Date.parse(first.updated_at)).toBe(ROTATION_OVERLAP_SECONDS * 1000);
-    expect((await ok<Endpoint>(await call(`/v1/webhooks/${endpoint.id}`, { token: tenant.apiKey }), 200)).previous_secret_expires_at).toBe(first.previous_secret_expires_at);
+    expect((await ok<Endpoint>(await call(`/v1/webhooks/${endpoint.id}`, { token: tenant.apiKey }), 200)).previous_secret_expires_at).toBe(
+      first.previous_secret_expires_at,
+    );
 
     await consume(await deliveryFor(tenant.tenantId));
     const [during] = await received(t);
@@ -206,7 +225,9 @@ describe("deliveries to a standard endpoint", () => {
     expect(after.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
     expect(verdict(second.secret, after)).toEqual(JSON.parse(after.body));
     expect(verdict(first.secret, after)).toBe("No matching signature found");
-    expect((await ok<Endpoint>(await call(`/v1/webhooks/${endpoint.id}`, { token: tenant.apiKey }), 200)).previous_secret_expires_at).toBeNull();
+    expect(
+      (await ok<Endpoint>(await call(`/v1/webhooks/${endpoint.id}`, { token: tenant.apiKey }), 200)).previous_secret_expires_at,
+    ).toBeNull();
   });
 
   it("switch schemes by PATCH with the same secret; a herald endpoint's rotation keeps no overlap", async () => {
@@ -214,7 +235,10 @@ describe("deliveries to a standard endpoint", () => {
     const rotated = await rotate(tenant, endpoint.id);
     expect(rotated.previous_secret_expires_at).toBeNull();
     const message = await deliveryFor(tenant.tenantId);
-    await ok(await call(`/v1/webhooks/${endpoint.id}`, { method: "PATCH", token: tenant.apiKey, json: { signature_scheme: "standard" } }), 200);
+    await ok(
+      await call(`/v1/webhooks/${endpoint.id}`, { method: "PATCH", token: tenant.apiKey, json: { signature_scheme: "standard" } }),
+      200,
+    );
     await consume(message);
     const [req] = await received(t);
     // The rotation happened under "herald", so no replaced secret comes back to sign now.

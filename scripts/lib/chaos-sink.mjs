@@ -14,11 +14,17 @@ import http from "node:http";
 
 export const DEFAULT_FAULTS = { "5xx": 0.1, 429: 0.05, reset: 0.01, slow: 0.05 };
 
-
 /**
  * @param {{ port?: number, host?: string, faults?: Partial<typeof DEFAULT_FAULTS>, seed?: number, slowMs?: number, retryAfterSeconds?: number }} [options]
  */
-export function startChaosSink({ port = 0, host = "127.0.0.1", faults = DEFAULT_FAULTS, seed = 1, slowMs = 4000, retryAfterSeconds = 2 } = {}) {
+export function startChaosSink({
+  port = 0,
+  host = "127.0.0.1",
+  faults = DEFAULT_FAULTS,
+  seed = 1,
+  slowMs = 4000,
+  retryAfterSeconds = 2,
+} = {}) {
   const rates = { "5xx": 0, 429: 0, reset: 0, slow: 0, ...faults };
   const random = mulberry32(seed);
   /** @type {Map<string, number>} accepted count per recipient address */
@@ -43,7 +49,8 @@ export function startChaosSink({ port = 0, host = "127.0.0.1", faults = DEFAULT_
     stats.firstAt ||= now;
     stats.lastAt = now;
     return messages.map((m) => {
-      if (typeof m?.id !== "string" || !Array.isArray(m?.to) || m.to.length === 0) return { id: m?.id ?? null, status: "rejected", error: "malformed message" };
+      if (typeof m?.id !== "string" || !Array.isArray(m?.to) || m.to.length === 0)
+        return { id: m?.id ?? null, status: "rejected", error: "malformed message" };
       stats.messages++;
       for (const to of m.to) byRecipient.set(to, (byRecipient.get(to) ?? 0) + 1);
       return { id: m.id, status: "accepted" };
@@ -68,7 +75,10 @@ export function startChaosSink({ port = 0, host = "127.0.0.1", faults = DEFAULT_
       if (fault === "5xx" || fault === "429") {
         injected[fault]++;
         const status = fault === "429" ? 429 : random() < 0.5 ? 500 : 503;
-        res.writeHead(status, { "content-type": "application/json", ...(status === 429 ? { "retry-after": String(retryAfterSeconds) } : {}) });
+        res.writeHead(status, {
+          "content-type": "application/json",
+          ...(status === 429 ? { "retry-after": String(retryAfterSeconds) } : {}),
+        });
         res.end(JSON.stringify({ error: `injected ${status}` }));
         return;
       }

@@ -72,9 +72,12 @@ export async function startPostgres({ dataDir, port, database, fresh = false, lo
     createPostgresUser: process.getuid?.() === 0,
     authMethod: "scram-sha-256",
     postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "max_connections=200",
-      "-c", "fsync=off",
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "max_connections=200",
+      "-c",
+      "fsync=off",
       // HERALD_PG_SLOW_MS=N logs every statement slower than N ms (diagnosing benchmarks).
       ...(process.env.HERALD_PG_SLOW_MS ? ["-c", `log_min_duration_statement=${process.env.HERALD_PG_SLOW_MS}`] : []),
     ],

@@ -163,10 +163,11 @@ export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
           byRecipient.clear();
           Object.assign(stats, { requests: 0, messages: 0, firstAt: 0, lastAt: 0 });
         },
-        close: () => new Promise((done) => {
-          server.closeAllConnections?.();
-          server.close(() => done(undefined));
-        }),
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections?.();
+            server.close(() => done(undefined));
+          }),
       });
     });
   });

@@ -203,13 +203,27 @@ class Pool {
 
 // Commands that would change a shared connection's state (or its protocol) for everyone on it.
 const REFUSED = new Set([
-  "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR",
-  "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SELECT", "HELLO", "AUTH", "QUIT", "RESET", "CLIENT",
+  "SUBSCRIBE",
+  "PSUBSCRIBE",
+  "SSUBSCRIBE",
+  "UNSUBSCRIBE",
+  "PUNSUBSCRIBE",
+  "SUNSUBSCRIBE",
+  "MONITOR",
+  "MULTI",
+  "EXEC",
+  "DISCARD",
+  "WATCH",
+  "UNWATCH",
+  "SELECT",
+  "HELLO",
+  "AUTH",
+  "QUIT",
+  "RESET",
+  "CLIENT",
 ]);
 // Commands that can park a connection: they get a connection of their own, so nobody queues behind.
-const BLOCKING = new Set([
-  "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
-]);
+const BLOCKING = new Set(["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF"]);
 
 /** @param {string[]} cmd */
 function isBlocking(cmd) {
@@ -242,9 +256,7 @@ class Scripts {
   shebangScript(cmd) {
     const name = cmd[0].toUpperCase();
     const script =
-      name === "EVAL" || name === "EVAL_RO" ? cmd[1]
-      : name === "SCRIPT" && cmd[1]?.toUpperCase() === "LOAD" ? cmd[2]
-      : undefined;
+      name === "EVAL" || name === "EVAL_RO" ? cmd[1] : name === "SCRIPT" && cmd[1]?.toUpperCase() === "LOAD" ? cmd[2] : undefined;
     return script !== undefined && SHEBANG.test(script) ? script : undefined;
   }
 
@@ -293,7 +305,7 @@ class Scripts {
         // Answer the sha the client computed, the one it will send in EVALSHA.
         return { args, fix: (r) => (r instanceof ReplyError ? r : sha) };
       }
-      if (sub === "EXISTS") return { args: args.map((a, i) => (i < 2 ? a : this.shas.get(a.toLowerCase()) ?? a)) };
+      if (sub === "EXISTS") return { args: args.map((a, i) => (i < 2 ? a : (this.shas.get(a.toLowerCase()) ?? a))) };
       if (sub === "FLUSH") return { args, fix: (r) => (r === "OK" && this.shas.clear(), r) };
     }
     return { args };
@@ -350,17 +362,14 @@ function readBody(req) {
       if (size <= MAX_BODY) chunks.push(c);
     });
     req.on("end", () =>
-      size > MAX_BODY
-        ? reject(new HttpError(413, `ERR request body larger than ${MAX_BODY} bytes`))
-        : resolve(Buffer.concat(chunks)),
+      size > MAX_BODY ? reject(new HttpError(413, `ERR request body larger than ${MAX_BODY} bytes`)) : resolve(Buffer.concat(chunks)),
     );
     req.on("error", reject);
   });
 }
 
 /** @param {unknown} cmd @returns {cmd is (string | number | boolean)[]} */
-const isCommand = (cmd) =>
-  Array.isArray(cmd) && cmd.length > 0 && cmd.every((a) => ["string", "number", "boolean"].includes(typeof a));
+const isCommand = (cmd) => Array.isArray(cmd) && cmd.length > 0 && cmd.every((a) => ["string", "number", "boolean"].includes(typeof a));
 
 /**
  * @param {{ redisPort: number, token: string, port?: number, host?: string }} options
@@ -441,8 +450,15 @@ export function startUpstashRest({ redisPort, token, port = 0, host = "127.0.0.1
     if (!Array.isArray(body) || body.length === 0 || !body.every(isCommand)) {
       throw new HttpError(400, "ERR the body must be a non-empty JSON array of commands, each a non-empty array of strings and numbers");
     }
-    const replies = await execute(body.map((cmd) => cmd.map(String)), path === "/multi-exec");
-    return send(res, 200, replies.map((r) => entry(r, b64)));
+    const replies = await execute(
+      body.map((cmd) => cmd.map(String)),
+      path === "/multi-exec",
+    );
+    return send(
+      res,
+      200,
+      replies.map((r) => entry(r, b64)),
+    );
   }
 
   const server = http.createServer((req, res) => {

@@ -153,4 +153,3 @@ function statementScanner() {
     return found;
   };
 }
-

@@ -76,14 +76,26 @@ async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps)
   let entry = await cache.get<CachedKey | { missing: true }>(cacheKey, { memory: cache.backend === "kv" }).catch(() => undefined);
   if (!entry) {
     const [row] = await db
-      .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, scopes: apiKeys.scopes, expiresAt: apiKeys.expiresAt, revokedAt: apiKeys.revokedAt })
+      .select({
+        id: apiKeys.id,
+        tenantId: apiKeys.tenantId,
+        scopes: apiKeys.scopes,
+        expiresAt: apiKeys.expiresAt,
+        revokedAt: apiKeys.revokedAt,
+      })
       .from(apiKeys)
       .where(eq(apiKeys.keyHash, hash))
       .limit(1);
     // Keys carry 256 random bits, so an unknown hash can be remembered as unknown: no key will ever
     // be created with it, and a flood of made-up keys stops costing a query each.
     entry = row
-      ? { id: row.id, tenantId: row.tenantId, scopes: row.scopes, expiresAt: row.expiresAt?.toISOString() ?? null, revokedAt: row.revokedAt?.toISOString() ?? null }
+      ? {
+          id: row.id,
+          tenantId: row.tenantId,
+          scopes: row.scopes,
+          expiresAt: row.expiresAt?.toISOString() ?? null,
+          revokedAt: row.revokedAt?.toISOString() ?? null,
+        }
       : { missing: true };
     defer(cache.set(cacheKey, entry, row ? API_KEY_CACHE_SECONDS : 60));
   }
@@ -174,11 +186,7 @@ function principalFromClaims(claims: JwtClaims): Principal {
 }
 
 function scopesFromClaims(claims: JwtClaims): Scope[] {
-  const raw = Array.isArray(claims.scopes)
-    ? claims.scopes
-    : typeof claims.scope === "string"
-      ? claims.scope.split(" ")
-      : undefined;
+  const raw = Array.isArray(claims.scopes) ? claims.scopes : typeof claims.scope === "string" ? claims.scope.split(" ") : undefined;
   if (raw) return raw.filter(isScope);
   const role = claims.role;
   return typeof role === "string" && (ROLES as readonly string[]).includes(role) ? scopesForRole(role as Role) : [];

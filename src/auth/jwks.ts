@@ -70,7 +70,11 @@ export class JwksResolver {
     try {
       // Never follow a redirect: the configured URL is the one trusted for keys, and a redirect
       // could hand the choice of signing keys (or an internal address to fetch) to someone else.
-      res = await this.fetcher(this.url, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(5000) });
+      res = await this.fetcher(this.url, {
+        headers: { accept: "application/json" },
+        redirect: "manual",
+        signal: AbortSignal.timeout(5000),
+      });
     } catch {
       throw new JwksUnavailable();
     }

@@ -7,11 +7,7 @@ import { type FanoutMessage, MAX_MESSAGE_BYTES, RECIPIENTS_PER_MESSAGE, type Rec
  * contact with large attributes makes its message smaller), then sends them with sendBatch calls
  * of at most 100 messages and MAX_BATCH_BYTES. Returns how many queue messages were sent.
  */
-export async function enqueueRecipients(
-  queue: Queue,
-  head: Omit<SendMessage, "recipients">,
-  recipients: Recipient[],
-): Promise<number> {
+export async function enqueueRecipients(queue: Queue, head: Omit<SendMessage, "recipients">, recipients: Recipient[]): Promise<number> {
   const messages: { body: SendMessage; bytes: number }[] = [];
   const overhead = byteLength({ ...head, recipients: [] });
   let current: Recipient[] = [];
@@ -49,7 +45,10 @@ export async function sendFanout(env: Env, message: FanoutMessage, opts: { delay
 
 /** Queues many fan-out steps. */
 export async function sendFanouts(env: Env, messages: FanoutMessage[]): Promise<void> {
-  await sendInBatches(env.FANOUT_QUEUE, messages.map((body) => ({ body, contentType: "json" as const })));
+  await sendInBatches(
+    env.FANOUT_QUEUE,
+    messages.map((body) => ({ body, contentType: "json" as const })),
+  );
   count("queue_messages", messages.length);
 }
 
@@ -58,6 +57,9 @@ export async function sendFanouts(env: Env, messages: FanoutMessage[]): Promise<
  * is not a failure, so it must not use up the message's retries and land it in the dead-letter queue.
  */
 export async function requeueSends(queue: Queue, items: { body: SendMessage; delaySeconds: number }[]): Promise<void> {
-  await sendInBatches(queue, items.map((item) => ({ body: item.body, contentType: "json" as const, delaySeconds: queueDelay(item.delaySeconds) })));
+  await sendInBatches(
+    queue,
+    items.map((item) => ({ body: item.body, contentType: "json" as const, delaySeconds: queueDelay(item.delaySeconds) })),
+  );
   count("queue_messages", items.length);
 }

@@ -35,10 +35,18 @@ export async function sweepStaleClaims(db: Db, env: Env, logger: Logger): Promis
         await recountCampaign(db, row.tenant_id, row.campaign_id);
       }
     } catch (err) {
-      logger.error("could not settle swept claims of a campaign; the next tick tries again", { tenant_id: row.tenant_id, campaign_id: row.campaign_id, err });
+      logger.error("could not settle swept claims of a campaign; the next tick tries again", {
+        tenant_id: row.tenant_id,
+        campaign_id: row.campaign_id,
+        err,
+      });
     }
   }
-  if (total > 0) logger.warn("stale claims settled", { released: swept.reduce((n, r) => n + r.released, 0), unknown: swept.reduce((n, r) => n + r.unknown, 0) });
+  if (total > 0)
+    logger.warn("stale claims settled", {
+      released: swept.reduce((n, r) => n + r.released, 0),
+      unknown: swept.reduce((n, r) => n + r.unknown, 0),
+    });
   return total;
 }
 
@@ -59,7 +67,10 @@ export async function launchDueCampaigns(db: Db, env: Env, logger: Logger): Prom
     } catch (err) {
       const reason = err instanceof Error ? err.message : "the launch failed";
       const attempts = await countLaunchAttempt(db, c.tenant_id, c.id, reason).catch(() => 0);
-      if (attempts >= MAX_LAUNCH_ATTEMPTS && (await failCampaign(db, c.tenant_id, c.id, `the scheduled launch failed ${attempts} times: ${reason}`))) {
+      if (
+        attempts >= MAX_LAUNCH_ATTEMPTS &&
+        (await failCampaign(db, c.tenant_id, c.id, `the scheduled launch failed ${attempts} times: ${reason}`))
+      ) {
         log.error("scheduled campaign failed: it could not be launched", { attempts, reason });
       } else {
         log.warn("scheduled campaign did not launch", { attempts, err });
@@ -75,7 +86,9 @@ let partitionsCheckedAt = 0;
 export async function ensurePartitions(db: Db): Promise<void> {
   if (Date.now() - partitionsCheckedAt < 3_600_000) return;
   // Messages partitions keep free room in each page (fillfactor 70) so recording a result is a HOT update.
-  await db.execute(sql`SELECT herald_ensure_monthly_partitions('messages', 2, 'fillfactor = 70'), herald_ensure_monthly_partitions('events', 2)`);
+  await db.execute(
+    sql`SELECT herald_ensure_monthly_partitions('messages', 2, 'fillfactor = 70'), herald_ensure_monthly_partitions('events', 2)`,
+  );
   partitionsCheckedAt = Date.now();
 }
 
@@ -100,9 +113,19 @@ export async function repairStalledProgress(db: Db, env: Env, logger: Logger): P
       // Still sending, nothing claimed, nothing waiting: a fan-out step or a send message was lost.
       // Fan-out skips whoever is handled, so walking the audience again finds only the ones left behind.
       else if (settled.open === 0) await stub.kick();
-      logger.warn("stalled campaign recounted", { tenant_id: row.tenant_id, campaign_id: row.id, state: settled.state, open: settled.open, ...settled.counts });
+      logger.warn("stalled campaign recounted", {
+        tenant_id: row.tenant_id,
+        campaign_id: row.id,
+        state: settled.state,
+        open: settled.open,
+        ...settled.counts,
+      });
     } catch (err) {
-      logger.error("could not repair a stalled campaign; the next tick tries again", { tenant_id: row.tenant_id, campaign_id: row.id, err });
+      logger.error("could not repair a stalled campaign; the next tick tries again", {
+        tenant_id: row.tenant_id,
+        campaign_id: row.id,
+        err,
+      });
     }
   }
   return stalled.length;

@@ -13,7 +13,15 @@ import { renderRecipient } from "./render";
 import { policyProviders } from "../sending/policy-providers";
 import { sendingContext, type SendingContext } from "./sending-context";
 import { campaignState, failCampaign, noteBlocked, noteWaiting } from "./store/campaign-rows";
-import { claimRecipients, markSending, recordOutcomes, releaseClaims, releaseUnsent, type Claimed, type Outcome } from "../sending/store/message-rows";
+import {
+  claimRecipients,
+  markSending,
+  recordOutcomes,
+  releaseClaims,
+  releaseUnsent,
+  type Claimed,
+  type Outcome,
+} from "../sending/store/message-rows";
 import { storeReplays } from "../sending/store/replay-rows";
 import { limiterStub, progressStub, type BatchLease } from "../services/durable-objects";
 
@@ -86,7 +94,15 @@ export async function sendCampaignChunk(jobs: SendJob[], d: ChunkDeps): Promise<
   }
   const tokens = granted.flatMap((job) => job.body.recipients.map(() => job.messageId));
   const owners = granted.map((job) => job.messageId);
-  const claim = await claimRecipients(db, { tenantId, campaignId, month, tokens, recipients, ids: recipients.map(() => uuidv7()), providerIds });
+  const claim = await claimRecipients(db, {
+    tenantId,
+    campaignId,
+    month,
+    tokens,
+    recipients,
+    ids: recipients.map(() => uuidv7()),
+    providerIds,
+  });
   const mine = claim.claimed.filter((c) => c.status === "claimed");
   await refundUnused(env, lease.leases, mine, providerOf);
   if (claim.state !== "sending") {
@@ -100,7 +116,10 @@ export async function sendCampaignChunk(jobs: SendJob[], d: ChunkDeps): Promise<
   const ids = mine.map((c) => c.id);
   try {
     d.crash.at("after_claim");
-    const live = (claim.templateVersion === context.templateVersion ? context : await sendingContext(db, tenantId, campaignId, claim.templateVersion)) ?? context;
+    const live =
+      (claim.templateVersion === context.templateVersion
+        ? context
+        : await sendingContext(db, tenantId, campaignId, claim.templateVersion)) ?? context;
     const sending = await markSending(db, { tenantId, month, ids, owners, nonce });
     handedOver = true;
     await deliver(granted, claim.claimed, sending, live, lease.leases, d);
@@ -118,7 +137,14 @@ export async function sendCampaignChunk(jobs: SendJob[], d: ChunkDeps): Promise<
 }
 
 /** Renders and sends the claimed recipients, then records and reports the results. */
-async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<string>, ctx: SendingContext, leases: Map<string, BatchLease>, d: ChunkDeps) {
+async function deliver(
+  granted: SendJob[],
+  claimed: Claimed[],
+  sending: Set<string>,
+  ctx: SendingContext,
+  leases: Map<string, BatchLease>,
+  d: ChunkDeps,
+) {
   const { env, db, logger } = d;
   const { tenant_id: tenantId, campaign_id: campaignId, month } = granted[0]!.body;
   const byContact = new Map(claimed.map((c) => [c.contactId, c]));
@@ -176,19 +202,32 @@ async function deliver(granted: SendJob[], claimed: Claimed[], sending: Set<stri
   const skipped = claimed.filter((c) => c.status === "skipped").length;
   const settled = recorded.sent + recorded.failed + recorded.unknown + skipped;
   const reports: Promise<unknown>[] = [];
-  if (settled > 0) reports.push(progressStub(env, campaignId).report({ sent: recorded.sent, failed: recorded.failed, skipped, unknown: recorded.unknown }));
+  if (settled > 0)
+    reports.push(
+      progressStub(env, campaignId).report({ sent: recorded.sent, failed: recorded.failed, skipped, unknown: recorded.unknown }),
+    );
   // The breaker is for a provider that is down, not one that fails now and then: a chunk counts
   // against it when most of its calls to that provider failed.
-  reports.push(...reportLeaseOutcomes(env, leases, (id) => {
-    const c = calls.get(id);
-    return c !== undefined && c.failed * 2 >= c.sent && c.failed > 0;
-  }));
+  reports.push(
+    ...reportLeaseOutcomes(env, leases, (id) => {
+      const c = calls.get(id);
+      return c !== undefined && c.failed * 2 >= c.sent && c.failed > 0;
+    }),
+  );
   await Promise.all(reports);
   const chaos = chaosOf(env);
-  if (chaos?.restartDue(settled)) await progressStub(env, campaignId).crash().catch(() => {});
+  if (chaos?.restartDue(settled))
+    await progressStub(env, campaignId)
+      .crash()
+      .catch(() => {});
   logger.debug("send chunk", { messages: granted.length, ...recorded, skipped, released: release.length });
-  if (release.length > 0) logger.warn("provider refused a batch without accepting it; those recipients will be retried", { released: release.length });
-  if (recorded.unknown + recorded.replaying > 0) logger.warn("provider answer was ambiguous; recipients marked unknown (or queued for an idempotent replay), never re-sent blindly", { unknown: recorded.unknown, replaying: recorded.replaying });
+  if (release.length > 0)
+    logger.warn("provider refused a batch without accepting it; those recipients will be retried", { released: release.length });
+  if (recorded.unknown + recorded.replaying > 0)
+    logger.warn("provider answer was ambiguous; recipients marked unknown (or queued for an idempotent replay), never re-sent blindly", {
+      unknown: recorded.unknown,
+      replaying: recorded.replaying,
+    });
 }
 
 /**
@@ -256,7 +295,9 @@ async function waitOrGiveUp(waiting: SendJob[], seconds: number, blocked: boolea
       const reason = `no enabled provider could send for ${Math.round(since / 60)} minutes (BLOCKED_CAMPAIGN_TIMEOUT_SECONDS is ${limit})`;
       if (await failCampaign(d.db, tenantId, campaignId, reason)) {
         d.logger.error("campaign failed: no usable provider", { campaign_id: campaignId, reason });
-        await progressStub(d.env, campaignId).setState("failed").catch(() => {});
+        await progressStub(d.env, campaignId)
+          .setState("failed")
+          .catch(() => {});
       }
       for (const job of waiting) job.drop = true;
       return;
@@ -276,7 +317,12 @@ async function refundUnused(env: Env, leases: Map<string, BatchLease>, mine: Cla
   const refunds: Promise<unknown>[] = [];
   for (const [providerId, lease] of leases) {
     const unused = lease.grantedTokens - (used.get(providerId) ?? 0);
-    if (unused > 0) refunds.push(limiterStub(env, providerId).refund(unused).catch(() => {}));
+    if (unused > 0)
+      refunds.push(
+        limiterStub(env, providerId)
+          .refund(unused)
+          .catch(() => {}),
+      );
   }
   await Promise.all(refunds);
 }

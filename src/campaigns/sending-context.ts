@@ -22,7 +22,12 @@ const cache = new Map<string, { ctx: SendingContext; at: number }>();
  * The launch snapshot is immutable for a given template version, so each isolate compiles a
  * campaign's template once and reuses it for every batch, instead of re-reading tens of KB of HTML.
  */
-export async function sendingContext(db: Db, tenantId: string, campaignId: string, version?: number | null): Promise<SendingContext | undefined> {
+export async function sendingContext(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  version?: number | null,
+): Promise<SendingContext | undefined> {
   const key = `${tenantId}:${campaignId}`;
   const hit = cache.get(key);
   if (hit && (version == null || hit.ctx.templateVersion === version) && Date.now() - hit.at < TTL_MS) return hit.ctx;

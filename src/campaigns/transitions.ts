@@ -17,7 +17,14 @@ async function transition(db: Db, tenantId: string, campaignId: string, action: 
 }
 
 export async function scheduleCampaign(db: Db, tenantId: string, campaignId: string, at: Date) {
-  await transition(db, tenantId, campaignId, "schedule", "scheduled", sql`, scheduled_at = ${at.toISOString()}::timestamptz, launch_attempts = 0, failure_reason = NULL`);
+  await transition(
+    db,
+    tenantId,
+    campaignId,
+    "schedule",
+    "scheduled",
+    sql`, scheduled_at = ${at.toISOString()}::timestamptz, launch_attempts = 0, failure_reason = NULL`,
+  );
 }
 
 export async function pauseCampaign(db: Db, env: Env, tenantId: string, campaignId: string) {
@@ -60,9 +67,21 @@ export async function retryFailed(db: Db, env: Env, tenantId: string, campaignId
     const why = await whyNot(db, tenantId, campaignId, from);
     // Unknown campaign or wrong state explain themselves; otherwise there is simply nothing to do.
     if (why.code === "not_found" || why.options.extensions?.state) throw why;
-    throw new HeraldError("conflict", includeUnknown ? "there are no failed or unknown recipients to retry" : "there are no failed recipients to retry (recipients whose outcome is unknown need include_unknown=true)");
+    throw new HeraldError(
+      "conflict",
+      includeUnknown
+        ? "there are no failed or unknown recipients to retry"
+        : "there are no failed recipients to retry (recipients whose outcome is unknown need include_unknown=true)",
+    );
   }
-  const { previous } = await transition(db, tenantId, campaignId, "retry_failed", "sending", sql`, completed_at = NULL, failure_reason = NULL`);
+  const { previous } = await transition(
+    db,
+    tenantId,
+    campaignId,
+    "retry_failed",
+    "sending",
+    sql`, completed_at = NULL, failure_reason = NULL`,
+  );
   try {
     await progressStub(env, campaignId).retrying(marked);
     await queueFanout(env, tenantId, campaignId, "retry");
@@ -70,7 +89,9 @@ export async function retryFailed(db: Db, env: Env, tenantId: string, campaignId
     // Nothing will send them: put the recipients and the campaign back as they were.
     await unmarkRetry(db, tenantId, campaignId);
     await revertState(db, tenantId, campaignId, "sending", previous, sql`, completed_at = now()`);
-    await progressStub(env, campaignId).setState(previous).catch(() => {});
+    await progressStub(env, campaignId)
+      .setState(previous)
+      .catch(() => {});
     throw err;
   }
   return n;

@@ -1,6 +1,16 @@
 import { date, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
-export const EVENT_TYPES = ["sent", "delivered", "bounced", "complained", "opened", "clicked", "unsubscribed", "failed", "unknown"] as const;
+export const EVENT_TYPES = [
+  "sent",
+  "delivered",
+  "bounced",
+  "complained",
+  "opened",
+  "clicked",
+  "unsubscribed",
+  "failed",
+  "unknown",
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /**

@@ -26,7 +26,6 @@ export type AcceptResult =
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_HOURS = 24;
 
-
 /**
  * Accepts emails in one transaction: the Idempotency-Key (when given), one row per email with
  * what to send, and its entry in the shared message log (`queued`, or `skipped` when every
@@ -60,7 +59,10 @@ export async function acceptEmails(
           .select()
           .from(idempotencyKeys)
           .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, idempotency.key)));
-        if (!first) throw new HeraldError("conflict", "this Idempotency-Key is in use by a request still in progress", { extensions: { name: "concurrent_idempotent_requests" } });
+        if (!first)
+          throw new HeraldError("conflict", "this Idempotency-Key is in use by a request still in progress", {
+            extensions: { name: "concurrent_idempotent_requests" },
+          });
         if (first.requestHash !== idempotency.hash) {
           throw new HeraldError("conflict", "this Idempotency-Key was used with a different request in the last 24 hours", {
             extensions: { name: "invalid_idempotent_request" },
@@ -129,7 +131,8 @@ async function checkProviders(db: Db, tenantId: string, items: { body: EmailBody
     const named = body.provider_id ? own.find((p) => p.id === body.provider_id!.toLowerCase()) : undefined;
     if (body.provider_id && !named) errors.push({ field: field("provider_id"), message: "no such provider" });
     else if (named && !named.enabled) errors.push({ field: field("provider_id"), message: "this provider is disabled" });
-    else if (!body.provider_id && !own.some((p) => p.enabled)) errors.push({ field: field("provider_id"), message: "no enabled provider is configured; add one at /v1/providers" });
+    else if (!body.provider_id && !own.some((p) => p.enabled))
+      errors.push({ field: field("provider_id"), message: "no enabled provider is configured; add one at /v1/providers" });
   }
   if (errors.length > 0) throw new HeraldError("validation_failed", `invalid ${errors.map((e) => e.field).join(", ")}`, { errors });
 }

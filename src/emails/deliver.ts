@@ -41,7 +41,11 @@ export interface DeliveryDeps {
  * set when its queue message should be retried; a throw retries them all.
  */
 export async function sendTenantEmails(tenantId: string, jobs: EmailJob[], d: DeliveryDeps): Promise<void> {
-  const claimed = await claimEmails(d.db, tenantId, jobs.map((j) => j.body));
+  const claimed = await claimEmails(
+    d.db,
+    tenantId,
+    jobs.map((j) => j.body),
+  );
   const byId = new Map(claimed.map((e) => [e.id, e]));
   // A message whose email is not claimable was sent, cancelled or is being sent by another delivery: ack it.
   const live = jobs.filter((j) => {
@@ -62,7 +66,11 @@ export async function sendTenantEmails(tenantId: string, jobs: EmailJob[], d: De
 }
 
 async function deliver(tenantId: string, live: EmailJob[], { env, db, logger, backoff }: DeliveryDeps, handedOver: { value: boolean }) {
-  const suppressed = await suppressedAmong(db, tenantId, live.flatMap((j) => [...j.email!.to_addresses, ...j.email!.cc_addresses, ...j.email!.bcc_addresses]));
+  const suppressed = await suppressedAmong(
+    db,
+    tenantId,
+    live.flatMap((j) => [...j.email!.to_addresses, ...j.email!.cc_addresses, ...j.email!.bcc_addresses]),
+  );
   const keep = (list: string[]) => list.filter((a) => !suppressed.has(recipientKey(a)));
   const skipped: EmailJob[] = [];
   const sendable: EmailJob[] = [];
@@ -87,7 +95,8 @@ async function deliver(tenantId: string, live: EmailJob[], { env, db, logger, ba
   // Unsendable emails were claimed but never handed to a provider: mark them so their outcome records.
   // A transactional claim is the email's own (one delivery holds it), so no owners are checked.
   const nonce = crypto.randomUUID();
-  for (const [month, group] of groupBy(unsendable, (j) => j.email!.month)) await markSending(db, { tenantId, month, ids: group.map((j) => j.email!.id), nonce });
+  for (const [month, group] of groupBy(unsendable, (j) => j.email!.month))
+    await markSending(db, { tenantId, month, ids: group.map((j) => j.email!.id), nonce });
   outcomes.push(...unsendable.map((j) => ({ id: j.email!.id, status: "failed" as const, error: "no enabled provider to send through" })));
   const release: EmailJob[] = [];
   const failures = new Map<string, boolean>();
@@ -120,11 +129,20 @@ async function deliver(tenantId: string, live: EmailJob[], { env, db, logger, ba
   const emailOf = (id: string) => live.find((j) => j.email!.id === id)!.email!;
   for (const [month, group] of groupBy(outcomes, (o) => emailOf(o.id).month)) await recordOutcomes(db, tenantId, month, group);
   await releaseEmails(db, tenantId, release);
-  for (const [month, group] of groupBy(skipped, (j) => j.email!.month)) await skipSuppressed(db, month, group.map((j) => j.email!.id));
+  for (const [month, group] of groupBy(skipped, (j) => j.email!.month))
+    await skipSuppressed(
+      db,
+      month,
+      group.map((j) => j.email!.id),
+    );
 
   // An email waiting for its idempotent replay is still `sending` to its reader.
   const final = [
-    ...outcomes.map((o) => ({ id: o.id, status: o.status === "replaying" ? "sending" : o.status, event: o.status === "replaying" ? "sending" : o.status })),
+    ...outcomes.map((o) => ({
+      id: o.id,
+      status: o.status === "replaying" ? "sending" : o.status,
+      event: o.status === "replaying" ? "sending" : o.status,
+    })),
     ...skipped.map((j) => ({ id: j.email!.id, status: "suppressed", event: "suppressed" })),
   ];
   await setEmailStatuses(db, tenantId, final);
@@ -133,9 +151,18 @@ async function deliver(tenantId: string, live: EmailJob[], { env, db, logger, ba
   await Promise.all(reportLeaseOutcomes(env, leases, (id) => failures.get(id) === true));
 
   const now = new Date().toISOString();
-  const events: EventInput[] = outcomes.filter((o) => o.status !== "replaying").map((o) => sendOutcomeEvent(o, now, recipientKey(emailOf(o.id).to_addresses[0]!)));
-  if (events.length > 0) await publishEvents(env.EVENTS_QUEUE, tenantId, events).catch((err) => logger.warn("send events not queued", { err }));
-  logger.debug("transactional batch", { emails: live.length, sent: outcomes.filter((o) => o.status === "sent").length, skipped: skipped.length, released: release.length, waiting: waiting.length });
+  const events: EventInput[] = outcomes
+    .filter((o) => o.status !== "replaying")
+    .map((o) => sendOutcomeEvent(o, now, recipientKey(emailOf(o.id).to_addresses[0]!)));
+  if (events.length > 0)
+    await publishEvents(env.EVENTS_QUEUE, tenantId, events).catch((err) => logger.warn("send events not queued", { err }));
+  logger.debug("transactional batch", {
+    emails: live.length,
+    sent: outcomes.filter((o) => o.status === "sent").length,
+    skipped: skipped.length,
+    released: release.length,
+    waiting: waiting.length,
+  });
 }
 
 /**
@@ -165,7 +192,15 @@ async function lease(env: Env, jobs: EmailJob[], policyOf: (j: EmailJob) => stri
 async function render(env: Env, tenantId: string, e: ClaimedEmail): Promise<OutboundEmail> {
   const { html, headers } = await decorate(
     env,
-    { tenantId, messageId: e.id, email: recipientKey(e.to_addresses[0]!), from: e.from_address, trackOpens: e.track_opens, trackClicks: e.track_clicks, listUnsubscribe: false },
+    {
+      tenantId,
+      messageId: e.id,
+      email: recipientKey(e.to_addresses[0]!),
+      from: e.from_address,
+      trackOpens: e.track_opens,
+      trackClicks: e.track_clicks,
+      listUnsubscribe: false,
+    },
     e.html,
   );
   return {
@@ -185,6 +220,16 @@ async function render(env: Env, tenantId: string, e: ClaimedEmail): Promise<Outb
 /** Gives claims back (the queue message is retried): the message log says retrying, the email queued. */
 async function releaseEmails(db: Db, tenantId: string, jobs: EmailJob[]) {
   if (jobs.length === 0) return;
-  for (const [month, group] of groupBy(jobs, (j) => j.email!.month)) await releaseClaims(db, tenantId, month, group.map((j) => j.email!.id));
-  await requeueEmails(db, tenantId, jobs.map((j) => j.email!.id));
+  for (const [month, group] of groupBy(jobs, (j) => j.email!.month))
+    await releaseClaims(
+      db,
+      tenantId,
+      month,
+      group.map((j) => j.email!.id),
+    );
+  await requeueEmails(
+    db,
+    tenantId,
+    jobs.map((j) => j.email!.id),
+  );
 }

@@ -56,7 +56,10 @@ export async function requeueDueEmails(db: Db, queue: Queue): Promise<number> {
   const now = Date.now();
   for (const row of [...due.rows, ...lost.rows]) {
     const delay = row.scheduled_at ? (new Date(row.scheduled_at).getTime() - now) / 1000 : 0;
-    byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), { id: row.id, month: monthOfUuidv7(row.id), delaySeconds: delay > 0 ? delay : undefined }]);
+    byTenant.set(row.tenant_id, [
+      ...(byTenant.get(row.tenant_id) ?? []),
+      { id: row.id, month: monthOfUuidv7(row.id), delaySeconds: delay > 0 ? delay : undefined },
+    ]);
   }
   for (const [tenantId, queued] of byTenant) await enqueueEmails(queue, tenantId, queued);
   return due.rows.length + lost.rows.length;
@@ -111,9 +114,16 @@ export async function pruneIdempotencyKeys(db: Db): Promise<void> {
 export async function settleStaleEmails(db: Db, events: Queue, staleSeconds: number): Promise<number> {
   const swept = await sweepStaleTransactional(db, staleSeconds);
   const now = new Date().toISOString();
-  for (const [tenantId, rows] of groupBy(swept.filter((r) => r.status === "unknown"), (r) => r.tenant_id)) {
+  for (const [tenantId, rows] of groupBy(
+    swept.filter((r) => r.status === "unknown"),
+    (r) => r.tenant_id,
+  )) {
     const error = "outcome_unknown: the sender stopped after handing the email to the provider";
-    await publishEvents(events, tenantId, rows.map((r) => sendOutcomeEvent({ id: r.id, status: "unknown", error }, now)));
+    await publishEvents(
+      events,
+      tenantId,
+      rows.map((r) => sendOutcomeEvent({ id: r.id, status: "unknown", error }, now)),
+    );
   }
   return swept.length;
 }

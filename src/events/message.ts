@@ -71,5 +71,8 @@ export const WEBHOOK_EVENT_TYPES = EVENT_TYPES.map(webhookEventType);
 
 /** Sends events to the events queue. */
 export async function publishEvents(queue: Queue, tenantId: string, events: EventInput[]): Promise<void> {
-  await sendInBatches(queue, events.map((event) => ({ body: { type: "event", tenant_id: tenantId, event } satisfies EventMessage })));
+  await sendInBatches(
+    queue,
+    events.map((event) => ({ body: { type: "event", tenant_id: tenantId, event } satisfies EventMessage })),
+  );
 }

@@ -71,5 +71,9 @@ export async function capTrackingEvents<T extends PendingEvent>(db: Db, tenantId
 }
 
 async function slotIds(tenantId: string, key: string): Promise<string[]> {
-  return Promise.all(Array.from({ length: TRACKING_EVENTS_PER_MINUTE }, async (_, slot) => uuidFromHash(await sha256Hex(`${tenantId}\ntracking-slot\n${key}\n${slot}`))));
+  return Promise.all(
+    Array.from({ length: TRACKING_EVENTS_PER_MINUTE }, async (_, slot) =>
+      uuidFromHash(await sha256Hex(`${tenantId}\ntracking-slot\n${key}\n${slot}`)),
+    ),
+  );
 }

@@ -80,13 +80,17 @@ export function parseChaos(raw: string): ChaosSettings {
     return x;
   };
   const every = o.do_restart_every ?? 0;
-  if (typeof every !== "number" || !Number.isInteger(every) || every < 0) throw new Error("HERALD_CHAOS.do_restart_every must be a whole number ≥ 0");
+  if (typeof every !== "number" || !Number.isInteger(every) || every < 0)
+    throw new Error("HERALD_CHAOS.do_restart_every must be a whole number ≥ 0");
   const seed = o.seed;
   if (seed !== undefined && (typeof seed !== "number" || !Number.isInteger(seed))) throw new Error("HERALD_CHAOS.seed must be an integer");
   return { crash: share("crash"), duplicate: share("duplicate"), doRestartEvery: every, seed };
 }
 
-export function createChaos(settings: ChaosSettings, random: () => number = settings.seed === undefined ? Math.random : mulberry32(settings.seed)): Chaos {
+export function createChaos(
+  settings: ChaosSettings,
+  random: () => number = settings.seed === undefined ? Math.random : mulberry32(settings.seed),
+): Chaos {
   let settled = 0;
   let nextRestart = settings.doRestartEvery;
   return {

@@ -23,7 +23,7 @@ function decodeKey(keyB64: string | undefined): Uint8Array<ArrayBuffer> {
   if (text === "") throw new ConfigError("ENCRYPTION_KEY must be set (32 random bytes, base64)");
   // Accept both alphabets: `openssl rand -base64 32` and base64url tools are equally common.
   const bytes = fromBase64url(text.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_"));
-  if (!bytes || bytes.length !== 32) throw new ConfigError("ENCRYPTION_KEY must be 32 bytes, base64-encoded");
+  if (bytes?.length !== 32) throw new ConfigError("ENCRYPTION_KEY must be 32 bytes, base64-encoded");
   return bytes;
 }
 
@@ -67,4 +67,3 @@ export async function decryptJson<T>(blob: string, keyB64: string, aad?: string)
   }
   return JSON.parse(fromUtf8(new Uint8Array(plain))) as T;
 }
-

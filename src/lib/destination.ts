@@ -66,7 +66,7 @@ const V4_RANGES: [string, number, HostClass][] = [
 
 function inV4(value: number, base: string, bits: number): boolean {
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((value & mask) >>> 0) === ipv4Value(base);
+  return (value & mask) >>> 0 === ipv4Value(base);
 }
 
 function classifyV4(value: number): HostClass {
@@ -217,7 +217,11 @@ export function urlProblem(value: string, policy: DestinationPolicy): string | u
 export function hostProblem(raw: string, policy: DestinationPolicy): string | undefined {
   const host = normalizeHost(raw);
   if (host === undefined) return "must be a host name or IP address";
-  const bare = raw.trim().replace(/^\[(.*)\]$/, "$1").toLowerCase().replace(/\.+$/, "");
+  const bare = raw
+    .trim()
+    .replace(/^\[(.*)\]$/, "$1")
+    .toLowerCase()
+    .replace(/\.+$/, "");
   if (ipv4Value(host) !== undefined && host !== bare) return "write an IPv4 address in dotted-decimal form (a.b.c.d)";
   return hostClassProblem(classifyHost(host), policy);
 }

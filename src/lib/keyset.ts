@@ -40,7 +40,12 @@ export async function idPage<Row extends { id: string }, Dto>(
 }
 
 /** The tenant's rows older than the cursor (ids are uuidv7, so older is smaller), and `filters`. */
-export function tenantRowsBefore(table: TenantTable, tenantId: string, after: string | undefined, ...filters: (SQL | undefined)[]): SQL | undefined {
+export function tenantRowsBefore(
+  table: TenantTable,
+  tenantId: string,
+  after: string | undefined,
+  ...filters: (SQL | undefined)[]
+): SQL | undefined {
   return and(eq(table.tenantId, tenantId), after ? lt(table.id, after) : undefined, ...filters);
 }
 

@@ -59,9 +59,7 @@ export const PageQuery = z.object({
 });
 
 export function pageOf<T extends z.ZodType>(item: T, name: string) {
-  return z
-    .object({ data: z.array(item), next_cursor: z.string().nullable() })
-    .openapi(name);
+  return z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
 }
 
 /** Cursors are opaque to callers: base64url JSON naming the last id seen. */

@@ -21,7 +21,13 @@ export async function findTenantRow<T extends TenantTable>(db: Db, table: T, ten
 }
 
 /** Deletes the tenant's row and answers its id; not found as findTenantRow is. */
-export async function deleteTenantRow(db: Db, table: TenantTable, tenantId: string, id: string, notFound: () => HeraldError): Promise<string> {
+export async function deleteTenantRow(
+  db: Db,
+  table: TenantTable,
+  tenantId: string,
+  id: string,
+  notFound: () => HeraldError,
+): Promise<string> {
   const [gone] = await db
     .delete(table)
     .where(and(eq(table.tenantId, tenantId), eq(table.id, uuidOr404(id, notFound))))

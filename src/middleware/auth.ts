@@ -20,7 +20,9 @@ function credential(c: Context<HonoEnv>): string {
   const query = c.req.query("access_token");
   if (query !== undefined && looksLikeApiKey(query)) {
     // A long-lived key in a URL is leaked already; say so whatever else the request carries.
-    throw unauthorized("API keys are not accepted in the URL (it ends up in logs and proxies): exchange the key at POST /v1/auth/token and pass that short-lived JWT as access_token");
+    throw unauthorized(
+      "API keys are not accepted in the URL (it ends up in logs and proxies): exchange the key at POST /v1/auth/token and pass that short-lived JWT as access_token",
+    );
   }
   if (header !== undefined || query === undefined) return bearerToken(header);
   const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";

@@ -89,4 +89,3 @@ function fromHttpException(err: HTTPException): HeraldError | undefined {
       return undefined;
   }
 }
-

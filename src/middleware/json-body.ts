@@ -33,4 +33,3 @@ function tooDeep(): HeraldError {
   const message = `arrays and objects may nest at most ${MAX_JSON_DEPTH} levels deep`;
   return new HeraldError("bad_request", `the request body is not accepted: ${message}`, { errors: [{ field: "body", message }] });
 }
-

@@ -34,9 +34,13 @@ function rateLimitHeaders(policy: string, rule: RateLimitRule, result: RateLimit
 }
 
 function tooMany(policy: string, rule: RateLimitRule, result: RateLimitResult, what: string): HeraldError {
-  return new HeraldError("rate_limited", `${what} exceeded ${rule.limit} requests per ${rule.windowSeconds} s; retry after ${result.resetSeconds} s`, {
-    headers: { ...rateLimitHeaders(policy, rule, result), "Retry-After": String(result.resetSeconds) },
-  });
+  return new HeraldError(
+    "rate_limited",
+    `${what} exceeded ${rule.limit} requests per ${rule.windowSeconds} s; retry after ${result.resetSeconds} s`,
+    {
+      headers: { ...rateLimitHeaders(policy, rule, result), "Retry-After": String(result.resetSeconds) },
+    },
+  );
 }
 
 /**
@@ -108,11 +112,23 @@ interface Lockout {
  * credential is looked at, right or wrong. Only `unauthorized` counts as a failure.
  * Token exchange, signup and the console's sign-in all go through here.
  */
-export async function limitAuthAttempt<T>(c: Context<HonoEnv>, flow: AuthFlow, verify: () => Promise<T>, opts: AuthAttemptOptions<T> = {}): Promise<T> {
+export async function limitAuthAttempt<T>(
+  c: Context<HonoEnv>,
+  flow: AuthFlow,
+  verify: () => Promise<T>,
+  opts: AuthAttemptOptions<T> = {},
+): Promise<T> {
   const rules = limitsOf(c).auth[flow];
-  const subjects: Subject[] = [{ key: `${flow}:ip:${clientIp(c)}`, attempts: rules.ip, failures: rules.ipFailures, what: "this client address" }];
+  const subjects: Subject[] = [
+    { key: `${flow}:ip:${clientIp(c)}`, attempts: rules.ip, failures: rules.ipFailures, what: "this client address" },
+  ];
   if (opts.account !== undefined) {
-    subjects.push({ key: `${flow}:account:${await sha256Hex(opts.account)}`, attempts: rules.account, failures: rules.accountFailures, what: "this account" });
+    subjects.push({
+      key: `${flow}:account:${await sha256Hex(opts.account)}`,
+      attempts: rules.account,
+      failures: rules.accountFailures,
+      what: "this account",
+    });
   }
   for (const s of subjects) await refuseIfLockedOut(c, flow, s);
   for (const s of subjects) await countAttempt(c, `auth:${s.key}`, s.attempts, `${flow}-attempts`, s.what);
@@ -175,7 +191,11 @@ async function countFailure(c: Context<HonoEnv>, flow: AuthFlow, s: Subject): Pr
 
 function lockedOut(flow: AuthFlow, s: Subject, result: RateLimitResult): HeraldError {
   const policy = `${flow}-failures`;
-  return new HeraldError("rate_limited", `too many failed attempts (${s.what}: at most ${s.failures.limit} per ${s.failures.windowSeconds} s); retry after ${result.resetSeconds} s`, {
-    headers: { ...rateLimitHeaders(policy, s.failures, result), "Retry-After": String(result.resetSeconds) },
-  });
+  return new HeraldError(
+    "rate_limited",
+    `too many failed attempts (${s.what}: at most ${s.failures.limit} per ${s.failures.windowSeconds} s); retry after ${result.resetSeconds} s`,
+    {
+      headers: { ...rateLimitHeaders(policy, s.failures, result), "Retry-After": String(result.resetSeconds) },
+    },
+  );
 }

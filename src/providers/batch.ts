@@ -34,7 +34,13 @@ export async function runBatch(batch: OutboundEmail[], chunkSize: number, sendCh
     try {
       results = await sendChunk(emails);
     } catch (err) {
-      const failure = err instanceof ProviderError ? err : unexpected(err, emails.map((e) => e.id));
+      const failure =
+        err instanceof ProviderError
+          ? err
+          : unexpected(
+              err,
+              emails.map((e) => e.id),
+            );
       const chunkSettled = failure instanceof PartialBatchError ? failure.settled : [];
       chunkSettled.forEach((r, k) => r && (settled[slots[k]!] = r));
       failBatch(explicit(failure, emails, chunkSettled), settled);

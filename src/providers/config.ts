@@ -61,12 +61,20 @@ export const ResendWebhookSecret = z
 
 /** SNS topics whose notifications an SES provider accepts; without it any SNS topic is accepted. */
 export const SesWebhookTopicArns = z
-  .array(z.string().trim().regex(/^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, "must be an SNS topic ARN"))
+  .array(
+    z
+      .string()
+      .trim()
+      .regex(/^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, "must be an SNS topic ARN"),
+  )
   .min(1)
   .max(20);
 
 /** Postmark's webhook user and password only work as a pair. */
-export function bothOrNeither(value: { webhook_username?: string | undefined; webhook_password?: string | undefined }, ctx: z.RefinementCtx): void {
+export function bothOrNeither(
+  value: { webhook_username?: string | undefined; webhook_password?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if ((value.webhook_username === undefined) !== (value.webhook_password === undefined)) {
     const missing = value.webhook_username === undefined ? "webhook_username" : "webhook_password";
     ctx.addIssue({ code: "custom", path: [missing], message: "webhook_username and webhook_password are given together" });

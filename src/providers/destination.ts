@@ -59,7 +59,11 @@ export function providerDestination(kind: ProviderKind, config: unknown): Provid
       const host = c.host as string;
       const security = c.security as keyof typeof DEFAULT_PORT;
       const port = (c.port as number | undefined) ?? DEFAULT_PORT[security];
-      return { field: "host", where: `smtp+${security}://${normalizeHost(host) ?? host}:${port}`, problem: (policy) => hostProblem(host, policy) };
+      return {
+        field: "host",
+        where: `smtp+${security}://${normalizeHost(host) ?? host}:${port}`,
+        problem: (policy) => hostProblem(host, policy),
+      };
     }
     default:
       return undefined;

@@ -38,7 +38,9 @@ const MAX_PROVIDER_ID = 256;
 export function accepted(id: string, providerMessageId?: string): SendResult {
   // The id is the provider's text and is stored on the message and in its events (jsonb, which
   // refuses lone surrogates): well-formed and bounded like any other provider text.
-  return providerMessageId ? { id, status: "accepted", providerMessageId: clipCodePoints(providerMessageId, MAX_PROVIDER_ID) } : { id, status: "accepted" };
+  return providerMessageId
+    ? { id, status: "accepted", providerMessageId: clipCodePoints(providerMessageId, MAX_PROVIDER_ID) }
+    : { id, status: "accepted" };
 }
 
 export function rejected(id: string, error: string): SendResult {

@@ -72,7 +72,10 @@ export async function httpCall(ctx: HttpContext, url: string, init: RequestInit)
   } catch (err) {
     if (res.status >= 200 && res.status < 300) {
       const why = isTimeout(err) || signal.aborted ? `did not arrive within ${ctx.timeoutMs} ms` : "was cut off";
-      throw new ProviderError("ambiguous", `${ctx.provider} answered ${res.status} but the rest of its answer ${why}; it may have accepted the request`);
+      throw new ProviderError(
+        "ambiguous",
+        `${ctx.provider} answered ${res.status} but the rest of its answer ${why}; it may have accepted the request`,
+      );
     }
     return { status: res.status, headers: res.headers, text: "" };
   }
@@ -87,7 +90,10 @@ export async function httpCall(ctx: HttpContext, url: string, init: RequestInit)
  */
 export function redirectFailure(ctx: HttpContext, status: number): ProviderError {
   if (status === 303) {
-    return new ProviderError("ambiguous", `${ctx.provider} answered 303 See Other, which points at the result of a processed request; it may have accepted the request`);
+    return new ProviderError(
+      "ambiguous",
+      `${ctx.provider} answered 303 See Other, which points at the result of a processed request; it may have accepted the request`,
+    );
   }
   return new ProviderError(
     "misconfigured",
@@ -113,7 +119,11 @@ export function serverFailure(ctx: HttpContext, answer: HttpAnswer, why = ""): P
   if (ctx.safe5xx(answer.status)) {
     return new ProviderError("unavailable", `${ctx.provider} answered ${answer.status}${why}`, retryAfter(answer.headers));
   }
-  return new ProviderError("ambiguous", `${ctx.provider} answered ${answer.status}${why}; it may have accepted the request`, retryAfter(answer.headers));
+  return new ProviderError(
+    "ambiguous",
+    `${ctx.provider} answered ${answer.status}${why}; it may have accepted the request`,
+    retryAfter(answer.headers),
+  );
 }
 
 /** The failures every HTTP provider shares; undefined when the status needs the provider's own reading. */

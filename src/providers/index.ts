@@ -46,17 +46,41 @@ export function createProvider(kind: ProviderKind, config: unknown, credentials:
   const s = PROVIDER_SCHEMAS;
   switch (kind) {
     case "sink":
-      return createSinkProvider(parse(kind, "config", s.sink.config, config), parse(kind, "credentials", s.sink.credentials, credentials), fetch);
+      return createSinkProvider(
+        parse(kind, "config", s.sink.config, config),
+        parse(kind, "credentials", s.sink.credentials, credentials),
+        fetch,
+      );
     case "resend":
-      return createResendProvider(parse(kind, "config", s.resend.config, config), parse(kind, "credentials", s.resend.credentials, credentials), fetch);
+      return createResendProvider(
+        parse(kind, "config", s.resend.config, config),
+        parse(kind, "credentials", s.resend.credentials, credentials),
+        fetch,
+      );
     case "postmark":
-      return createPostmarkProvider(parse(kind, "config", s.postmark.config, config), parse(kind, "credentials", s.postmark.credentials, credentials), fetch);
+      return createPostmarkProvider(
+        parse(kind, "config", s.postmark.config, config),
+        parse(kind, "credentials", s.postmark.credentials, credentials),
+        fetch,
+      );
     case "sendgrid":
-      return createSendgridProvider(parse(kind, "config", s.sendgrid.config, config), parse(kind, "credentials", s.sendgrid.credentials, credentials), fetch);
+      return createSendgridProvider(
+        parse(kind, "config", s.sendgrid.config, config),
+        parse(kind, "credentials", s.sendgrid.credentials, credentials),
+        fetch,
+      );
     case "mailgun":
-      return createMailgunProvider(parse(kind, "config", s.mailgun.config, config), parse(kind, "credentials", s.mailgun.credentials, credentials), fetch);
+      return createMailgunProvider(
+        parse(kind, "config", s.mailgun.config, config),
+        parse(kind, "credentials", s.mailgun.credentials, credentials),
+        fetch,
+      );
     case "ses":
-      return createSesProvider(parse(kind, "config", s.ses.config, config), parse(kind, "credentials", s.ses.credentials, credentials), fetch);
+      return createSesProvider(
+        parse(kind, "config", s.ses.config, config),
+        parse(kind, "credentials", s.ses.credentials, credentials),
+        fetch,
+      );
     case "smtp":
       return createSmtpProvider(
         parse(kind, "config", s.smtp.config, config),

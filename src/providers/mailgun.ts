@@ -2,7 +2,17 @@ import { z } from "zod";
 import { runBatch, sendEach } from "./batch";
 import { ApiKey, BaseUrl, MailgunWebhookSigningKey, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
-import { commonFailure, httpCall, isSuccess, messageIn, parseJson, SAFE_500_503, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
+import {
+  commonFailure,
+  httpCall,
+  isSuccess,
+  messageIn,
+  parseJson,
+  SAFE_500_503,
+  unreadableSuccess,
+  type FetchFn,
+  type HttpContext,
+} from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
 /** Where requests go without a base_url, by region. */

@@ -25,7 +25,16 @@ export interface MimeMessage {
 
 /** herald sets these itself; an extra header of the same name would make a message with two. */
 const RESERVED = new Set([
-  "from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version", "content-type",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "reply-to",
+  "subject",
+  "date",
+  "message-id",
+  "mime-version",
+  "content-type",
   "content-transfer-encoding",
 ]);
 const ASCII_PRINTABLE = /^[\t\x20-\x7e]*$/;
@@ -150,7 +159,12 @@ export function buildMime(email: OutboundEmail, opts: MimeOptions = {}): MimeMes
   const lines = [addressHeader("From", [email.from]), addressHeader("To", email.to)];
   if (email.cc?.length) lines.push(addressHeader("Cc", email.cc));
   if (email.replyTo) lines.push(addressHeader("Reply-To", [email.replyTo]));
-  lines.push(header("Subject", email.subject), `Date: ${rfc5322Date(opts.now ?? new Date())}`, `Message-ID: ${messageId}`, "MIME-Version: 1.0");
+  lines.push(
+    header("Subject", email.subject),
+    `Date: ${rfc5322Date(opts.now ?? new Date())}`,
+    `Message-ID: ${messageId}`,
+    "MIME-Version: 1.0",
+  );
   for (const [name, value] of Object.entries(email.headers)) {
     if (!/^[!-9;-~]+$/.test(name)) throw new MimeError(`${JSON.stringify(name.slice(0, 40))} is not a header name`);
     if (RESERVED.has(name.toLowerCase())) throw new MimeError(`the ${name} header is set by herald and cannot be overridden`);
@@ -161,14 +175,9 @@ export function buildMime(email: OutboundEmail, opts: MimeOptions = {}): MimeMes
     // "=_" never occurs in quoted-printable output, so the boundary cannot collide with the content.
     const boundary = `=_herald_${randomHex(12)}`;
     lines.push(`Content-Type: multipart/alternative;\r\n boundary="${boundary}"`);
-    body = [
-      `--${boundary}`,
-      textPart("plain", email.text),
-      `--${boundary}`,
-      textPart("html", email.html),
-      `--${boundary}--`,
-      "",
-    ].join("\r\n");
+    body = [`--${boundary}`, textPart("plain", email.text), `--${boundary}`, textPart("html", email.html), `--${boundary}--`, ""].join(
+      "\r\n",
+    );
     return { raw: `${lines.join("\r\n")}\r\n\r\n${body}`, messageId };
   }
   const [type, content] = email.html ? (["html", email.html] as const) : (["plain", email.text ?? ""] as const);

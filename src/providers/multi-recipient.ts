@@ -42,13 +42,17 @@ export async function runCalls(batch: OutboundEmail[], calls: Call[], concurrenc
           if (result.id === batch[slots[k]!]!.id) settled[slots[k]!] = result;
         });
         const open = slots.filter((s) => !settled[s]).map((s) => batch[s]!.id);
-        if (open.length > 0) throw new ProviderError("ambiguous", "the provider call ended without an answer for every email", undefined, open);
+        if (open.length > 0)
+          throw new ProviderError("ambiguous", "the provider call ended without an answer for every email", undefined, open);
       } catch (err) {
         const open = slots.filter((s) => !settled[s]);
         const failure =
           err instanceof ProviderError
             ? err
-            : new ProviderError("ambiguous", `unexpected error while sending: ${clip(err instanceof Error ? `${err.name}: ${err.message}` : String(err), 200)}`);
+            : new ProviderError(
+                "ambiguous",
+                `unexpected error while sending: ${clip(err instanceof Error ? `${err.name}: ${err.message}` : String(err), 200)}`,
+              );
         failures.push(failure);
         if (failure.ambiguous) {
           const named = failure.ambiguousIds ? new Set(failure.ambiguousIds) : undefined;
@@ -74,7 +78,13 @@ export async function runCalls(batch: OutboundEmail[], calls: Call[], concurrenc
 /** Names the emails of a request in an ambiguous failure that does not name them yet. */
 export function naming(err: unknown, emails: OutboundEmail[]): unknown {
   if (!(err instanceof ProviderError) || !err.ambiguous || err.ambiguousIds) return err;
-  return new ProviderError(err.kind, err.message, err.retryAfterSeconds, emails.map((e) => e.id), err.replay);
+  return new ProviderError(
+    err.kind,
+    err.message,
+    err.retryAfterSeconds,
+    emails.map((e) => e.id),
+    err.replay,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +146,11 @@ type Interval = [start: number, end: number];
 /** Anchors are this many code units long: long enough that one in a stretch that differs is unlikely. */
 const ANCHOR = 12;
 
-function factorRound(texts: string[][], candidates: number[], opts: FactorOptions): { members: number[]; parts: Factored[]; rejected: number[] } {
+function factorRound(
+  texts: string[][],
+  candidates: number[],
+  opts: FactorOptions,
+): { members: number[]; parts: Factored[]; rejected: number[] } {
   const refIdx = candidates[0]!;
   const ref = texts[refIdx]!;
   const weights = ref.map(prefixWeights);
@@ -172,13 +186,23 @@ function factorRound(texts: string[][], candidates: number[], opts: FactorOption
     blocks.set(c, cBlocks);
     members.push(c);
   }
-  const parts = ref.map((text, p) => build(text, fixed[p]!, members.map((m) => ({ text: texts[m]![p]!, blocks: blocks.get(m)![p]! }))));
+  const parts = ref.map((text, p) =>
+    build(
+      text,
+      fixed[p]!,
+      members.map((m) => ({ text: texts[m]![p]!, blocks: blocks.get(m)![p]! })),
+    ),
+  );
   // Every member must come back exactly; one that does not (a bug) is left out of the group.
   const exact = members.filter((_, k) => parts.every((part, p) => join(part, k) === texts[members[k]!]![p]));
   if (exact.length === members.length) return { members, parts, rejected };
   const kept = new Set(exact);
   const again = exact.length > 1 ? factorRound(texts, exact, opts) : { members: exact, parts: [], rejected: [] as number[] };
-  return { members: again.members, parts: again.parts, rejected: [...again.rejected, ...members.filter((m) => !kept.has(m)), ...rejected].sort((a, b) => a - b) };
+  return {
+    members: again.members,
+    parts: again.parts,
+    rejected: [...again.rejected, ...members.filter((m) => !kept.has(m)), ...rejected].sort((a, b) => a - b),
+  };
 }
 
 /** Member k's text of a factored part. */
@@ -244,7 +268,15 @@ function hashes(s: string, from: number, to: number, out: Int32Array): Int32Arra
 }
 
 /** Scratch space for resync, reused: a hash table whose slots are free unless stamped with the current use. */
-const table = { size: 0, keys: new Int32Array(0), firsts: new Int32Array(0), stamps: new Int32Array(0), stamp: 0, a: new Int32Array(0), b: new Int32Array(0) };
+const table = {
+  size: 0,
+  keys: new Int32Array(0),
+  firsts: new Int32Array(0),
+  stamps: new Int32Array(0),
+  stamp: 0,
+  a: new Int32Array(0),
+  b: new Int32Array(0),
+};
 
 function resync(ref: string, i: number, other: string, j: number, maxGap: number): [number, number] | undefined {
   for (let window = 256; ; window *= 8) {
@@ -256,7 +288,15 @@ function resync(ref: string, i: number, other: string, j: number, maxGap: number
     if (table.size < count * 2) {
       let size = 1024;
       while (size < count * 2) size *= 2;
-      Object.assign(table, { size, keys: new Int32Array(size), firsts: new Int32Array(size), stamps: new Int32Array(size), stamp: 0, a: new Int32Array(size), b: new Int32Array(size) });
+      Object.assign(table, {
+        size,
+        keys: new Int32Array(size),
+        firsts: new Int32Array(size),
+        stamps: new Int32Array(size),
+        stamp: 0,
+        a: new Int32Array(size),
+        b: new Int32Array(size),
+      });
     }
     const { size, keys, firsts, stamps } = table;
     table.stamp = (table.stamp + 1) | 0;
@@ -291,7 +331,7 @@ function resync(ref: string, i: number, other: string, j: number, maxGap: number
         best = [a, b];
       }
     }
-  if (best) return best;
+    if (best) return best;
     if (w >= maxGap || (refEnd >= ref.length - ANCHOR && otherEnd >= other.length - ANCHOR)) break;
   }
   // No anchor left: the texts may still end alike (a tail shorter than an anchor).

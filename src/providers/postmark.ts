@@ -14,7 +14,11 @@ export const PostmarkConfig = z
   .strict();
 
 export const PostmarkCredentials = z
-  .object({ server_token: ApiKey, webhook_username: PostmarkWebhookUsername.optional(), webhook_password: PostmarkWebhookPassword.optional() })
+  .object({
+    server_token: ApiKey,
+    webhook_username: PostmarkWebhookUsername.optional(),
+    webhook_password: PostmarkWebhookPassword.optional(),
+  })
   .strict()
   .superRefine(bothOrNeither);
 

@@ -59,7 +59,8 @@ export async function providerFromRow(row: ProviderRow, env: ProviderEnv, deps?:
     try {
       credentials = await decryptJson(row.credentials, env.ENCRYPTION_KEY, credentialsAad(row.id));
     } catch (err) {
-      if (err instanceof DecryptionError) return unusable(row.kind, "the stored credentials cannot be decrypted with ENCRYPTION_KEY; set them again");
+      if (err instanceof DecryptionError)
+        return unusable(row.kind, "the stored credentials cannot be decrypted with ENCRYPTION_KEY; set them again");
       throw err;
     }
   }
@@ -102,7 +103,13 @@ type CachedRow = Omit<ProviderRow, "createdAt" | "updatedAt"> & { createdAt: str
  * The tenant's providers among `ids`: from the cache where it has them, the rest in one query. Ids
  * that are not the tenant's are simply absent.
  */
-export async function loadProviders(db: Db, env: Env, tenantId: string, ids: string[], cache?: Cache): Promise<Map<string, LoadedProvider>> {
+export async function loadProviders(
+  db: Db,
+  env: Env,
+  tenantId: string,
+  ids: string[],
+  cache?: Cache,
+): Promise<Map<string, LoadedProvider>> {
   const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
   const out = new Map<string, LoadedProvider>();
   if (wanted.length === 0) return out;
@@ -121,7 +128,11 @@ export async function loadProviders(db: Db, env: Env, tenantId: string, ids: str
     for (const row of fresh) {
       rows.push(row);
       await cache
-        ?.set(providerCacheKey(tenantId, row.id), { ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() }, PROVIDER_CACHE_SECONDS)
+        ?.set(
+          providerCacheKey(tenantId, row.id),
+          { ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() },
+          PROVIDER_CACHE_SECONDS,
+        )
         .catch(() => {});
     }
   }

@@ -2,7 +2,17 @@ import { z } from "zod";
 import { runBatch } from "./batch";
 import { ApiKey, BaseUrl, ResendWebhookSecret, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
-import { commonFailure, httpCall, isSuccess, messageIn, parseJson, SAFE_500_503, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
+import {
+  commonFailure,
+  httpCall,
+  isSuccess,
+  messageIn,
+  parseJson,
+  SAFE_500_503,
+  unreadableSuccess,
+  type FetchFn,
+  type HttpContext,
+} from "./http";
 import { sha256Hex } from "../lib/encoding";
 import { ProviderError, type EmailProvider, type OutboundEmail, type PreparedRequest, type SendResult } from "./types";
 
@@ -80,10 +90,16 @@ export function createResendProvider(
         // invalid_idempotent_request (another body for this key) or concurrent_idempotent_requests
         // (the first request is still running): either way a request with this key may have been sent.
         const name = messageIn(json, "name") ?? "conflict";
-        throw new ProviderError("ambiguous", `resend refused the idempotency key (409 ${name}): ${messageIn(json, "message") ?? "no message"}`);
+        throw new ProviderError(
+          "ambiguous",
+          `resend refused the idempotency key (409 ${name}): ${messageIn(json, "message") ?? "no message"}`,
+        );
       }
       if (!isSuccess(answer)) {
-        throw new ProviderError("misconfigured", `resend refused the batch (${answer.status}): ${messageIn(json, "message") ?? "no message"}`);
+        throw new ProviderError(
+          "misconfigured",
+          `resend refused the batch (${answer.status}): ${messageIn(json, "message") ?? "no message"}`,
+        );
       }
       const parsed = BatchAnswer.safeParse(json);
       if (answer.status !== 200 || !parsed.success) throw unreadableSuccess(ctx, answer, "a data array");
@@ -101,7 +117,13 @@ export function createResendProvider(
     kind: "resend",
     maxBatchSize: MAX_BATCH,
     // One chunk per call when callers keep to maxBatchSize, so a replay covers exactly the call's emails.
-    send: (batch) => runBatch(batch, MAX_BATCH, async (emails) => sendPrepared(await prepare(emails), emails.map((e) => e.id))),
+    send: (batch) =>
+      runBatch(batch, MAX_BATCH, async (emails) =>
+        sendPrepared(
+          await prepare(emails),
+          emails.map((e) => e.id),
+        ),
+      ),
     idempotent: { prepare, sendPrepared },
   };
 }

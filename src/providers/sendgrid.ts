@@ -42,7 +42,20 @@ function errorsOf(body: unknown): string | undefined {
 const MAX_PERSONALIZATIONS = 1000;
 const MAX_RECIPIENTS = 1000;
 const SUBSTITUTION_BYTES = 10_000;
-const RESERVED_HEADERS = new Set(["x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type", "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc"]);
+const RESERVED_HEADERS = new Set([
+  "x-sg-id",
+  "x-sg-eid",
+  "received",
+  "dkim-signature",
+  "content-type",
+  "content-transfer-encoding",
+  "to",
+  "from",
+  "subject",
+  "reply-to",
+  "cc",
+  "bcc",
+]);
 /** Far below the 30 MB SendGrid takes; a request this size is split instead. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** What one substitution costs a personalization besides its value (see holeKey): key, quotes, colon, comma, one borrowed character. */
@@ -79,7 +92,17 @@ function groupable(e: OutboundEmail): boolean {
 
 /** Every string of an email that SendGrid could substitute in, or that could hold a tag. */
 function stringsOf(e: OutboundEmail): string[] {
-  return [e.from, e.replyTo ?? "", e.subject, e.text ?? "", e.html ?? "", ...e.to, ...(e.cc ?? []), ...(e.bcc ?? []), ...Object.entries(e.headers).flat()];
+  return [
+    e.from,
+    e.replyTo ?? "",
+    e.subject,
+    e.text ?? "",
+    e.html ?? "",
+    ...e.to,
+    ...(e.cc ?? []),
+    ...(e.bcc ?? []),
+    ...Object.entries(e.headers).flat(),
+  ];
 }
 
 export function createSendgridProvider(
@@ -108,10 +131,7 @@ export function createSendgridProvider(
   }
 
   async function sendOne(e: OutboundEmail): Promise<SendResult> {
-    const content = [
-      ...(e.text ? [{ type: "text/plain", value: e.text }] : []),
-      ...(e.html ? [{ type: "text/html", value: e.html }] : []),
-    ];
+    const content = [...(e.text ? [{ type: "text/plain", value: e.text }] : []), ...(e.html ? [{ type: "text/html", value: e.html }] : [])];
     const body = {
       personalizations: [personalization(e)],
       from: mailbox(e.from),
@@ -128,7 +148,8 @@ export function createSendgridProvider(
     // 202 (queued) and 200 (sandbox mode) carry no body; the status is the answer.
     if (answer.status === 202 || answer.status === 200) return accepted(e.id, answer.headers.get("x-message-id") ?? undefined);
     if (isSuccess(answer)) throw unreadableSuccess(ctx, answer, "202 Accepted");
-    if (answer.status === 400 || answer.status === 413) return rejected(e.id, `sendgrid ${answer.status}: ${errorsOf(json) ?? "bad request"}`);
+    if (answer.status === 400 || answer.status === 413)
+      return rejected(e.id, `sendgrid ${answer.status}: ${errorsOf(json) ?? "bad request"}`);
     throw new ProviderError("misconfigured", `sendgrid answered ${answer.status}: ${errorsOf(json) ?? "no details"}`);
   }
 
@@ -164,7 +185,8 @@ export function createSendgridProvider(
         return;
       }
       if (isSuccess(answer)) throw unreadableSuccess(ctx, answer, "202 Accepted");
-      if (answer.status !== 400 && answer.status !== 413) throw new ProviderError("misconfigured", `sendgrid answered ${answer.status}: ${errorsOf(json) ?? "no details"}`);
+      if (answer.status !== 400 && answer.status !== 413)
+        throw new ProviderError("misconfigured", `sendgrid answered ${answer.status}: ${errorsOf(json) ?? "no details"}`);
     } catch (err) {
       throw naming(err, emails);
     }
@@ -176,7 +198,8 @@ export function createSendgridProvider(
   /** The calls for a chunk: shared requests for the emails that fit one, one request for each other email. */
   function plan(batch: OutboundEmail[]): Call[] {
     const calls: { first: number; call: Call }[] = [];
-    const single = (i: number) => calls.push({ first: i, call: { emails: [batch[i]!], run: async (settle) => settle(0, await sendOne(batch[i]!)) } });
+    const single = (i: number) =>
+      calls.push({ first: i, call: { emails: [batch[i]!], run: async (settle) => settle(0, await sendOne(batch[i]!)) } });
     const groups = new Map<string, number[]>();
     batch.forEach((e, i) => {
       if (!groupable(e)) return single(i);
@@ -200,9 +223,17 @@ export function createSendgridProvider(
       const { groups: factored, rest } = factor(texts, { budget: FACTOR_BUDGET, holeCost: HOLE_COST });
       rest.forEach((r) => single(usable[r]!));
       for (const g of factored) {
-        const template = (part: Factored, name: string) => part.pieces.map((p) => (typeof p === "number" ? holeKey(nonce, name, p) : p)).join("");
-        const content = g.parts.map((part, p) => ({ type: names[p] === "t" ? "text/plain" : "text/html", value: template(part, names[p]!) }));
-        const shared = JSON.stringify({ from: mailbox(first.from), ...(first.replyTo ? { reply_to: mailbox(first.replyTo) } : {}), content }).slice(1, -1);
+        const template = (part: Factored, name: string) =>
+          part.pieces.map((p) => (typeof p === "number" ? holeKey(nonce, name, p) : p)).join("");
+        const content = g.parts.map((part, p) => ({
+          type: names[p] === "t" ? "text/plain" : "text/html",
+          value: template(part, names[p]!),
+        }));
+        const shared = JSON.stringify({
+          from: mailbox(first.from),
+          ...(first.replyTo ? { reply_to: mailbox(first.replyTo) } : {}),
+          content,
+        }).slice(1, -1);
         const fits: { i: number; json: string }[] = [];
         g.members.forEach((m, k) => {
           const e = batch[usable[m]!]!;

@@ -4,7 +4,19 @@ import { sha256Hex } from "../lib/encoding";
 import { runBatch, sendEach } from "./batch";
 import { BaseUrl, SesWebhookTopicArns, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
-import { httpCall, isSuccess, messageIn, parseJson, retryAfter, SAFE_503, serverFailure, unreadableSuccess, type FetchFn, type HttpAnswer, type HttpContext } from "./http";
+import {
+  httpCall,
+  isSuccess,
+  messageIn,
+  parseJson,
+  retryAfter,
+  SAFE_503,
+  serverFailure,
+  unreadableSuccess,
+  type FetchFn,
+  type HttpAnswer,
+  type HttpContext,
+} from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
 export const SesConfig = z
@@ -25,7 +37,10 @@ export function sesBaseUrl(config: { region: string; base_url?: string | undefin
 
 export const SesCredentials = z
   .object({
-    access_key_id: z.string().trim().regex(/^[A-Z0-9]{16,128}$/, "must be an AWS access key id"),
+    access_key_id: z
+      .string()
+      .trim()
+      .regex(/^[A-Z0-9]{16,128}$/, "must be an AWS access key id"),
     secret_access_key: z.string().trim().min(16).max(256),
     session_token: z.string().trim().min(1).max(4096).optional(),
   })

@@ -53,7 +53,10 @@ export function createSinkProvider(
     const failure = commonFailure(ctx, answer, messageIn(body, "error", "message"));
     if (failure) throw failure;
     if (!isSuccess(answer)) {
-      throw new ProviderError("misconfigured", `sink answered ${answer.status}${messageIn(body, "error") ? `: ${messageIn(body, "error")}` : ""}`);
+      throw new ProviderError(
+        "misconfigured",
+        `sink answered ${answer.status}${messageIn(body, "error") ? `: ${messageIn(body, "error")}` : ""}`,
+      );
     }
     const parsed = SinkAnswer.safeParse(body);
     if (answer.status !== 200 || !parsed.success) throw unreadableSuccess(ctx, answer, "a results array");

@@ -47,7 +47,10 @@ export class SmtpSession {
   private async deadline<T>(step: string, work: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ProviderError("timeout", `SMTP ${step} at ${this.where} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      timer = setTimeout(
+        () => reject(new ProviderError("timeout", `SMTP ${step} at ${this.where} timed out after ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
     });
     try {
       return await Promise.race([work, late]);
@@ -101,7 +104,13 @@ export class SmtpSession {
     if (this.buffer) throw new ProviderError("unavailable", `${this.where} spoke before ${step}`);
     const read = (this.pending ??= this.reader.read());
     read.catch(() => undefined);
-    const arrived = await Promise.race([read.then(() => true, () => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 0))]);
+    const arrived = await Promise.race([
+      read.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 0)),
+    ]);
     if (!arrived) return;
     this.pending = null;
     let chunk: ReadableStreamReadResult<Uint8Array>;

@@ -32,10 +32,18 @@ export const SmtpConfig = z
     }
     // Each of these hangs or fails every handshake: one side waits for TLS, the other for a greeting.
     if (c.port === 465 && c.security !== "tls") {
-      ctx.addIssue({ code: "custom", path: ["security"], message: 'port 465 speaks TLS from the first byte (RFC 8314): use security "tls"' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["security"],
+        message: 'port 465 speaks TLS from the first byte (RFC 8314): use security "tls"',
+      });
     }
     if (c.port === 587 && c.security === "tls") {
-      ctx.addIssue({ code: "custom", path: ["security"], message: 'port 587 greets in plaintext and upgrades with STARTTLS: use security "starttls"' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["security"],
+        message: 'port 587 greets in plaintext and upgrades with STARTTLS: use security "starttls"',
+      });
     }
   });
 
@@ -148,7 +156,9 @@ async function transaction(session: SmtpSession, email: OutboundEmail, ext: Map<
     reply = await session.reply("end of data");
   } catch (err) {
     const why = err instanceof ProviderError ? err.message : "unexpected error";
-    throw new ProviderError("ambiguous", `${why}, after the whole message was sent; the server may have accepted it`, undefined, [email.id]);
+    throw new ProviderError("ambiguous", `${why}, after the whole message was sent; the server may have accepted it`, undefined, [
+      email.id,
+    ]);
   }
   // RFC 5321 §4.2.1: 2yz is a positive completion, 4yz and 5yz mean the message was not accepted.
   if (reply.code >= 200 && reply.code < 300) return accepted(email.id, mime.messageId);

@@ -15,7 +15,12 @@ export function emailProblem(email: OutboundEmail): string | undefined {
   const bad = recipients.find((r) => !parseMailbox(r));
   if (bad !== undefined) return "a recipient is not a valid mailbox";
   if (email.replyTo !== undefined && !parseMailbox(email.replyTo)) return "the reply-to address is not a valid mailbox";
-  for (const [field, value] of [["from", email.from], ["subject", email.subject], ["reply-to", email.replyTo ?? ""], ...recipients.map((r) => ["recipient", r])] as const) {
+  for (const [field, value] of [
+    ["from", email.from],
+    ["subject", email.subject],
+    ["reply-to", email.replyTo ?? ""],
+    ...recipients.map((r) => ["recipient", r]),
+  ] as const) {
     if (LINE_BREAK.test(value)) return `the ${field} contains a line break`;
   }
   for (const [name, value] of Object.entries(email.headers)) {

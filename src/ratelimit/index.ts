@@ -7,9 +7,15 @@ import { LeasingRateLimiter } from "./leasing";
 import { UpstashPermits } from "./upstash";
 
 /** Upstash when both settings are present, the RateLimiter Durable Object otherwise; leased per isolate. */
-export function rateLimiterFor(env: Env, waitUntil?: (p: Promise<unknown>) => void): { limiter: RateLimiter; backend: "upstash" | "durable_object" } {
+export function rateLimiterFor(
+  env: Env,
+  waitUntil?: (p: Promise<unknown>) => void,
+): { limiter: RateLimiter; backend: "upstash" | "durable_object" } {
   if (env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN) {
-    return { limiter: new LeasingRateLimiter(new UpstashPermits(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, waitUntil)), backend: "upstash" };
+    return {
+      limiter: new LeasingRateLimiter(new UpstashPermits(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, waitUntil)),
+      backend: "upstash",
+    };
   }
   return { limiter: new LeasingRateLimiter(new DurableObjectPermits(env.RATE_LIMITER)), backend: "durable_object" };
 }

@@ -68,7 +68,9 @@ export function classify(method: string, path: string): RateLimitClass {
 
 function isRule(v: unknown): v is RateLimitRule {
   const r = v as RateLimitRule;
-  return !!r && typeof r === "object" && Number.isInteger(r.limit) && r.limit > 0 && Number.isInteger(r.windowSeconds) && r.windowSeconds > 0;
+  return (
+    !!r && typeof r === "object" && Number.isInteger(r.limit) && r.limit > 0 && Number.isInteger(r.windowSeconds) && r.windowSeconds > 0
+  );
 }
 
 const parsed = new Map<string, RateLimitTable>();
@@ -78,7 +80,10 @@ const parsed = new Map<string, RateLimitTable>();
  * test/ops knob, e.g. {"ip":{"limit":100,"windowSeconds":60},"free":{"send":{"limit":2,"windowSeconds":2}}}.
  * Invalid JSON or rules are ignored with a warning rather than taking the API down.
  */
-export function effectiveLimits(overrides: string | undefined, warn: (msg: string, fields?: Record<string, unknown>) => void): RateLimitTable {
+export function effectiveLimits(
+  overrides: string | undefined,
+  warn: (msg: string, fields?: Record<string, unknown>) => void,
+): RateLimitTable {
   // e.g. also {"auth":{"signup":{"ipFailures":{"limit":3,"windowSeconds":60}}}}
   if (!overrides?.trim()) return RATE_LIMITS;
   const cached = parsed.get(overrides);

@@ -11,14 +11,24 @@ interface Issue {
   keys?: string[];
 }
 
-const TARGET_NAMES: Record<string, string> = { json: "body", query: "query", param: "path", header: "header", form: "body", cookie: "cookie" };
+const TARGET_NAMES: Record<string, string> = {
+  json: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+  form: "body",
+  cookie: "cookie",
+};
 
 export function fieldErrors(target: string, issues: readonly Issue[]): FieldError[] {
   const prefix = TARGET_NAMES[target] ?? target;
   return issues.flatMap((issue) =>
     // An unknown key is reported at the key itself, so a typo is named exactly.
     issue.code === "unrecognized_keys" && issue.keys?.length
-      ? issue.keys.map((key) => ({ field: [prefix, ...issue.path.map((p) => echoKey(String(p))), echoKey(key)].join("."), message: `unknown field "${echoKey(key)}"` }))
+      ? issue.keys.map((key) => ({
+          field: [prefix, ...issue.path.map((p) => echoKey(String(p))), echoKey(key)].join("."),
+          message: `unknown field "${echoKey(key)}"`,
+        }))
       : [{ field: [prefix, ...issue.path.map((p) => echoKey(String(p)))].join("."), message: issue.message }],
   );
 }

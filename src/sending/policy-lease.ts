@@ -48,7 +48,7 @@ export async function leaseInPolicyOrder<T>(
   let partial: PolicyLease<T>["partial"];
   for (const id of policy) {
     const p = providers.get(id);
-    if (!p || !p.enabled || waiting.length === 0) continue;
+    if (!p?.enabled || waiting.length === 0) continue;
     const lease = await limiterStub(env, id).leaseBatch(
       waiting.map(tokens),
       { ratePerSecond: p.ratePerSecond, dailyQuota: p.dailyQuota, reserveShare: transactionalShare(env) },
@@ -84,7 +84,11 @@ export async function leaseInPolicyOrder<T>(
  * Tells each leased provider's breaker how its batch went, when it failed or when the limiter asked
  * for the outcome (a half-open probe, failures on record); a healthy batch costs no call.
  */
-export function reportLeaseOutcomes(env: Env, leases: Map<string, BatchLease>, failed: (providerId: string) => boolean): Promise<unknown>[] {
+export function reportLeaseOutcomes(
+  env: Env,
+  leases: Map<string, BatchLease>,
+  failed: (providerId: string) => boolean,
+): Promise<unknown>[] {
   const reports: Promise<unknown>[] = [];
   for (const [providerId, lease] of leases) {
     const failure = failed(providerId);

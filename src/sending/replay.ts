@@ -32,7 +32,14 @@ export async function replayAmbiguousBatches(db: Db, env: Env, logger: Logger): 
   }
   for (const gone of await expireReplays(db)) {
     logger.warn("ambiguous batch not replayed within the idempotency window; recipients are unknown", gone);
-    await settled(db, env, gone.tenant_id, gone.campaign_id, gone.ids.map((id) => ({ id, status: "unknown", error: "outcome_unknown: not replayed within the idempotency window" })), { sent: 0, failed: 0, unknown: gone.unknown });
+    await settled(
+      db,
+      env,
+      gone.tenant_id,
+      gone.campaign_id,
+      gone.ids.map((id) => ({ id, status: "unknown", error: "outcome_unknown: not replayed within the idempotency window" })),
+      { sent: 0, failed: 0, unknown: gone.unknown },
+    );
   }
   return done;
 }
@@ -43,7 +50,11 @@ async function replayOne(db: Db, env: Env, row: ReplayRow): Promise<boolean> {
   let outcomes: Outcome[];
   if (!idempotent) {
     // The provider was deleted or changed kind: the request cannot be replayed under its key.
-    outcomes = row.message_ids.map((id) => ({ id, status: "unknown", error: "outcome_unknown: the provider of an ambiguous batch can no longer replay it" }));
+    outcomes = row.message_ids.map((id) => ({
+      id,
+      status: "unknown",
+      error: "outcome_unknown: the provider of an ambiguous batch can no longer replay it",
+    }));
   } else {
     try {
       const results = await idempotent.sendPrepared({ key: row.idempotency_key, body: row.body }, row.message_ids);
@@ -61,9 +72,17 @@ async function replayOne(db: Db, env: Env, row: ReplayRow): Promise<boolean> {
 }
 
 /** Tells the campaign's live view, or updates the transactional emails and publishes their events. */
-async function settled(db: Db, env: Env, tenantId: string, campaignId: string | null, outcomes: Outcome[], counts: { sent: number; failed: number; unknown: number }) {
+async function settled(
+  db: Db,
+  env: Env,
+  tenantId: string,
+  campaignId: string | null,
+  outcomes: Outcome[],
+  counts: { sent: number; failed: number; unknown: number },
+) {
   if (campaignId) {
-    if (counts.sent + counts.failed + counts.unknown > 0) await progressStub(env, campaignId).report({ sent: counts.sent, failed: counts.failed, skipped: 0, unknown: counts.unknown });
+    if (counts.sent + counts.failed + counts.unknown > 0)
+      await progressStub(env, campaignId).report({ sent: counts.sent, failed: counts.failed, skipped: 0, unknown: counts.unknown });
     return;
   }
   await db.execute(sql`
@@ -71,5 +90,9 @@ async function settled(db: Db, env: Env, tenantId: string, campaignId: string | 
     FROM unnest(${pgArray(outcomes.map((o) => o.id))}::uuid[], ${pgArray(outcomes.map((o) => o.status))}::text[]) AS f(id, status)
     WHERE e.tenant_id = ${tenantId} AND e.id = f.id AND e.status = 'sending'`);
   const now = new Date().toISOString();
-  await publishEvents(env.EVENTS_QUEUE, tenantId, outcomes.map((o) => sendOutcomeEvent(o, now)));
+  await publishEvents(
+    env.EVENTS_QUEUE,
+    tenantId,
+    outcomes.map((o) => sendOutcomeEvent(o, now)),
+  );
 }

@@ -75,7 +75,11 @@ export async function sendAll(chosen: LoadedProvider, emails: OutboundEmail[]): 
       const r = byId.get(e.id);
       if (r) outcomes.push(toOutcome(e.id, r));
       else if (ambiguous.has(e.id)) {
-        outcomes.push(replay ? { id: e.id, status: "replaying", error: `outcome_unknown: ${failure.message}; replaying with the idempotency key` } : { id: e.id, status: "unknown", error: `outcome_unknown: ${failure.message}` });
+        outcomes.push(
+          replay
+            ? { id: e.id, status: "replaying", error: `outcome_unknown: ${failure.message}; replaying with the idempotency key` }
+            : { id: e.id, status: "unknown", error: `outcome_unknown: ${failure.message}` },
+        );
       } else if (retryable) release.push(e.id);
       else outcomes.push({ id: e.id, status: "failed", error: `provider ${failure.kind}: ${failure.message}` });
     }
@@ -89,5 +93,7 @@ export async function sendAll(chosen: LoadedProvider, emails: OutboundEmail[]): 
 }
 
 export function toOutcome(id: string, r: SendResult): Outcome {
-  return r.status === "accepted" ? { id, status: "sent", providerMessageId: r.providerMessageId } : { id, status: "failed", error: r.error ?? "rejected by the provider" };
+  return r.status === "accepted"
+    ? { id, status: "sent", providerMessageId: r.providerMessageId }
+    : { id, status: "failed", error: r.error ?? "rejected by the provider" };
 }

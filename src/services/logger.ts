@@ -56,7 +56,7 @@ export class JsonLogger implements Logger {
  * (the cause) says what Postgres objected to.
  */
 function redactParams(text: string | undefined): string | undefined {
-  return text?.replace(/\nparams: [\s\S]*?(?=\n    at |$)/, "\nparams: [redacted]");
+  return text?.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, "\nparams: [redacted]");
 }
 
 function errorReplacer(_key: string, value: unknown) {

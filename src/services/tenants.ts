@@ -26,12 +26,20 @@ export async function getTenant(db: Db, cache: Cache, tenantId: string): Promise
   const key = tenantCacheKey(tenantId);
   const hit = await cache.get<Cached>(key).catch(() => undefined);
   if (hit) return "missing" in hit ? undefined : hit;
-  const [row] = await db.select({ id: tenants.id, plan: tenants.plan, settings: tenants.settings }).from(tenants).where(eq(tenants.id, tenantId)).limit(1);
+  const [row] = await db
+    .select({ id: tenants.id, plan: tenants.plan, settings: tenants.settings })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId))
+    .limit(1);
   if (!row) {
     await cache.set(key, { missing: true } satisfies Cached, MISSING_TTL_SECONDS).catch(() => {});
     return undefined;
   }
-  const info: TenantInfo = { id: row.id, plan: (["free", "pro", "enterprise"].includes(row.plan) ? row.plan : "free") as TenantInfo["plan"], settings: row.settings };
+  const info: TenantInfo = {
+    id: row.id,
+    plan: (["free", "pro", "enterprise"].includes(row.plan) ? row.plan : "free") as TenantInfo["plan"],
+    settings: row.settings,
+  };
   await cache.set(key, info, TTL_SECONDS).catch(() => {});
   return info;
 }

@@ -30,7 +30,9 @@ export function recipientKey(recipient: string): string {
 export async function suppressedAmong(db: Db, tenantId: string, recipients: string[]): Promise<Set<string>> {
   const keys = [...new Set(recipients.map(recipientKey))];
   if (keys.length === 0) return new Set();
-  const found = await db.execute<{ email: string }>(sql`SELECT email FROM suppressions WHERE tenant_id = ${tenantId} AND email = ANY(${pgArray(keys)}::text[])`);
+  const found = await db.execute<{ email: string }>(
+    sql`SELECT email FROM suppressions WHERE tenant_id = ${tenantId} AND email = ANY(${pgArray(keys)}::text[])`,
+  );
   return new Set(found.rows.map((r) => r.email));
 }
 
@@ -114,7 +116,13 @@ export async function suppressOne(db: Db, tenantId: string, entry: SuppressionEn
     UNION ALL
     SELECT email, reason, note, ${CREATED_MS}, false, (SELECT count(*) FROM updated)::int FROM suppressions
     WHERE tenant_id = ${tenantId}::uuid AND email = ${email} AND NOT EXISTS (SELECT 1 FROM inserted)`;
-  const result = await db.execute<{ email: string; reason: SuppressionReason; note: string | null; created_ms: number | string; created: boolean }>(query);
+  const result = await db.execute<{
+    email: string;
+    reason: SuppressionReason;
+    note: string | null;
+    created_ms: number | string;
+    created: boolean;
+  }>(query);
   const found = result.rows[0];
   if (found) {
     return {

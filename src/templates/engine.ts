@@ -86,9 +86,7 @@ function getterFor(path: string): Getter {
   if (EXTRAS.has(path)) return (ctx) => (ctx.extra && Object.hasOwn(ctx.extra, path) ? ctx.extra[path] : undefined);
   const [root, ...keys] = path.split(".");
   const flatRest = keys.map((_, i) => keys.slice(i).join("."));
-  return root === "attributes"
-    ? (ctx) => lookup(ctx.attributes, keys, flatRest)
-    : (ctx) => lookup(ctx.campaign, keys, flatRest);
+  return root === "attributes" ? (ctx) => lookup(ctx.attributes, keys, flatRest) : (ctx) => lookup(ctx.campaign, keys, flatRest);
 }
 
 /** The value as text, or undefined when it should fall back to the default. */

@@ -33,7 +33,11 @@ export function publicBase(env: Pick<Env, "PUBLIC_URL">): string | undefined {
  * the List-Unsubscribe headers, each carrying a token signed with TRACKING_SECRET. Without
  * PUBLIC_URL (or the secret) there is nowhere to point links at, so only the mailto: remains.
  */
-export async function decorate(env: Pick<Env, "PUBLIC_URL" | "TRACKING_SECRET" | "UNSUBSCRIBE_MAILTO">, r: Recipient, html: string | null | undefined): Promise<Decorated> {
+export async function decorate(
+  env: Pick<Env, "PUBLIC_URL" | "TRACKING_SECRET" | "UNSUBSCRIBE_MAILTO">,
+  r: Recipient,
+  html: string | null | undefined,
+): Promise<Decorated> {
   const base = publicBase(env);
   const secret = env.TRACKING_SECRET;
   const headers: Record<string, string> = {};

@@ -96,10 +96,9 @@ export async function rewriteHtml(html: string, opts: RewriteOptions): Promise<s
     }),
   );
 
-  const pixel =
-    !opts.openPixelUrl
-      ? ""
-      : `<img src="${escapeAttribute(opts.openPixelUrl)}" width="1" height="1" alt="" style="display:none">`;
+  const pixel = !opts.openPixelUrl
+    ? ""
+    : `<img src="${escapeAttribute(opts.openPixelUrl)}" width="1" height="1" alt="" style="display:none">`;
   const pixelAt = bodyEnd < 0 ? n : bodyEnd;
 
   const out: string[] = [];
@@ -246,47 +245,72 @@ function cleanUrl(url: string): string {
 }
 
 // Named references worth knowing inside a URL. Anything else is left as written.
-const NAMED = new Map<string, string>(Object.entries({
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-  nbsp: "\u00a0",
-  sol: "/",
-  colon: ":",
-  period: ".",
-  comma: ",",
-  semi: ";",
-  equals: "=",
-  quest: "?",
-  num: "#",
-  percnt: "%",
-  plus: "+",
-  commat: "@",
-  excl: "!",
-  lpar: "(",
-  rpar: ")",
-  lowbar: "_",
-  dollar: "$",
-  ast: "*",
-  tilde: "~",
-  Tab: "\t",
-  NewLine: "\n",
-  AMP: "&",
-  LT: "<",
-  GT: ">",
-  QUOT: '"',
-}));
+const NAMED = new Map<string, string>(
+  Object.entries({
+    amp: "&",
+    lt: "<",
+    gt: ">",
+    quot: '"',
+    apos: "'",
+    nbsp: "\u00a0",
+    sol: "/",
+    colon: ":",
+    period: ".",
+    comma: ",",
+    semi: ";",
+    equals: "=",
+    quest: "?",
+    num: "#",
+    percnt: "%",
+    plus: "+",
+    commat: "@",
+    excl: "!",
+    lpar: "(",
+    rpar: ")",
+    lowbar: "_",
+    dollar: "$",
+    ast: "*",
+    tilde: "~",
+    Tab: "\t",
+    NewLine: "\n",
+    AMP: "&",
+    LT: "<",
+    GT: ">",
+    QUOT: '"',
+  }),
+);
 // References browsers also honour without the ";" (in attributes only when not followed by "=").
 const LEGACY = new Set(["amp", "lt", "gt", "quot", "nbsp", "AMP", "LT", "GT", "QUOT"]);
 
 // Windows-1252 meanings browsers give to &#128; .. &#159;.
 const C1: Record<number, number> = {
-  0x80: 0x20ac, 0x82: 0x201a, 0x83: 0x0192, 0x84: 0x201e, 0x85: 0x2026, 0x86: 0x2020, 0x87: 0x2021,
-  0x88: 0x02c6, 0x89: 0x2030, 0x8a: 0x0160, 0x8b: 0x2039, 0x8c: 0x0152, 0x8e: 0x017d, 0x91: 0x2018,
-  0x92: 0x2019, 0x93: 0x201c, 0x94: 0x201d, 0x95: 0x2022, 0x96: 0x2013, 0x97: 0x2014, 0x98: 0x02dc,
-  0x99: 0x2122, 0x9a: 0x0161, 0x9b: 0x203a, 0x9c: 0x0153, 0x9e: 0x017e, 0x9f: 0x0178,
+  128: 0x20ac,
+  130: 0x201a,
+  131: 0x0192,
+  132: 0x201e,
+  133: 0x2026,
+  134: 0x2020,
+  135: 0x2021,
+  136: 0x02c6,
+  137: 0x2030,
+  138: 0x0160,
+  139: 0x2039,
+  140: 0x0152,
+  142: 0x017d,
+  145: 0x2018,
+  146: 0x2019,
+  147: 0x201c,
+  148: 0x201d,
+  149: 0x2022,
+  150: 0x2013,
+  151: 0x2014,
+  152: 0x02dc,
+  153: 0x2122,
+  154: 0x0161,
+  155: 0x203a,
+  156: 0x0153,
+  158: 0x017e,
+  159: 0x0178,
 };
 
 function codePoint(digits: string, radix: number): string {
@@ -301,15 +325,18 @@ function codePoint(digits: string, radix: number): string {
 /** Decodes character references in an attribute value the way a browser would (for the common ones). */
 export function decodeEntities(value: string): string {
   if (!value.includes("&")) return value;
-  return value.replace(/&(?:#[xX]([0-9a-fA-F]+);?|#([0-9]+);?|([A-Za-z][A-Za-z0-9]*)(;?))/g, (whole, hexDigits, decDigits, name, semi, offset: number) => {
-    if (hexDigits !== undefined) return codePoint(hexDigits, 16);
-    if (decDigits !== undefined) return codePoint(decDigits, 10);
-    const text = NAMED.get(name as string);
-    if (text === undefined) return whole;
-    if (semi === ";") return text;
-    const after = value.charCodeAt(offset + whole.length);
-    return LEGACY.has(name as string) && after !== 0x3d /* = */ ? text : whole;
-  });
+  return value.replace(
+    /&(?:#[xX]([0-9a-fA-F]+);?|#([0-9]+);?|([A-Za-z][A-Za-z0-9]*)(;?))/g,
+    (whole, hexDigits, decDigits, name, semi, offset: number) => {
+      if (hexDigits !== undefined) return codePoint(hexDigits, 16);
+      if (decDigits !== undefined) return codePoint(decDigits, 10);
+      const text = NAMED.get(name as string);
+      if (text === undefined) return whole;
+      if (semi === ";") return text;
+      const after = value.charCodeAt(offset + whole.length);
+      return LEGACY.has(name as string) && after !== 0x3d /* = */ ? text : whole;
+    },
+  );
 }
 
 /** Escapes text for a double-quoted attribute value. */

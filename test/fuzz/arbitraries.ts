@@ -27,15 +27,71 @@ export const nested = (depth: number): unknown => (depth === 0 ? 1 : { a: nested
 
 /** Strings that have broken parsers, databases, templates, headers and URL handling somewhere. */
 export const HOSTILE_STRINGS: string[] = [
-  "", " ", "\t", "\u0000", "a\u0000b", "\ud800", "\udfff", "x\ud83d", "\ud83d\ude00".repeat(40), "\u202egnp.exe", "Ａ", "İ", "ß",
-  "' OR '1'='1", "'; DROP TABLE contacts; --", "$1", "\\", "%00", "%ED%A0%80", "%", "../../../etc/passwd", "/", "?", "#",
-  "<script>alert(1)</script>", "{{constructor.constructor('return process')()}}", "{{#each x}}", "{{", "}}",
-  "__proto__", "constructor", "prototype", "\r\nX-Injected: 1", "a".repeat(10_000), "9".repeat(400),
-  "-1", "0", "1e309", "NaN", "Infinity", "null", "true", "[]", "{}", "0x10",
-  "00000000-0000-0000-0000-000000000000", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", "0190b1b2-7c1e-7a3b-9f00-0123456789ab",
-  "javascript:alert(1)", "http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:1/", "file:///etc/passwd", "https://[::1]/",
-  "a@b", "@", "a@b@c", "\"q\"@b.test", "a@b.test\r\nBcc: x@y.test", "Name <a@b.test>", "<>", "ada@example.test",
-  "2020-01-01T00:00:00Z", "2999-12-31T23:59:59Z", "1970-01-01", "not-a-date",
+  "",
+  " ",
+  "\t",
+  "\u0000",
+  "a\u0000b",
+  "\ud800",
+  "\udfff",
+  "x\ud83d",
+  "\ud83d\ude00".repeat(40),
+  "\u202egnp.exe",
+  "Ａ",
+  "İ",
+  "ß",
+  "' OR '1'='1",
+  "'; DROP TABLE contacts; --",
+  "$1",
+  "\\",
+  "%00",
+  "%ED%A0%80",
+  "%",
+  "../../../etc/passwd",
+  "/",
+  "?",
+  "#",
+  "<script>alert(1)</script>",
+  "{{constructor.constructor('return process')()}}",
+  "{{#each x}}",
+  "{{",
+  "}}",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "\r\nX-Injected: 1",
+  "a".repeat(10_000),
+  "9".repeat(400),
+  "-1",
+  "0",
+  "1e309",
+  "NaN",
+  "Infinity",
+  "null",
+  "true",
+  "[]",
+  "{}",
+  "0x10",
+  "00000000-0000-0000-0000-000000000000",
+  "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
+  "0190b1b2-7c1e-7a3b-9f00-0123456789ab",
+  "javascript:alert(1)",
+  "http://169.254.169.254/latest/meta-data/",
+  "http://127.0.0.1:1/",
+  "file:///etc/passwd",
+  "https://[::1]/",
+  "a@b",
+  "@",
+  "a@b@c",
+  '"q"@b.test',
+  "a@b.test\r\nBcc: x@y.test",
+  "Name <a@b.test>",
+  "<>",
+  "ada@example.test",
+  "2020-01-01T00:00:00Z",
+  "2999-12-31T23:59:59Z",
+  "1970-01-01",
+  "not-a-date",
 ];
 
 export const HOSTILE_NUMBERS: number[] = [0, -0, -1, 1, 0.5, -0.5, 2 ** 31 - 1, 2 ** 31, 2 ** 53, -(2 ** 53), 1e308, -1e308, 1e-320];
@@ -44,7 +100,17 @@ export const HOSTILE_NUMBERS: number[] = [0, -0, -1, 1, 0.5, -0.5, 2 ** 31 - 1, 
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(...HOSTILE_STRINGS),
   fc.constantFrom(...HOSTILE_NUMBERS),
-  fc.constantFrom<unknown>(null, true, false, [], {}, [null], { __proto__: { admin: true } }, nested(28), Array.from({ length: 2000 }, (_, i) => i)),
+  fc.constantFrom<unknown>(
+    null,
+    true,
+    false,
+    [],
+    {},
+    [null],
+    { __proto__: { admin: true } },
+    nested(28),
+    Array.from({ length: 2000 }, (_, i) => i),
+  ),
   fc.string({ unit: "binary", maxLength: 40 }),
   fc.jsonValue({ maxDepth: 4 }),
 );
@@ -94,12 +160,20 @@ function objectFor(schema: Schema, components: Components, depth: number): fc.Ar
   // Required keys are usually present, optional ones sometimes, and now and then an unknown key.
   const record = keys.length
     ? fc.record(shape, { requiredKeys: (schema.required ?? []).filter((k) => k in shape) }).chain((r) =>
-        fc.record({ drop: fc.subarray(Object.keys(r), { maxLength: 1 }), extra: fc.oneof({ weight: 7, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...HOSTILE_STRINGS.slice(0, 30), "unknown_field"), hostileValue) }) }).map(({ drop, extra }) => {
-          const out: Record<string, unknown> = { ...r };
-          for (const k of drop) delete out[k];
-          if (extra) out[extra[0]] = extra[1];
-          return out;
-        }),
+        fc
+          .record({
+            drop: fc.subarray(Object.keys(r), { maxLength: 1 }),
+            extra: fc.oneof(
+              { weight: 7, arbitrary: fc.constant(null) },
+              { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...HOSTILE_STRINGS.slice(0, 30), "unknown_field"), hostileValue) },
+            ),
+          })
+          .map(({ drop, extra }) => {
+            const out: Record<string, unknown> = { ...r };
+            for (const k of drop) delete out[k];
+            if (extra) out[extra[0]] = extra[1];
+            return out;
+          }),
       )
     : fc.dictionary(fc.oneof(fc.constantFrom(...HOSTILE_STRINGS.slice(0, 40)), fc.string({ maxLength: 12 })), hostileValue, { maxKeys: 6 });
   return record;
@@ -113,7 +187,9 @@ function stringFor(schema: Schema): fc.Arbitrary<string> {
     case "email":
       return fc.emailAddress();
     case "date-time":
-      return fc.date({ min: new Date(Date.now() - 86_400_000), max: new Date(Date.now() + 40 * 86_400_000), noInvalidDate: true }).map((d) => d.toISOString());
+      return fc
+        .date({ min: new Date(Date.now() - 86_400_000), max: new Date(Date.now() + 40 * 86_400_000), noInvalidDate: true })
+        .map((d) => d.toISOString());
     case "uri":
     case "url":
       return fc.webUrl();

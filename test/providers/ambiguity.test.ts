@@ -48,7 +48,13 @@ describe("ProviderError", () => {
       }
     })()!;
     expect(partial).toBeInstanceOf(PartialBatchError);
-    expect([partial.kind, partial.ambiguous, partial.ambiguousIds, partial.replay, partial.retryAfterSeconds]).toEqual(["ambiguous", true, ["b"], replay, 3]);
+    expect([partial.kind, partial.ambiguous, partial.ambiguousIds, partial.replay, partial.retryAfterSeconds]).toEqual([
+      "ambiguous",
+      true,
+      ["b"],
+      replay,
+      3,
+    ]);
     expect(partial.failure).toBe(base);
     // Rewrapping keeps the original failure, not a message that grows.
     expect(() => failBatch(partial, [undefined, undefined])).toThrow(base);
@@ -140,7 +146,8 @@ describe("runBatch", () => {
     const emails = [email(), email(), email(), email(), email()];
     const err = await failure(
       runBatch(emails, 2, async (chunk) => {
-        if (chunk[0] === emails[2]) throw new PartialBatchError(new ProviderError("ambiguous", "lost"), [accepted(chunk[0]!.id), undefined]);
+        if (chunk[0] === emails[2])
+          throw new PartialBatchError(new ProviderError("ambiguous", "lost"), [accepted(chunk[0]!.id), undefined]);
         return chunk.map((e) => accepted(e.id));
       }),
     );
@@ -186,7 +193,9 @@ describe("httpCall", () => {
     const refused = ctx(() => Promise.reject(new Error("Too many subrequests.")));
     expectSafe(await failure(httpCall(refused, "https://api.example.test/", { method: "POST" })), "unavailable");
     const lost = ctx(() => Promise.reject(new Error("Network connection lost.")));
-    const err = await failure(httpCall(lost, "https://api.example.test/?key=secret", { method: "POST", headers: { authorization: "Bearer secret" } }));
+    const err = await failure(
+      httpCall(lost, "https://api.example.test/?key=secret", { method: "POST", headers: { authorization: "Bearer secret" } }),
+    );
     expect(err.kind).toBe("ambiguous");
     expect(err.message).not.toContain("secret");
   });

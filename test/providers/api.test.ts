@@ -93,11 +93,16 @@ describe("/v1/providers", () => {
     expect(await fields(await post({ name: "s", kind: "sink", config: {} }))).toEqual(["body.config.url"]);
     expect(await fields(await post({ name: "r", kind: "resend", config: {} }))).toEqual(["body.credentials"]);
     expect(await fields(await post({ name: "r", kind: "resend", credentials: { api_key: "" } }))).toEqual(["body.credentials.api_key"]);
-    expect(await fields(await post({ name: "m", kind: "mailgun", config: { domain: "not a domain", regoin: "eu" }, credentials: { api_key: "k" } }))).toEqual(
-      expect.arrayContaining(["body.config.domain", "body.config.regoin"]),
-    );
+    expect(
+      await fields(
+        await post({ name: "m", kind: "mailgun", config: { domain: "not a domain", regoin: "eu" }, credentials: { api_key: "k" } }),
+      ),
+    ).toEqual(expect.arrayContaining(["body.config.domain", "body.config.regoin"]));
     expect(await fields(await post({ name: "x", kind: "carrier-pigeon", config: {} }))).toEqual(["body.kind"]);
-    expect(await fields(await post({ ...resendBody(), rate_per_second: 0, daily_quota: -1 }))).toEqual(["body.rate_per_second", "body.daily_quota"]);
+    expect(await fields(await post({ ...resendBody(), rate_per_second: 0, daily_quota: -1 }))).toEqual([
+      "body.rate_per_second",
+      "body.daily_quota",
+    ]);
     expect(await fields(await post({ ...resendBody(), config: { base_url: "http://api.example.com" } }))).toEqual(["body.config.base_url"]);
 
     const leak = await post({ name: "r", kind: "resend", credentials: { api_key: "fine", apikey_typo: "TOP-SECRET-VALUE" } });
@@ -157,7 +162,11 @@ describe("/v1/providers", () => {
     await expectProblem(await call("/v1/providers", { method: "POST", token: readOnly, json: resendBody() }), 403, "forbidden");
     await expectProblem(await call(`/v1/providers/${dto.id}`, { method: "PATCH", token: readOnly, json: { name: "x" } }), 403, "forbidden");
     await expectProblem(await call(`/v1/providers/${dto.id}`, { method: "DELETE", token: readOnly }), 403, "forbidden");
-    await expectProblem(await call(`/v1/providers/${dto.id}/test`, { method: "POST", token: readOnly, json: { to: address() } }), 403, "forbidden");
+    await expectProblem(
+      await call(`/v1/providers/${dto.id}/test`, { method: "POST", token: readOnly, json: { to: address() } }),
+      403,
+      "forbidden",
+    );
     const noScope = await call("/v1/api-keys", { method: "POST", token: apiKey, json: { name: "c", scopes: ["contacts:read"] } });
     const contactsOnly = ((await noScope.json()) as { key: string }).key;
     await expectProblem(await call("/v1/providers", { token: contactsOnly }), 403, "forbidden");
@@ -223,9 +232,17 @@ describe("POST /v1/providers/{id}/test", () => {
     const to = address();
     const res = await sendTest(apiKey, dto.id, { to, subject: "Does it work?", from: "Ops <ops@herald.test>" });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "accepted", provider_message_id: expect.any(String), error: null, failure_kind: null });
+    expect(await res.json()).toMatchObject({
+      status: "accepted",
+      provider_message_id: expect.any(String),
+      error: null,
+      failure_kind: null,
+    });
     const [req] = await captured("resend", to);
-    expect((req!.body as { subject: string; from: string }[])[0]).toMatchObject({ subject: "Does it work?", from: "Ops <ops@herald.test>" });
+    expect((req!.body as { subject: string; from: string }[])[0]).toMatchObject({
+      subject: "Does it work?",
+      from: "Ops <ops@herald.test>",
+    });
   });
 
   it("delivers through SMTP with the stored, encrypted login, even while disabled", async () => {

@@ -41,7 +41,16 @@ const CASES: Case[] = [
       expect(req.headers["x-batch-validation"]).toBe("permissive");
       expect(req.headers["idempotency-key"]).toMatch(/^herald-[0-9a-f]{64}$/);
       const item = (req.body as Json[]).find((m) => m.to.includes(e.to[0]))!;
-      expect(item).toEqual({ from: e.from, to: e.to, reply_to: e.replyTo, subject: e.subject, html: e.html, text: e.text, headers: e.headers, tags: [{ name: "herald_id", value: e.id }] });
+      expect(item).toEqual({
+        from: e.from,
+        to: e.to,
+        reply_to: e.replyTo,
+        subject: e.subject,
+        html: e.html,
+        text: e.text,
+        headers: e.headers,
+        tags: [{ name: "herald_id", value: e.id }],
+      });
     },
   },
   {
@@ -56,7 +65,14 @@ const CASES: Case[] = [
       expect(req.headers["x-postmark-server-token"]).toBe(s.postmark.serverToken);
       expect(req.headers.accept).toBe("application/json");
       const item = (req.body as Json[]).find((m) => m.To === e.to[0])!;
-      expect(item).toMatchObject({ From: e.from, ReplyTo: e.replyTo, Subject: e.subject, HtmlBody: e.html, TextBody: e.text, MessageStream: "broadcast" });
+      expect(item).toMatchObject({
+        From: e.from,
+        ReplyTo: e.replyTo,
+        Subject: e.subject,
+        HtmlBody: e.html,
+        TextBody: e.text,
+        MessageStream: "broadcast",
+      });
       expect(item.Headers).toContainEqual({ Name: "X-Herald-Campaign", Value: "c-1" });
       expect(item.Metadata).toEqual({ herald_id: e.id });
     },
@@ -74,7 +90,10 @@ const CASES: Case[] = [
       expect(req.headers.authorization).toBe(`Bearer ${s.sendgrid.apiKey}`);
       // Emails alike share one request, one personalization each (test/providers/multi-recipient.test.ts).
       const body = req.body as Json;
-      expect(body).toMatchObject({ from: { email: "sender@herald.test", name: "Herald Tests" }, reply_to: { email: "help@herald.test", name: "Support" } });
+      expect(body).toMatchObject({
+        from: { email: "sender@herald.test", name: "Herald Tests" },
+        reply_to: { email: "help@herald.test", name: "Support" },
+      });
       expect(body.subject).toBeUndefined();
       const p = (body.personalizations as Json[]).find((x) => x.to[0].email === e.to[0])!;
       expect(p).toMatchObject({ to: [{ email: e.to[0] }], subject: e.subject, headers: e.headers, custom_args: { herald_id: e.id } });
@@ -120,13 +139,19 @@ const CASES: Case[] = [
     kind: "ses",
     config: (s) => ({ region: s.ses.region, base_url: s.ses.baseUrl, configuration_set: "herald" }),
     credentials: (s) => ({ access_key_id: s.ses.accessKeyId, secret_access_key: s.ses.secretAccessKey, session_token: s.ses.sessionToken }),
-    wrongCredentials: { access_key_id: "AKIAHERALDTEST0001", secret_access_key: "not-the-right-secret-key", session_token: "herald-test-session-token" },
+    wrongCredentials: {
+      access_key_id: "AKIAHERALDTEST0001",
+      secret_access_key: "not-the-right-secret-key",
+      session_token: "herald-test-session-token",
+    },
     serverErrors: { 500: "ambiguous", 502: "ambiguous", 503: "unavailable", 504: "ambiguous" },
     garbled200: "ambiguous",
     checkRequest(req, e, s) {
       expect(req.path).toBe("/ses/v2/email/outbound-emails");
       expect(req.headers.authorization).toMatch(
-        new RegExp(`^AWS4-HMAC-SHA256 Credential=${s.ses.accessKeyId}/\\d{8}/${s.ses.region}/ses/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$`),
+        new RegExp(
+          `^AWS4-HMAC-SHA256 Credential=${s.ses.accessKeyId}/\\d{8}/${s.ses.region}/ses/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$`,
+        ),
       );
       expect(req.headers["x-amz-security-token"]).toBe(s.ses.sessionToken);
       expect(req.body).toEqual({
@@ -149,7 +174,8 @@ const CASES: Case[] = [
 
 describe.each(CASES)("$kind adapter", (c) => {
   const s = stubs();
-  const make = (config: Settings = {}, credentials = c.credentials(s)) => createProvider(c.kind, { ...c.config(s), ...config }, credentials);
+  const make = (config: Settings = {}, credentials = c.credentials(s)) =>
+    createProvider(c.kind, { ...c.config(s), ...config }, credentials);
 
   it("sends a batch and answers one accepted result per email, in order, with the provider's id", async () => {
     const batch = [email({ replyTo: "Support <help@herald.test>" }), email({ replyTo: "Support <help@herald.test>" })];
@@ -243,7 +269,11 @@ describe("adapter edge cases", () => {
   });
 
   it("keeps what a per-email provider already accepted when a later email is throttled", async () => {
-    const provider = createProvider("ses", { ...CASES.find((c) => c.kind === "ses")!.config(s), concurrency: 1 }, CASES.find((c) => c.kind === "ses")!.credentials(s));
+    const provider = createProvider(
+      "ses",
+      { ...CASES.find((c) => c.kind === "ses")!.config(s), concurrency: 1 },
+      CASES.find((c) => c.kind === "ses")!.credentials(s),
+    );
     const batch = [email(), email({ to: [address("throttle")] }), email()];
     const err = await failure(provider.send(batch));
     expect(err).toBeInstanceOf(PartialBatchError);
@@ -253,19 +283,30 @@ describe("adapter edge cases", () => {
     expect(await captured("ses", batch[2]!.to[0]!)).toEqual([]);
   });
 
-  it.each(["mailgun", "ses"] as const)("%s: an ambiguous email stops the batch, is named alone, and keeps what was settled", async (kind) => {
-    const provider = createProvider(kind, { ...CASES.find((c) => c.kind === kind)!.config(s), concurrency: 1 }, CASES.find((c) => c.kind === kind)!.credentials(s));
-    const batch = [email(), email({ to: [address("fault-reset")] }), email()];
-    const err = await failure(provider.send(batch));
-    expect(err).toBeInstanceOf(PartialBatchError);
-    expectAmbiguous(err, [batch[1]!.id]);
-    expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual(["accepted", undefined, undefined]);
-    expect(await captured(kind, batch[2]!.to[0]!)).toEqual([]);
-  });
+  it.each(["mailgun", "ses"] as const)(
+    "%s: an ambiguous email stops the batch, is named alone, and keeps what was settled",
+    async (kind) => {
+      const provider = createProvider(
+        kind,
+        { ...CASES.find((c) => c.kind === kind)!.config(s), concurrency: 1 },
+        CASES.find((c) => c.kind === kind)!.credentials(s),
+      );
+      const batch = [email(), email({ to: [address("fault-reset")] }), email()];
+      const err = await failure(provider.send(batch));
+      expect(err).toBeInstanceOf(PartialBatchError);
+      expectAmbiguous(err, [batch[1]!.id]);
+      expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual(["accepted", undefined, undefined]);
+      expect(await captured(kind, batch[2]!.to[0]!)).toEqual([]);
+    },
+  );
 
   it("never loses an ambiguous email to a safe failure that came first", async () => {
     // Both requests are in flight at once: the 429 is answered at once, the reset comes 300 ms later.
-    const provider = createProvider("mailgun", { domain: s.mailgun.domain, base_url: s.mailgun.baseUrl, concurrency: 2 }, { api_key: s.mailgun.apiKey });
+    const provider = createProvider(
+      "mailgun",
+      { domain: s.mailgun.domain, base_url: s.mailgun.baseUrl, concurrency: 2 },
+      { api_key: s.mailgun.apiKey },
+    );
     const batch = [email({ to: [address("throttle")] }), email({ to: [address("fault-slowreset")] }), email()];
     const err = await failure(provider.send(batch));
     expect(err).not.toBeInstanceOf(PartialBatchError);
@@ -277,7 +318,11 @@ describe("adapter edge cases", () => {
   });
 
   it("names every ambiguous email of concurrent requests, in batch order", async () => {
-    const provider = createProvider("mailgun", { domain: s.mailgun.domain, base_url: s.mailgun.baseUrl, concurrency: 3 }, { api_key: s.mailgun.apiKey });
+    const provider = createProvider(
+      "mailgun",
+      { domain: s.mailgun.domain, base_url: s.mailgun.baseUrl, concurrency: 3 },
+      { api_key: s.mailgun.apiKey },
+    );
     const batch = [email({ to: [address("fault-slowreset")] }), email(), email({ to: [address("fault-504")] })];
     const err = await failure(provider.send(batch));
     expect(err).toBeInstanceOf(PartialBatchError);
@@ -288,7 +333,10 @@ describe("adapter edge cases", () => {
   it("resend: a 2xx answer that does not account for the batch is ambiguous", async () => {
     const batch = [email(), email({ to: [address("fault-201")] })];
     const err = await failure(createProvider("resend", { base_url: s.resend.baseUrl }, { api_key: s.resend.apiKey }).send(batch));
-    expectAmbiguous(err, batch.map((e) => e.id));
+    expectAmbiguous(
+      err,
+      batch.map((e) => e.id),
+    );
   });
 
   it("sendgrid: a success status other than 202/200 is ambiguous", async () => {
@@ -305,7 +353,11 @@ describe("adapter edge cases", () => {
     const [req] = await captured("ses", e.to[0]!);
     expect(req!.headers.authorization).toContain("SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date,");
     expect(req!.headers).not.toHaveProperty("x-amz-security-token");
-    const otherRegion = createProvider("ses", { region: "us-east-1", base_url: s.ses.baseUrl }, { ...creds, session_token: s.ses.sessionToken });
+    const otherRegion = createProvider(
+      "ses",
+      { region: "us-east-1", base_url: s.ses.baseUrl },
+      { ...creds, session_token: s.ses.sessionToken },
+    );
     expect((await failure(otherRegion.send([email()]))).kind).toBe("auth");
   });
 
@@ -343,7 +395,10 @@ describe("resend replays an ambiguous batch with its Idempotency-Key", () => {
     const batch = [email(), email({ to: [address("fault-reset")] }), email({ to: [address("reject")] })];
     // The stand-in processes the batch, then resets the connection: accepted, answer lost.
     const err = await failure(provider.send(batch));
-    expectAmbiguous(err, batch.map((e) => e.id));
+    expectAmbiguous(
+      err,
+      batch.map((e) => e.id),
+    );
     expect(err.replay).toEqual(await provider.idempotent!.prepare(batch));
     expect(err.replay!.key).toMatch(/^herald-[0-9a-f]{64}$/);
 
@@ -368,7 +423,14 @@ describe("resend replays an ambiguous batch with its Idempotency-Key", () => {
     expect(req!.headers["idempotency-key"]).toBe(prepared.key);
     expect(req!.body).toEqual(JSON.parse(prepared.body));
     // Sent again, the same request is answered from Resend's store, not sent again.
-    expect((await provider.idempotent!.sendPrepared(prepared, batch.map((e) => e.id))).every((r) => r.status === "accepted")).toBe(true);
+    expect(
+      (
+        await provider.idempotent!.sendPrepared(
+          prepared,
+          batch.map((e) => e.id),
+        )
+      ).every((r) => r.status === "accepted"),
+    ).toBe(true);
     expect((await captured("resend", batch[0]!.to[0]!))[1]!.replayed).toBe(true);
   });
 
@@ -404,6 +466,8 @@ describe("resend replays an ambiguous batch with its Idempotency-Key", () => {
     const err = await failure(resend().send([email({ to: [address("unavailable")] })]));
     expectSafe(err, "unavailable");
     expect(err.replay).toBeUndefined();
-    expect(createProvider("postmark", { base_url: s.postmark.baseUrl }, { server_token: s.postmark.serverToken }).idempotent).toBeUndefined();
+    expect(
+      createProvider("postmark", { base_url: s.postmark.baseUrl }, { server_token: s.postmark.serverToken }).idempotent,
+    ).toBeUndefined();
   });
 });

@@ -10,10 +10,19 @@ import { ProviderError, type OutboundEmail, type SendResult } from "../../src/pr
 import { address, capturedAny, email, expectAmbiguous, expectSafe, failure, stubs, type Captured } from "./helpers";
 
 const s = stubs();
-const sendgrid = (config: Record<string, unknown> = {}, apiKey = s.sendgrid.apiKey) => createProvider("sendgrid", { base_url: s.sendgrid.baseUrl, ...config }, { api_key: apiKey });
+const sendgrid = (config: Record<string, unknown> = {}, apiKey = s.sendgrid.apiKey) =>
+  createProvider("sendgrid", { base_url: s.sendgrid.baseUrl, ...config }, { api_key: apiKey });
 
-const token = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[b & 63]).join("");
-const LAYOUT = Array.from({ length: 60 }, (_, i) => `<tr><td class="row${i % 4}" style="padding:8px">Paragraph ${i}: the same for everyone, with "quotes", &amp; and ünïcödé ✓</td></tr>\n`);
+const token = (n: number) =>
+  Array.from(
+    crypto.getRandomValues(new Uint8Array(n)),
+    (b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[b & 63],
+  ).join("");
+const LAYOUT = Array.from(
+  { length: 60 },
+  (_, i) =>
+    `<tr><td class="row${i % 4}" style="padding:8px">Paragraph ${i}: the same for everyone, with "quotes", &amp; and ünïcödé ✓</td></tr>\n`,
+);
 
 /** An email like a rendered campaign email: merge fields, tracking links, its own unsubscribe link and headers. */
 function campaignEmail(k: number, overrides: Partial<OutboundEmail> = {}): OutboundEmail {
@@ -85,7 +94,13 @@ describe("sendgrid: several emails in one request", () => {
 
   it("takes at most 1,000 personalizations a request", async () => {
     const batch = Array.from({ length: 1200 }, (_, k) =>
-      email({ to: [address(`many${k}`)], subject: `Issue ${k}`, html: `<p>Hi ${k}</p>${LAYOUT.slice(0, 5).join("")}`, text: `Hi ${k}`, headers: { "X-Herald-Message": `m-${k}` } }),
+      email({
+        to: [address(`many${k}`)],
+        subject: `Issue ${k}`,
+        html: `<p>Hi ${k}</p>${LAYOUT.slice(0, 5).join("")}`,
+        text: `Hi ${k}`,
+        headers: { "X-Herald-Message": `m-${k}` },
+      }),
     );
     const provider = sendgrid();
     expect(provider.maxBatchSize).toBe(1000);
@@ -97,7 +112,9 @@ describe("sendgrid: several emails in one request", () => {
   });
 
   it("takes at most 1,000 recipients (to + cc + bcc) a request", async () => {
-    const batch = Array.from({ length: 600 }, (_, k) => email({ to: [address(`cc${k}`)], cc: [address(`copy${k}`)], subject: `Copy ${k}`, text: `Text ${k}`, html: `<p>${k}</p>` }));
+    const batch = Array.from({ length: 600 }, (_, k) =>
+      email({ to: [address(`cc${k}`)], cc: [address(`copy${k}`)], subject: `Copy ${k}`, text: `Text ${k}`, html: `<p>${k}</p>` }),
+    );
     expect((await sendgrid().send(batch)).every((r) => r.status === "accepted")).toBe(true);
     const requests = await capturedAny("sendgrid", recipientsOf(batch));
     expect(requests.map(personalizations).sort((a, b) => b - a)).toEqual([500, 100]);
@@ -107,7 +124,13 @@ describe("sendgrid: several emails in one request", () => {
 
   it("puts an address only once in a request", async () => {
     const shared = address("twice");
-    const batch = [campaignEmail(1), campaignEmail(2, { to: [shared] }), campaignEmail(3), campaignEmail(4, { to: [shared] }), campaignEmail(5)];
+    const batch = [
+      campaignEmail(1),
+      campaignEmail(2, { to: [shared] }),
+      campaignEmail(3),
+      campaignEmail(4, { to: [shared] }),
+      campaignEmail(5),
+    ];
     expect((await sendgrid().send(batch)).every((r) => r.status === "accepted")).toBe(true);
     const requests = await capturedAny("sendgrid", recipientsOf(batch));
     expect(requests.map(personalizations).sort()).toEqual([1, 4]);
@@ -115,7 +138,10 @@ describe("sendgrid: several emails in one request", () => {
     const both = requests.flatMap((r) => r.delivered!).filter((d) => d.to.includes(shared));
     expect(both.map((d) => d.customArgs.herald_id).sort()).toEqual([batch[1]!.id, batch[3]!.id].sort());
     expect(both.map((d) => d.html).sort()).toEqual([batch[1]!.html, batch[3]!.html].sort());
-    expectDelivered(requests, batch.filter((e) => e.to[0] !== shared));
+    expectDelivered(
+      requests,
+      batch.filter((e) => e.to[0] !== shared),
+    );
   });
 
   it("delivers text that looks like substitution tags, escapes and surrogate pairs unchanged", async () => {
@@ -163,7 +189,12 @@ describe("sendgrid: what goes one email a request, as before", () => {
     expectDelivered(requests, batch);
 
     // SendGrid requires a subject and refuses these headers: one request each, refused as before.
-    const odd = [campaignEmail(8, { subject: "" }), campaignEmail(9, { headers: { "X-Herald-Message": "m", Subject: "x" } }), campaignEmail(10), campaignEmail(11)];
+    const odd = [
+      campaignEmail(8, { subject: "" }),
+      campaignEmail(9, { headers: { "X-Herald-Message": "m", Subject: "x" } }),
+      campaignEmail(10),
+      campaignEmail(11),
+    ];
     expect((await sendgrid().send(odd)).map((r) => r.status)).toEqual(["rejected", "rejected", "accepted", "accepted"]);
     const oddRequests = await capturedAny("sendgrid", recipientsOf(odd));
     expect(oddRequests.map(personalizations).sort()).toEqual([1, 1, 2]);
@@ -171,7 +202,8 @@ describe("sendgrid: what goes one email a request, as before", () => {
 });
 
 describe("sendgrid: a shared request's failure is all its emails' failure", () => {
-  const group = (tag: string, n = 5, at = 2) => Array.from({ length: n }, (_, k) => campaignEmail(k, k === at ? { to: [address(tag)] } : {}));
+  const group = (tag: string, n = 5, at = 2) =>
+    Array.from({ length: n }, (_, k) => campaignEmail(k, k === at ? { to: [address(tag)] } : {}));
 
   it.each([
     ["throttle", "rate_limited"],
@@ -185,17 +217,26 @@ describe("sendgrid: a shared request's failure is all its emails' failure", () =
     expect(await capturedAny("sendgrid", recipientsOf(batch))).toHaveLength(1);
   });
 
-  it.each(["fault-reset", "fault-500", "fault-502", "fault-504", "fault-truncated", "fault-201"])("%s: ambiguous for every email of the request", async (tag) => {
-    const batch = group(tag);
-    const err = await failure(sendgrid().send(batch));
-    expect(err).not.toBeInstanceOf(PartialBatchError);
-    expectAmbiguous(err, batch.map((e) => e.id));
-    expect(await capturedAny("sendgrid", recipientsOf(batch))).toHaveLength(1);
-  });
+  it.each(["fault-reset", "fault-500", "fault-502", "fault-504", "fault-truncated", "fault-201"])(
+    "%s: ambiguous for every email of the request",
+    async (tag) => {
+      const batch = group(tag);
+      const err = await failure(sendgrid().send(batch));
+      expect(err).not.toBeInstanceOf(PartialBatchError);
+      expectAmbiguous(
+        err,
+        batch.map((e) => e.id),
+      );
+      expect(await capturedAny("sendgrid", recipientsOf(batch))).toHaveLength(1);
+    },
+  );
 
   it("a slow answer is ambiguous for every email of the request", async () => {
     const batch = group("slow");
-    expectAmbiguous(await failure(sendgrid({ timeout_ms: 300 }).send(batch)), batch.map((e) => e.id));
+    expectAmbiguous(
+      await failure(sendgrid({ timeout_ms: 300 }).send(batch)),
+      batch.map((e) => e.id),
+    );
   });
 
   it("refused credentials fail the whole request as auth, nothing settled", async () => {
@@ -206,7 +247,12 @@ describe("sendgrid: a shared request's failure is all its emails' failure", () =
 
   it("keeps what another request settled, and names only the ambiguous request's emails", async () => {
     const other = "Other <other@herald.test>";
-    const batch = [campaignEmail(1), campaignEmail(2, { from: other }), campaignEmail(3), campaignEmail(4, { from: other, to: [address("fault-reset")] })];
+    const batch = [
+      campaignEmail(1),
+      campaignEmail(2, { from: other }),
+      campaignEmail(3),
+      campaignEmail(4, { from: other, to: [address("fault-reset")] }),
+    ];
     const err = await failure(sendgrid({ concurrency: 1 }).send(batch));
     expect(err).toBeInstanceOf(PartialBatchError);
     expectAmbiguous(err, [batch[1]!.id, batch[3]!.id]);
@@ -215,7 +261,12 @@ describe("sendgrid: a shared request's failure is all its emails' failure", () =
 
   it("a request not started after a failure is safe; the failed one is named", async () => {
     const other = "Other <other@herald.test>";
-    const batch = [campaignEmail(1, { to: [address("fault-reset")] }), campaignEmail(2, { from: other }), campaignEmail(3), campaignEmail(4, { from: other })];
+    const batch = [
+      campaignEmail(1, { to: [address("fault-reset")] }),
+      campaignEmail(2, { from: other }),
+      campaignEmail(3),
+      campaignEmail(4, { from: other }),
+    ];
     const err = await failure(sendgrid({ concurrency: 1 }).send(batch));
     expectAmbiguous(err, [batch[0]!.id, batch[2]!.id]);
     expect(await capturedAny("sendgrid", [batch[1]!.to[0]!])).toEqual([]);
@@ -230,14 +281,19 @@ describe("sendgrid: a shared request's failure is all its emails' failure", () =
     // 16 → 8 + 8 → 4 + 4 → 2 + 2 → 1 + 1: at most 2 requests a level, each email delivered once.
     expect(requests.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(16)));
     const accepted = requests.filter((r) => !r.recipients.some((t) => t.includes("reject")));
-    expectDelivered(accepted, batch.filter((_, k) => k !== 11));
+    expectDelivered(
+      accepted,
+      batch.filter((_, k) => k !== 11),
+    );
   });
 });
 
 describe("factor", () => {
   it("gives back every member's text exactly, never an empty value, and leaves out what does not fit", () => {
     const base = LAYOUT.join("");
-    const texts = Array.from({ length: 40 }, (_, k) => [`${k % 5 ? `Hi ${k}` : ""}${base.slice(0, 2000)}${token(k % 9)}${base.slice(2000)}${"😀".repeat(k % 2)}`]);
+    const texts = Array.from({ length: 40 }, (_, k) => [
+      `${k % 5 ? `Hi ${k}` : ""}${base.slice(0, 2000)}${token(k % 9)}${base.slice(2000)}${"😀".repeat(k % 2)}`,
+    ]);
     texts.push([token(5000)]);
     const { groups, rest } = factor(texts, { budget: 500, holeCost: 50 });
     expect(groups).toHaveLength(1);
@@ -274,7 +330,11 @@ describe("runCalls", () => {
         slots.forEach((i, k) => settle(k, accepted(batch[i]!.id)));
       },
     });
-    const send = runCalls(batch, [call(0, [0, 2]), call(1, [1, 3, 4]), call(2, [5]), { emails: [batch[6]!], run: async () => void started.push(3) }], 3);
+    const send = runCalls(
+      batch,
+      [call(0, [0, 2]), call(1, [1, 3, 4]), call(2, [5]), { emails: [batch[6]!], run: async () => void started.push(3) }],
+      3,
+    );
     await tick();
     gates[0]!.reject(new ProviderError("rate_limited", "429", 9));
     gates[2]!.resolve();
@@ -286,13 +346,23 @@ describe("runCalls", () => {
     expectAmbiguous(err, [batch[1]!.id, batch[3]!.id, batch[4]!.id]);
     expect(err.retryAfterSeconds).toBe(9);
     expect(err.message).toMatch(/3 emails ambiguous; 1 calls failed safely: 429/);
-    expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual([undefined, undefined, undefined, undefined, undefined, "accepted", undefined]);
+    expect((err as PartialBatchError).settled.map((r) => r?.status)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      "accepted",
+      undefined,
+    ]);
   });
 
   it("reads a call that leaves an email without an answer, or throws something else, as ambiguous for those emails", async () => {
     const batch = [email(), email(), email()];
     const partial: Call = { emails: [batch[0]!, batch[1]!], run: async (settle) => settle(0, accepted(batch[0]!.id)) };
-    const err = await failure(runCalls(batch, [partial, { emails: [batch[2]!], run: async () => Promise.reject(new TypeError("boom")) }], 2));
+    const err = await failure(
+      runCalls(batch, [partial, { emails: [batch[2]!], run: async () => Promise.reject(new TypeError("boom")) }], 2),
+    );
     expectAmbiguous(err, [batch[1]!.id, batch[2]!.id]);
     expect((err as PartialBatchError).settled.map((r?: SendResult) => r?.status)).toEqual(["accepted", undefined, undefined]);
   });

@@ -88,7 +88,8 @@ describe("redirects from a provider's API", () => {
 /** An adapter whose API answers `status` with `body`, without any network. */
 function answering(kind: "resend" | "mailgun", status: number, body: unknown) {
   const fetch = async () => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-  const config = kind === "resend" ? { base_url: "https://api.example.com" } : { domain: "mg.example.com", base_url: "https://api.example.com" };
+  const config =
+    kind === "resend" ? { base_url: "https://api.example.com" } : { domain: "mg.example.com", base_url: "https://api.example.com" };
   return createProvider(kind, config, { api_key: "k" }, { fetch });
 }
 

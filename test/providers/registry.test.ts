@@ -43,7 +43,14 @@ describe("loadProviders", () => {
 
     const loaded = await withDb((db) => loadProviders(db, env, owner.tenantId, [resend, sink, foreign, "not-a-uuid", resend]));
     expect([...loaded.keys()].sort()).toEqual([resend, sink].sort());
-    expect(loaded.get(resend)).toMatchObject({ id: resend, name: "resend", kind: "resend", ratePerSecond: 20, dailyQuota: 500, enabled: false });
+    expect(loaded.get(resend)).toMatchObject({
+      id: resend,
+      name: "resend",
+      kind: "resend",
+      ratePerSecond: 20,
+      dailyQuota: 500,
+      enabled: false,
+    });
     const [result] = await loaded.get(resend)!.provider.send([email()]);
     expect(result!.status).toBe("accepted");
     expect(await withDb((db) => loadProviders(db, env, owner.tenantId, []))).toEqual(new Map());
@@ -62,7 +69,12 @@ describe("loadProviders", () => {
 
   it("makes a provider whose credentials do not open fail every send as misconfigured", async () => {
     const { apiKey, tenantId } = await newTenant();
-    const victim = await createProvider(apiKey, { name: "a", kind: "resend", config: { base_url: s.resend.baseUrl }, credentials: { api_key: s.resend.apiKey } });
+    const victim = await createProvider(apiKey, {
+      name: "a",
+      kind: "resend",
+      config: { base_url: s.resend.baseUrl },
+      credentials: { api_key: s.resend.apiKey },
+    });
     // A blob sealed for another row: the additional data binds credentials to their provider.
     const transplanted = await encryptJson({ api_key: s.resend.apiKey }, env.ENCRYPTION_KEY, credentialsAad(crypto.randomUUID()));
     await withDb((db) => db.update(providers).set({ credentials: transplanted, updatedAt: new Date() }).where(eq(providers.id, victim)));

@@ -30,12 +30,16 @@ describe("aws4fetch against the AWS SigV4 test suite", () => {
   });
 
   it("sorts the query string as the get-vanilla-query-order-key-case vector expects", async () => {
-    expect(await authorization("/?Param2=value2&Param1=value1")).toMatch(/Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500$/);
+    expect(await authorization("/?Param2=value2&Param1=value1")).toMatch(
+      /Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500$/,
+    );
   });
 
   it("leaves unreserved characters alone (get-vanilla-query-unreserved, get-unreserved)", async () => {
     const unreserved = "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    expect(await authorization(`/?${unreserved}=${unreserved}`)).toMatch(/Signature=9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197$/);
+    expect(await authorization(`/?${unreserved}=${unreserved}`)).toMatch(
+      /Signature=9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197$/,
+    );
     expect(await authorization(`/${unreserved}`)).toMatch(/Signature=07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f$/);
   });
 

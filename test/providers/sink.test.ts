@@ -52,7 +52,10 @@ describe("sink adapter", () => {
   it("times out against a server that never answers as ambiguous", async () => {
     const silent = createProvider("sink", { url: `http://127.0.0.1:${s.silentPort}/`, timeout_ms: 300 }, null);
     const batch = [email(), email()];
-    expectAmbiguous(await failure(silent.send(batch)), batch.map((e) => e.id));
+    expectAmbiguous(
+      await failure(silent.send(batch)),
+      batch.map((e) => e.id),
+    );
   });
 
   it("reads a refused connection as ambiguous: workerd reports it exactly like a lost answer", async () => {
@@ -76,7 +79,10 @@ describe("sink adapter", () => {
 
     it("reads a reset after the request was sent as ambiguous for the whole chunk", async () => {
       const batch = [email(), email({ to: [address("fault-reset")] })];
-      expectAmbiguous(await failure(sink.send(batch)), batch.map((e) => e.id));
+      expectAmbiguous(
+        await failure(sink.send(batch)),
+        batch.map((e) => e.id),
+      );
     });
 
     it("reads a 200 it cannot read, or that is cut off, as ambiguous; a cut-off 503 as not accepted", async () => {
@@ -94,7 +100,10 @@ describe("sink adapter", () => {
       batch[150] = email({ to: [address("fault-reset")] });
       const err = await failure(sink.send(batch));
       expect(err).toBeInstanceOf(PartialBatchError);
-      expectAmbiguous(err, batch.slice(100, 200).map((e) => e.id));
+      expectAmbiguous(
+        err,
+        batch.slice(100, 200).map((e) => e.id),
+      );
       const settled = (err as PartialBatchError).settled;
       expect(settled.slice(0, 100).every((r) => r?.status === "accepted")).toBe(true);
       expect(settled.slice(100).every((r) => r === undefined)).toBe(true);

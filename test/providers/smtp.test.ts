@@ -29,7 +29,9 @@ describe("smtp adapter", () => {
       { contentType: "text/html; charset=UTF-8", transferEncoding: "quoted-printable" },
     ]);
     expect(m.messageId).toBe(result!.providerMessageId);
-    expect(m.dateHeader).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
+    expect(m.dateHeader).toMatch(
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} \+0000$/,
+    );
     expect(Math.abs(Date.parse(m.date!) - Date.now())).toBeLessThan(60_000);
     expect(m.from).toEqual([{ address: "sender@herald.test", name: "Herald Tests" }]);
     expect(m.to).toEqual([{ address: e.to[0], name: "" }]);
@@ -59,7 +61,12 @@ describe("smtp adapter", () => {
   });
 
   it("carries non-ASCII subjects, names and bodies intact", async () => {
-    const e = email({ subject: "Grüße, 🎉 und ein sehr langer Betreff, der gefaltet werden muss, damit er passt", from: "Zoë <zoe@herald.test>", text: "Ça va? ✓", html: "<p>Ça va? ✓</p>" });
+    const e = email({
+      subject: "Grüße, 🎉 und ein sehr langer Betreff, der gefaltet werden muss, damit er passt",
+      from: "Zoë <zoe@herald.test>",
+      text: "Ça va? ✓",
+      html: "<p>Ça va? ✓</p>",
+    });
     await relay().send([e]);
     const m = await onlyMessageFor(e.to[0]!);
     expect(m.subject).toBe(e.subject);
@@ -122,7 +129,11 @@ describe("smtp adapter", () => {
     const notOffered = await failure(plain.send([email()]));
     expect([notOffered.kind, notOffered.message]).toEqual(["misconfigured", expect.stringContaining("STARTTLS")]);
     const e = email();
-    const selfSigned = createProvider("smtp", { host: "127.0.0.1", port: s.smtp.starttlsPort, security: "starttls", timeout_ms: 2000 }, login);
+    const selfSigned = createProvider(
+      "smtp",
+      { host: "127.0.0.1", port: s.smtp.starttlsPort, security: "starttls", timeout_ms: 2000 },
+      login,
+    );
     expectSafe(await failure(selfSigned.send([e])), "unavailable");
     expect(await smtpMessages(e.to[0]!)).toEqual([]);
     const implicitTls = createProvider("smtp", { host: "127.0.0.1", port: s.smtp.port, security: "tls", timeout_ms: 2000 }, login);
@@ -130,7 +141,8 @@ describe("smtp adapter", () => {
   });
 
   describe("around the end of data (scripted relay)", () => {
-    const faulty = (timeout_ms = 2000) => createProvider("smtp", { host: "127.0.0.1", port: s.faultSmtpPort, security: "none", timeout_ms }, null);
+    const faulty = (timeout_ms = 2000) =>
+      createProvider("smtp", { host: "127.0.0.1", port: s.faultSmtpPort, security: "none", timeout_ms }, null);
 
     it.each(["drop", "reset"])("reads a connection lost (%s) after the end of data as ambiguous for that email only", async (how) => {
       const batch = [email(), email({ to: [address(`fault-${how}`)] }), email()];

@@ -65,12 +65,20 @@ export const FIXTURES: Record<string, Fixture> = {
     read: (id) => `/v1/lists/${id("lists")}/members`,
   },
   templates: {
-    create: async (t) => created(await post(t, "/v1/templates", { name: "t", subject: "Hello {{name}}", html: "<p>Hi {{name}}</p>", text: "Hi" })),
+    create: async (t) =>
+      created(await post(t, "/v1/templates", { name: "t", subject: "Hello {{name}}", html: "<p>Hi {{name}}</p>", text: "Hi" })),
     read: (id) => `/v1/templates/${id("templates")}`,
   },
   providers: {
     create: async (t) =>
-      created(await post(t, "/v1/providers", { name: `sink-${tag()}`, kind: "sink", config: { url: new URL("/", SINK_URL).toString() }, rate_per_second: 100 })),
+      created(
+        await post(t, "/v1/providers", {
+          name: `sink-${tag()}`,
+          kind: "sink",
+          config: { url: new URL("/", SINK_URL).toString() },
+          rate_per_second: 100,
+        }),
+      ),
     read: (id) => `/v1/providers/${id("providers")}`,
   },
   // A draft campaign, so every action on it has something to do if it were let through.
@@ -118,7 +126,9 @@ export const FIXTURES: Record<string, Fixture> = {
     create: async (t, need) => {
       const endpoint = await need("webhooks");
       const queued: WebhookDeliveryMessage[] = [];
-      const queue = { sendBatch: async (messages: Iterable<{ body: WebhookDeliveryMessage }>) => void queued.push(...[...messages].map((m) => m.body)) };
+      const queue = {
+        sendBatch: async (messages: Iterable<{ body: WebhookDeliveryMessage }>) => void queued.push(...[...messages].map((m) => m.body)),
+      };
       const event: StoredEvent = {
         id: crypto.randomUUID(),
         tenantId: t.tenantId,
@@ -130,7 +140,9 @@ export const FIXTURES: Record<string, Fixture> = {
         url: null,
         data: {},
       };
-      await withDb((db) => db.transaction((tx) => dispatchWebhooks(tx, { ...env, WEBHOOKS_QUEUE: queue as unknown as Queue }, t.tenantId, [event])));
+      await withDb((db) =>
+        db.transaction((tx) => dispatchWebhooks(tx, { ...env, WEBHOOKS_QUEUE: queue as unknown as Queue }, t.tenantId, [event])),
+      );
       expect(queued).toHaveLength(1);
       const delivery = queued[0]!.delivery_id;
       expect((await send(`/v1/webhooks/${endpoint}/deliveries/${delivery}`, { token: t.apiKey })).status).toBe(200);

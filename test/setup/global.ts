@@ -33,7 +33,8 @@ export default async function setup(project: TestProject) {
   const webhookReceiver = await startWebhookReceiver();
   const redis = haveRedis ? await startRedis() : null;
   const upstash = redis ? await startUpstashRest({ redisPort: redis.port, token: randomBytes(24).toString("hex") }) : null;
-  if (!upstash) console.warn("[herald tests] redis-server not found: the Upstash REST tests will be skipped (apt-get install -y redis-server)");
+  if (!upstash)
+    console.warn("[herald tests] redis-server not found: the Upstash REST tests will be skipped (apt-get install -y redis-server)");
 
   project.provide("databaseUrl", pg.url);
   project.provide("wsProxy", proxy.address);

@@ -5,7 +5,6 @@ import type { AddressInfo } from "node:net";
 import { webcrypto } from "node:crypto";
 import type { JwksInfo } from "./jwks-types";
 
-
 async function keyPair(alg: "RS256" | "ES256", kid: string) {
   const params =
     alg === "RS256"

@@ -70,7 +70,9 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 }
 
 export async function startWebhookReceiver(): Promise<{ info: WebhookReceiverInfo; close: () => Promise<void> }> {
-  const http = (await import(/* @vite-ignore */ NODE_HTTP)) as { createServer(handler: (req: NodeRequest, res: NodeResponse) => void): NodeServer };
+  const http = (await import(/* @vite-ignore */ NODE_HTTP)) as {
+    createServer(handler: (req: NodeRequest, res: NodeResponse) => void): NodeServer;
+  };
   const received = new Map<string, ReceivedWebhook[]>();
   const seen = new Map<string, number>();
 
@@ -112,7 +114,13 @@ export async function startWebhookReceiver(): Promise<{ info: WebhookReceiverInf
       received.set(tag, [...(received.get(tag) ?? []), record]);
       res
         .writeHead(status, { "content-type": "text/plain", ...(location ? { location } : {}) })
-        .end(longBody ? `${"x".repeat(199)}\u{1F600} and more` : status >= 200 && status < 300 ? "ok" : `receiver says ${status} (request ${count})`);
+        .end(
+          longBody
+            ? `${"x".repeat(199)}\u{1F600} and more`
+            : status >= 200 && status < 300
+              ? "ok"
+              : `receiver says ${status} (request ${count})`,
+        );
     });
   });
 

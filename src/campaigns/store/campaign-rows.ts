@@ -13,7 +13,14 @@ import { allowedFrom, type CampaignAction, type CampaignState } from "../machine
  */
 
 /** Moves a campaign by `action` in one conditional statement; undefined when it was not in an allowed state. */
-export async function transitionRow(db: Db, tenantId: string, campaignId: string, action: CampaignAction, to: CampaignState, extra: SQL = sql``) {
+export async function transitionRow(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  action: CampaignAction,
+  to: CampaignState,
+  extra: SQL = sql``,
+) {
   const result = await db.execute<{ previous: CampaignState; started: boolean }>(sql`
     UPDATE campaigns c SET state = ${to}, updated_at = now() ${extra}
     FROM (SELECT id, state AS previous FROM campaigns WHERE tenant_id = ${tenantId} AND id = ${campaignId} FOR UPDATE) old
@@ -23,8 +30,17 @@ export async function transitionRow(db: Db, tenantId: string, campaignId: string
 }
 
 /** Puts a campaign back from `from` to `to` after the work that followed a transition could not be queued. */
-export async function revertState(db: Db, tenantId: string, campaignId: string, from: CampaignState, to: CampaignState, extra: SQL = sql``) {
-  await db.execute(sql`UPDATE campaigns SET state = ${to} ${extra} WHERE tenant_id = ${tenantId} AND id = ${campaignId} AND state = ${from}`);
+export async function revertState(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  from: CampaignState,
+  to: CampaignState,
+  extra: SQL = sql``,
+) {
+  await db.execute(
+    sql`UPDATE campaigns SET state = ${to} ${extra} WHERE tenant_id = ${tenantId} AND id = ${campaignId} AND state = ${from}`,
+  );
 }
 
 export interface CampaignFacts {
@@ -87,7 +103,11 @@ export async function failCampaign(db: Db, tenantId: string, campaignId: string,
 }
 
 /** Due scheduled campaigns, at most `perTenant` per tenant and `limit` in all, oldest first within each tenant. */
-export async function dueCampaigns(db: Db, perTenant: number, limit: number): Promise<{ id: string; tenant_id: string; launch_attempts: number }[]> {
+export async function dueCampaigns(
+  db: Db,
+  perTenant: number,
+  limit: number,
+): Promise<{ id: string; tenant_id: string; launch_attempts: number }[]> {
   const due = await db.execute<{ id: string; tenant_id: string; launch_attempts: number }>(sql`
     SELECT id, tenant_id, launch_attempts FROM (
       SELECT id, tenant_id, launch_attempts, scheduled_at,
@@ -128,21 +148,38 @@ export async function noteWaiting(db: Db, tenantId: string, campaignId: string, 
 
 /** The campaign's state, for a sender that has nothing to claim but must not wait on a cancelled campaign. */
 export async function campaignState(db: Db, tenantId: string, campaignId: string): Promise<CampaignState | undefined> {
-  const result = await db.execute<{ state: CampaignState }>(sql`SELECT state FROM campaigns WHERE tenant_id = ${tenantId} AND id = ${campaignId}`);
+  const result = await db.execute<{ state: CampaignState }>(
+    sql`SELECT state FROM campaigns WHERE tenant_id = ${tenantId} AND id = ${campaignId}`,
+  );
   return result.rows[0]?.state;
 }
 
 type CampaignRow = typeof campaigns.$inferSelect;
 /** The columns a user sets on a draft: everything but identity, state and the pipeline's bookkeeping. */
-export type DraftColumns = Pick<typeof campaigns.$inferInsert, "name" | "templateId" | "listIds" | "fromAddress" | "replyTo" | "providerIds" | "data" | "trackOpens" | "trackClicks">;
+export type DraftColumns = Pick<
+  typeof campaigns.$inferInsert,
+  "name" | "templateId" | "listIds" | "fromAddress" | "replyTo" | "providerIds" | "data" | "trackOpens" | "trackClicks"
+>;
 
-export async function createCampaignRow(db: Db, tenantId: string, columns: DraftColumns & Pick<CampaignRow, "name" | "listIds" | "fromAddress" | "providerIds">): Promise<CampaignRow> {
-  const [row] = await db.insert(campaigns).values({ id: uuidv7(), tenantId, ...columns }).returning();
+export async function createCampaignRow(
+  db: Db,
+  tenantId: string,
+  columns: DraftColumns & Pick<CampaignRow, "name" | "listIds" | "fromAddress" | "providerIds">,
+): Promise<CampaignRow> {
+  const [row] = await db
+    .insert(campaigns)
+    .values({ id: uuidv7(), tenantId, ...columns })
+    .returning();
   return row!;
 }
 
 /** Changes a campaign that may still be edited; undefined when its state no longer allows it. */
-export async function editCampaignRow(db: Db, tenantId: string, campaignId: string, columns: Partial<DraftColumns>): Promise<CampaignRow | undefined> {
+export async function editCampaignRow(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  columns: Partial<DraftColumns>,
+): Promise<CampaignRow | undefined> {
   const [row] = await db
     .update(campaigns)
     .set({ ...columns, updatedAt: new Date() })

@@ -46,7 +46,16 @@ export async function recountCampaign(db: Db, tenantId: string, campaignId: stri
         WHERE lm.tenant_id = ${tenantId} AND lm.list_id = ANY(${pgArray(f0.list_ids)}::uuid[]) AND lm.created_at <= ${f0.started_at}::timestamptz
           AND NOT EXISTS (SELECT 1 FROM messages x WHERE x.month = ${month}::date AND x.campaign_id = ${campaignId} AND x.contact_id = lm.contact_id))`
     : sql`true`;
-  type Row = { state: CampaignState; total: number; sent: number; failed: number; skipped: number; unknown: number; vanished: number; open: number };
+  type Row = {
+    state: CampaignState;
+    total: number;
+    sent: number;
+    failed: number;
+    skipped: number;
+    unknown: number;
+    vanished: number;
+    open: number;
+  };
   // Without statistics (a campaign's rows are hours old at most) the planner takes the message
   // partition for a handful of rows and probes it once per audience member without the contact id:
   // quadratic. A hash or merge anti-join is linear whatever the statistics say.
@@ -91,13 +100,23 @@ export async function recountCampaign(db: Db, tenantId: string, campaignId: stri
   if (!row) return undefined;
   return {
     state: row.state,
-    counts: { total: row.total, sent: row.sent, failed: row.failed, skipped: row.skipped - row.vanished, unknown: row.unknown, vanished: row.vanished },
+    counts: {
+      total: row.total,
+      sent: row.sent,
+      failed: row.failed,
+      skipped: row.skipped - row.vanished,
+      unknown: row.unknown,
+      vanished: row.vanished,
+    },
     open: row.open,
   };
 }
 
 /** The live view's counters, written to a sending campaign's row for readers of the API between recounts. */
-export async function writeLiveCountsRow(db: Db, p: { tenantId: string; campaignId: string; total: number; sent: number; failed: number; skipped: number; unknown: number }) {
+export async function writeLiveCountsRow(
+  db: Db,
+  p: { tenantId: string; campaignId: string; total: number; sent: number; failed: number; skipped: number; unknown: number },
+) {
   await db.execute(sql`
     UPDATE campaigns SET total = ${p.total}, sent = ${p.sent}, failed = ${p.failed}, skipped = ${p.skipped}, unknown = ${p.unknown}, updated_at = now()
     WHERE tenant_id = ${p.tenantId} AND id = ${p.campaignId} AND state = 'sending'`);

@@ -63,7 +63,12 @@ export async function loadFanoutCampaign(db: Db, tenantId: string, campaignId: s
  * delivered twice (even at once) finds the first one's pages and returns them rather than cutting
  * a second, possibly different, set. Undefined when the campaign is no longer sending.
  */
-export async function planPages(db: Db, tenantId: string, campaignId: string, pageSize = FANOUT_PAGE_SIZE): Promise<{ total: number; pages: PlannedPage[] } | undefined> {
+export async function planPages(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  pageSize = FANOUT_PAGE_SIZE,
+): Promise<{ total: number; pages: PlannedPage[] } | undefined> {
   return db.transaction(async (tx) => {
     const locked = await tx.execute<Campaign>(sql`
       SELECT list_ids, to_char(message_month, 'YYYY-MM-DD') AS message_month, started_at
@@ -105,7 +110,11 @@ export async function planPages(db: Db, tenantId: string, campaignId: string, pa
  * rendering needs, and how many members the range has in all, handled or not. It may run on an
  * expanded page again (a redelivery, a resume): handled members are left out.
  */
-export async function openRangeMembers(db: Db, s: Scope, range: { after: string | null; until: string }): Promise<{ members: number; rows: AudienceRow[] }> {
+export async function openRangeMembers(
+  db: Db,
+  s: Scope,
+  range: { after: string | null; until: string },
+): Promise<{ members: number; rows: AudienceRow[] }> {
   const result = await db.execute<AudienceRow & { members: number }>(sql`
     WITH ${rangeMembers(s, range, sql`x.status <> 'retrying'`)}
     SELECT n.members, c.id, c.email, c.name, c.attributes,
@@ -143,7 +152,12 @@ export async function markPageExpanded(
  * get `failed` rows, so the rest of the campaign can complete. Returns the failed rows written and,
  * if the page had never been expanded, its vanished members; both are new, so safe to report.
  */
-export async function failPage(db: Db, s: Scope, page: PlannedPage & { replans: number }, reason: string): Promise<{ failed: number; vanished: number }> {
+export async function failPage(
+  db: Db,
+  s: Scope,
+  page: PlannedPage & { replans: number },
+  reason: string,
+): Promise<{ failed: number; vanished: number }> {
   // Just ids and emails: the failed rows need nothing else.
   const open = await db.execute<{ members: number; id: string | null; email: string | null }>(sql`
     WITH ${rangeMembers(s, page, sql`true`)}
@@ -225,7 +239,10 @@ export async function skipDeletedRetrying(db: Db, s: Scope, contactIds: string[]
  * A send message that exhausted its retries: its recipients never claimed (or given back) become
  * failed. Returns how many rows changed.
  */
-export async function failAbandonedRecipients(db: Db, p: { tenantId: string; campaignId: string; month: string; recipients: { c: string; e: string }[] }): Promise<number> {
+export async function failAbandonedRecipients(
+  db: Db,
+  p: { tenantId: string; campaignId: string; month: string; recipients: { c: string; e: string }[] },
+): Promise<number> {
   const result = await db.execute(sql`
     INSERT INTO messages AS m (month, id, tenant_id, campaign_id, contact_id, email, status, error)
     SELECT ${p.month}::date, i.id, ${p.tenantId}, ${p.campaignId}, i.contact_id, i.email, 'failed', 'delivery abandoned after repeated failures'

@@ -15,8 +15,7 @@ interface OpenApiDoc {
   paths?: Record<string, Record<string, Operation>>;
 }
 
-const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
 /** One security requirement as "scheme (scope, …)+scheme": the scopes are what the route's requireScope demands. */
 function requirement(schemes: Record<string, unknown>): string {
@@ -34,7 +33,10 @@ export function renderDocsPage(doc: OpenApiDoc): string {
   for (const [path, methods] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(methods)) {
       const params = (op.parameters ?? [])
-        .map((p) => `<li><code>${esc(p.name)}</code> <em>${esc(p.in)}${p.required ? ", required" : ""}</em>${p.description ? ` — ${esc(p.description)}` : ""}</li>`)
+        .map(
+          (p) =>
+            `<li><code>${esc(p.name)}</code> <em>${esc(p.in)}${p.required ? ", required" : ""}</em>${p.description ? ` — ${esc(p.description)}` : ""}</li>`,
+        )
         .join("");
       const responses = Object.entries(op.responses ?? {})
         .map(([status, r]) => `<li><code>${esc(status)}</code> ${esc(r.description ?? "")}</li>`)

@@ -22,7 +22,9 @@ async function timed(run: () => Promise<unknown>): Promise<CheckResult> {
 
 /** Each dependency herald cannot serve without, checked concurrently with a short timeout. */
 export async function readinessChecks(env: Env, db: Db): Promise<Record<string, CheckResult>> {
-  const queuesBound = [env.SEND_QUEUE, env.FANOUT_QUEUE, env.EVENTS_QUEUE, env.TRANSACTIONAL_QUEUE, env.WEBHOOKS_QUEUE].every((q) => typeof q?.send === "function");
+  const queuesBound = [env.SEND_QUEUE, env.FANOUT_QUEUE, env.EVENTS_QUEUE, env.TRANSACTIONAL_QUEUE, env.WEBHOOKS_QUEUE].every(
+    (q) => typeof q?.send === "function",
+  );
   const [postgres, kv, durableObjects] = await Promise.all([
     timed(() => db.execute(sql`select 1`)),
     timed(() => env.CACHE.get("herald:ready-probe")),

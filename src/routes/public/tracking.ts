@@ -26,7 +26,13 @@ export function registerTracking(app: OpenAPIHono<HonoEnv>) {
   app.get("/t/o/:token", services, async (c) => {
     const claims = await verifyToken(c.env.TRACKING_SECRET ?? "", c.req.param("token"), "o");
     if (!claims) throw notFound();
-    record(c, claims.t, { type: "opened", source: "tracking", message_id: claims.m, campaign_id: claims.c, occurred_at: new Date().toISOString() });
+    record(c, claims.t, {
+      type: "opened",
+      source: "tracking",
+      message_id: claims.m,
+      campaign_id: claims.c,
+      occurred_at: new Date().toISOString(),
+    });
     return c.body(PIXEL, 200, { "content-type": "image/gif", "cache-control": "no-store, max-age=0" });
   });
 
@@ -35,7 +41,14 @@ export function registerTracking(app: OpenAPIHono<HonoEnv>) {
     // token is a 404 without a Location.
     const claims = await verifyToken(c.env.TRACKING_SECRET ?? "", c.req.param("token"), "c");
     if (!claims?.u) throw notFound();
-    record(c, claims.t, { type: "clicked", source: "tracking", message_id: claims.m, campaign_id: claims.c, url: claims.u, occurred_at: new Date().toISOString() });
+    record(c, claims.t, {
+      type: "clicked",
+      source: "tracking",
+      message_id: claims.m,
+      campaign_id: claims.c,
+      url: claims.u,
+      occurred_at: new Date().toISOString(),
+    });
     c.header("cache-control", "no-store");
     c.header("referrer-policy", "no-referrer");
     return c.redirect(claims.u, 302);

@@ -36,7 +36,8 @@ async function claimsOf(c: Context<HonoEnv>): Promise<(TrackingClaims & { e: str
   return claims?.e ? (claims as TrackingClaims & { e: string }) : undefined;
 }
 
-const invalid = (c: Context<HonoEnv>) => page(c, 404, "Link not valid", html`<p>This unsubscribe link is not valid. Use the link from the email itself.</p>`);
+const invalid = (c: Context<HonoEnv>) =>
+  page(c, 404, "Link not valid", html`<p>This unsubscribe link is not valid. Use the link from the email itself.</p>`);
 
 /**
  * GET /u/:token asks for confirmation (link scanners follow GETs; they must not unsubscribe anyone).

@@ -37,9 +37,21 @@ export interface ClaimResult {
  */
 export async function claimRecipients(
   db: Db,
-  p: { tenantId: string; campaignId: string; month: string; tokens: string[]; recipients: { c: string; e: string }[]; ids: string[]; providerIds: string[] },
+  p: {
+    tenantId: string;
+    campaignId: string;
+    month: string;
+    tokens: string[];
+    recipients: { c: string; e: string }[];
+    ids: string[];
+    providerIds: string[];
+  },
 ): Promise<ClaimResult> {
-  const result = await db.execute<{ state: string | null; version: number | null; claimed: { id: string; c: string; s: "claimed" | "skipped" }[] }>(sql`
+  const result = await db.execute<{
+    state: string | null;
+    version: number | null;
+    claimed: { id: string; c: string; s: "claimed" | "skipped" }[];
+  }>(sql`
     WITH camp AS (
       SELECT state, (template_snapshot->>'version')::int AS version, blocked_since IS NOT NULL AS blocked
       FROM campaigns WHERE tenant_id = ${p.tenantId} AND id = ${p.campaignId}
@@ -85,7 +97,10 @@ export async function claimRecipients(
  * with this attempt's `nonce`, so an attempt can later give back exactly what it marked itself and
  * nothing a concurrent delivery of the same message handed over. Returns the ids really marked.
  */
-export async function markSending(db: Db, p: { tenantId: string; month: string; ids: string[]; owners?: string[]; nonce: string }): Promise<Set<string>> {
+export async function markSending(
+  db: Db,
+  p: { tenantId: string; month: string; ids: string[]; owners?: string[]; nonce: string },
+): Promise<Set<string>> {
   if (p.ids.length === 0) return new Set();
   const result = await db.execute<{ id: string }>(sql`
     UPDATE messages SET status = 'sending', claim_token = ${p.nonce}, updated_at = now()
@@ -99,7 +114,10 @@ export async function markSending(db: Db, p: { tenantId: string; month: string; 
  * Gives back claims an attempt made and never handed to a provider: rows still `claimed` by its
  * messages, and rows it marked `sending` itself (its `nonce`) before it failed without calling one.
  */
-export async function releaseUnsent(db: Db, p: { tenantId: string; month: string; ids: string[]; owners?: string[]; nonce: string }): Promise<void> {
+export async function releaseUnsent(
+  db: Db,
+  p: { tenantId: string; month: string; ids: string[]; owners?: string[]; nonce: string },
+): Promise<void> {
   if (p.ids.length === 0) return;
   await db.execute(sql`
     UPDATE messages SET status = 'retrying', updated_at = now()
@@ -207,7 +225,13 @@ export async function sweepStaleClaims(db: Db, staleSeconds: number): Promise<Sw
  * retry-failed: marks a completed or failed campaign's failed recipients (and its unknown ones, when
  * the user said a duplicate is acceptable) `retrying`. Returns how many of each.
  */
-export async function markForRetry(db: Db, tenantId: string, campaignId: string, includeUnknown: boolean, from: readonly string[]): Promise<{ failed: number; unknown: number }> {
+export async function markForRetry(
+  db: Db,
+  tenantId: string,
+  campaignId: string,
+  includeUnknown: boolean,
+  from: readonly string[],
+): Promise<{ failed: number; unknown: number }> {
   const statuses = includeUnknown ? ["failed", "unknown"] : ["failed"];
   const marked = await db.execute<{ failed: number; unknown: number }>(sql`
     WITH c AS (

@@ -24,7 +24,10 @@ export interface ReplayRow extends Record<string, unknown> {
 const REPLAY_WINDOW_HOURS = 23;
 
 /** Keeps the exact request of each ambiguous batch, with its key and members, for replaying. */
-export async function storeReplays(db: Db, p: { tenantId: string; campaignId: string | null; providerId: string; month: string; replays: PendingReplay[] }): Promise<void> {
+export async function storeReplays(
+  db: Db,
+  p: { tenantId: string; campaignId: string | null; providerId: string; month: string; replays: PendingReplay[] },
+): Promise<void> {
   if (p.replays.length === 0) return;
   await db.execute(sql`
     INSERT INTO provider_replays (id, tenant_id, provider_id, campaign_id, month, message_ids, idempotency_key, body, expires_at)

@@ -30,7 +30,12 @@ const VERIFIERS: Record<InboundProviderKind, Verifier> = {
  * Verifies a provider webhook (signature, credentials, replay window) and normalizes its events.
  * Never throws: hostile input ends as { ok: false, status: 400 | 401 } with a reason safe to show.
  */
-export async function verifyInbound(kind: InboundProviderKind, req: InboundRequest, secrets: InboundSecrets, opts: VerifyOptions): Promise<InboundResult> {
+export async function verifyInbound(
+  kind: InboundProviderKind,
+  req: InboundRequest,
+  secrets: InboundSecrets,
+  opts: VerifyOptions,
+): Promise<InboundResult> {
   // hasOwn: kind may come straight from a URL segment ("__proto__", "toString"…).
   if (!Object.hasOwn(VERIFIERS, kind)) return fail(400, "unknown provider");
   try {

@@ -73,7 +73,9 @@ function postmarkEvent(b: Json, receivedAt: string): InboundEvent[] {
       return make("clicked", b.Recipient, b.ReceivedAt, { url: str(b.OriginalLink) });
     case "SubscriptionChange":
       // SuppressSending false is a resubscribe, which herald does not track as an event.
-      return b.SuppressSending === true ? make("unsubscribed", b.Recipient, b.ChangedAt, { raw: { reason: str(b.SuppressionReason) } }) : [];
+      return b.SuppressSending === true
+        ? make("unsubscribed", b.Recipient, b.ChangedAt, { raw: { reason: str(b.SuppressionReason) } })
+        : [];
     default:
       return [];
   }

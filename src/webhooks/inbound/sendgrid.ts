@@ -1,5 +1,18 @@
 import { utf8 } from "../../lib/encoding";
-import { NOT_CONFIGURED, clip, event, fail, fromBase64, isObject, outsideWindow, parseJson, str, toIso, unixSeconds, type Json } from "./common";
+import {
+  NOT_CONFIGURED,
+  clip,
+  event,
+  fail,
+  fromBase64,
+  isObject,
+  outsideWindow,
+  parseJson,
+  str,
+  toIso,
+  unixSeconds,
+  type Json,
+} from "./common";
 import { ecdsaDerToRaw } from "./der";
 import type { HeraldEventType, InboundEvent, InboundResult, Verifier } from "./types";
 

@@ -77,7 +77,12 @@ export const verifySes: Verifier = async (req, secrets, opts): Promise<InboundRe
   const msg = parseJson(req.body);
   if (!isObject(msg)) return fail(400, "body is not an SNS message");
   const type = msg.Type;
-  const names = type === "Notification" ? NOTIFICATION_KEYS : type === "SubscriptionConfirmation" || type === "UnsubscribeConfirmation" ? CONFIRMATION_KEYS : undefined;
+  const names =
+    type === "Notification"
+      ? NOTIFICATION_KEYS
+      : type === "SubscriptionConfirmation" || type === "UnsubscribeConfirmation"
+        ? CONFIRMATION_KEYS
+        : undefined;
   if (!names) return fail(400, "unknown SNS message type");
   const toSign = stringToSign(msg, names);
   const sentAt = Date.parse(str(msg.Timestamp) ?? "");
@@ -158,21 +163,38 @@ function sesEvents(message: string, messageId: string, sentAt: string): InboundE
   switch (kind) {
     case "Delivery": {
       const d = detail("delivery");
-      return list(d.recipients).map((r, i) => event({ ...base, providerEventId: id(i), type: "delivered", email: str(r), occurredAt: at(d) }));
+      return list(d.recipients).map((r, i) =>
+        event({ ...base, providerEventId: id(i), type: "delivered", email: str(r), occurredAt: at(d) }),
+      );
     }
     case "Bounce": {
       const b = detail("bounce");
       const bounceType = b.bounceType === "Permanent" ? "hard" : "soft";
       const raw = { bounceType: str(b.bounceType), bounceSubType: str(b.bounceSubType) };
       return list(b.bouncedRecipients).map((r, i) =>
-        event({ ...base, providerEventId: id(i), type: "bounced", email: isObject(r) ? str(r.emailAddress) : undefined, occurredAt: at(b), bounceType, raw }),
+        event({
+          ...base,
+          providerEventId: id(i),
+          type: "bounced",
+          email: isObject(r) ? str(r.emailAddress) : undefined,
+          occurredAt: at(b),
+          bounceType,
+          raw,
+        }),
       );
     }
     case "Complaint": {
       const c = detail("complaint");
       const raw = { complaintFeedbackType: str(c.complaintFeedbackType) };
       return list(c.complainedRecipients).map((r, i) =>
-        event({ ...base, providerEventId: id(i), type: "complained", email: isObject(r) ? str(r.emailAddress) : undefined, occurredAt: at(c), raw }),
+        event({
+          ...base,
+          providerEventId: id(i),
+          type: "complained",
+          email: isObject(r) ? str(r.emailAddress) : undefined,
+          occurredAt: at(c),
+          raw,
+        }),
       );
     }
     case "Open":

@@ -35,7 +35,12 @@ export function subscribes(eventTypes: readonly string[], type: string): boolean
 
 /** Queues delivery attempts. */
 export async function enqueueDeliveries(queue: Queue, tenantId: string, deliveryIds: readonly string[]): Promise<void> {
-  await sendInBatches(queue, deliveryIds.map((id) => ({ body: { type: "webhook_delivery", tenant_id: tenantId, delivery_id: id } satisfies WebhookDeliveryMessage })));
+  await sendInBatches(
+    queue,
+    deliveryIds.map((id) => ({
+      body: { type: "webhook_delivery", tenant_id: tenantId, delivery_id: id } satisfies WebhookDeliveryMessage,
+    })),
+  );
 }
 
 /**
@@ -95,9 +100,20 @@ export async function dispatchWebhooks(db: Db, env: Env, tenantId: string, event
   if (endpoints.length === 0) return;
 
   const slots = new Map([...unique.values()].map((e) => [e, slotsOf(e)]));
-  const taken = await takenSlots(db, endpoints.map((e) => e.id), [...slots.values()].flatMap((s) => s ?? []));
+  const taken = await takenSlots(
+    db,
+    endpoints.map((e) => e.id),
+    [...slots.values()].flatMap((s) => s ?? []),
+  );
 
-  const rows = { id: [] as string[], endpoint: [] as string[], event: [] as string[], type: [] as string[], payload: [] as string[], slot: [] as (string | null)[] };
+  const rows = {
+    id: [] as string[],
+    endpoint: [] as string[],
+    event: [] as string[],
+    type: [] as string[],
+    payload: [] as string[],
+    slot: [] as (string | null)[],
+  };
   for (const event of unique.values()) {
     const type = webhookEventType(event.type);
     let payload: string | undefined;

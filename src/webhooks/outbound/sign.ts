@@ -96,7 +96,8 @@ export async function verifyWebhook(
   if (!timestampText || !signatures) return { ok: false, reason: "missing_headers" };
   if (!/^\d{1,12}$/.test(timestampText.trim())) return { ok: false, reason: "bad_timestamp" };
   const timestamp = Number(timestampText.trim());
-  if (Math.abs(Math.floor(now.getTime() / 1000) - timestamp) > toleranceSeconds) return { ok: false, reason: "timestamp_outside_tolerance" };
+  if (Math.abs(Math.floor(now.getTime() / 1000) - timestamp) > toleranceSeconds)
+    return { ok: false, reason: "timestamp_outside_tolerance" };
   const expected = await signWebhook(secret, timestamp, body);
   let match = false;
   for (const candidate of signatures.trim().split(/\s+/)) {

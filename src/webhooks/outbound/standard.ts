@@ -29,7 +29,12 @@ export async function signStandard(secret: string, id: string, timestamp: number
 }
 
 /** The three headers of one attempt, signed under each of `secrets` (the current one first). */
-export async function standardHeaders(secrets: readonly string[], id: string, timestamp: number, body: string): Promise<Record<string, string>> {
+export async function standardHeaders(
+  secrets: readonly string[],
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<Record<string, string>> {
   const signatures = await Promise.all(secrets.map((secret) => signStandard(secret, id, timestamp, body)));
   return {
     [STANDARD_ID_HEADER]: id,

@@ -49,7 +49,11 @@ const HANDLERS = {
         invalid: (why) => ({ status: 400, body: { error: why } }),
         answer: () => ({
           status: 200,
-          body: { results: list.map((m) => (marked(m.to, "reject") ? { id: m.id, status: "rejected", error: "recipient rejected" } : { id: m.id, status: "accepted" })) },
+          body: {
+            results: list.map((m) =>
+              marked(m.to, "reject") ? { id: m.id, status: "rejected", error: "recipient rejected" } : { id: m.id, status: "accepted" },
+            ),
+          },
         }),
       };
     },
@@ -59,8 +63,10 @@ const HANDLERS = {
   resend: {
     match: (path) => path === "/resend/emails/batch",
     async handle(req, raw, creds) {
-      if (!req.headers.authorization) return { status: 401, body: { statusCode: 401, name: "missing_api_key", message: "Missing API key in the authorization header." } };
-      if (req.headers.authorization !== `Bearer ${creds.resend.apiKey}`) return { status: 403, body: { statusCode: 403, name: "invalid_api_key", message: "API key is invalid" } };
+      if (!req.headers.authorization)
+        return { status: 401, body: { statusCode: 401, name: "missing_api_key", message: "Missing API key in the authorization header." } };
+      if (req.headers.authorization !== `Bearer ${creds.resend.apiKey}`)
+        return { status: 403, body: { statusCode: 403, name: "invalid_api_key", message: "API key is invalid" } };
       const v = [];
       if (!String(req.headers["content-type"]).startsWith("application/json")) v.push("content-type must be application/json");
       const mode = req.headers["x-batch-validation"] ?? "strict";
@@ -70,13 +76,27 @@ const HANDLERS = {
       const body = parseJson(raw);
       if (!Array.isArray(body) || body.length < 1 || body.length > 100) v.push("body must be an array of 1..100 emails");
       const emails = Array.isArray(body) ? body : [];
-      const allowed = new Set(["from", "to", "cc", "bcc", "reply_to", "subject", "html", "text", "headers", "tags", "scheduled_at", "attachments"]);
+      const allowed = new Set([
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "reply_to",
+        "subject",
+        "html",
+        "text",
+        "headers",
+        "tags",
+        "scheduled_at",
+        "attachments",
+      ]);
       emails.forEach((e, i) => {
         if (!isStr(e?.from)) v.push(`[${i}].from is required`);
         if (list(e?.to).length === 0 || list(e?.to).length > 50) v.push(`[${i}].to needs 1..50 addresses`);
         if (!isStr(e?.subject)) v.push(`[${i}].subject is required`);
         if (!isStr(e?.html) && !isStr(e?.text)) v.push(`[${i}] needs html or text`);
-        if (e?.headers !== undefined && (typeof e.headers !== "object" || Object.values(e.headers).some((h) => typeof h !== "string"))) v.push(`[${i}].headers must map names to strings`);
+        if (e?.headers !== undefined && (typeof e.headers !== "object" || Object.values(e.headers).some((h) => typeof h !== "string")))
+          v.push(`[${i}].headers must map names to strings`);
         for (const k of Object.keys(e ?? {})) if (!allowed.has(k)) v.push(`[${i}].${k} is not a field`);
       });
       const recipients = emails.flatMap((e) => [...list(e?.to), ...list(e?.cc), ...list(e?.bcc)]);
@@ -86,8 +106,15 @@ const HANDLERS = {
         idempotencyKey: key,
         invalid: (why) => ({ status: 422, body: { statusCode: 422, name: "validation_error", message: why } }),
         answer: () => {
-          const refused = emails.map((e, index) => (marked(list(e.to), "reject") ? { index, message: "The `to` field contains an address that cannot receive email." } : undefined)).filter(Boolean);
-          if (refused.length > 0 && mode === "strict") return { status: 422, body: { statusCode: 422, name: "validation_error", message: refused[0].message } };
+          const refused = emails
+            .map((e, index) =>
+              marked(list(e.to), "reject")
+                ? { index, message: "The `to` field contains an address that cannot receive email." }
+                : undefined,
+            )
+            .filter(Boolean);
+          if (refused.length > 0 && mode === "strict")
+            return { status: 422, body: { statusCode: 422, name: "validation_error", message: refused[0].message } };
           const data = emails.filter((_, i) => !refused.some((r) => r.index === i)).map(() => ({ id: randomUUID() }));
           return { status: 200, body: mode === "permissive" ? { data, errors: refused } : { data } };
         },
@@ -100,7 +127,10 @@ const HANDLERS = {
     match: (path) => path === "/postmark/email/batch",
     async handle(req, raw, creds) {
       if (req.headers["x-postmark-server-token"] !== creds.postmark.serverToken) {
-        return { status: 401, body: { ErrorCode: 10, Message: "The Server Token you provided in the X-Postmark-Server-Token request header was invalid." } };
+        return {
+          status: 401,
+          body: { ErrorCode: 10, Message: "The Server Token you provided in the X-Postmark-Server-Token request header was invalid." },
+        };
       }
       const v = [];
       if (!String(req.headers.accept ?? "").includes("application/json")) v.push("Accept must include application/json");
@@ -113,7 +143,11 @@ const HANDLERS = {
         if (!isStr(e?.To)) v.push(`[${i}].To must be a comma-separated string`);
         if (!isStr(e?.Subject)) v.push(`[${i}].Subject is required`);
         if (!isStr(e?.HtmlBody) && !isStr(e?.TextBody)) v.push(`[${i}] needs HtmlBody or TextBody`);
-        if (e?.Headers !== undefined && (!Array.isArray(e.Headers) || e.Headers.some((h) => !isStr(h?.Name) || typeof h?.Value !== "string"))) v.push(`[${i}].Headers must be [{Name, Value}]`);
+        if (
+          e?.Headers !== undefined &&
+          (!Array.isArray(e.Headers) || e.Headers.some((h) => !isStr(h?.Name) || typeof h?.Value !== "string"))
+        )
+          v.push(`[${i}].Headers must be [{Name, Value}]`);
         if (!isStr(e?.MessageStream)) v.push(`[${i}].MessageStream is required`);
       });
       const recipients = emails.flatMap((e) => [...list(e?.To), ...list(e?.Cc), ...list(e?.Bcc)]);
@@ -144,17 +178,36 @@ const HANDLERS = {
     match: (path) => path === "/sendgrid/v3/mail/send",
     async handle(req, raw, creds) {
       if (req.headers.authorization !== `Bearer ${creds.sendgrid.apiKey}`) {
-        return { status: 401, body: { errors: [{ field: null, message: "The provided authorization grant is invalid, expired, or revoked", help: null }] } };
+        return {
+          status: 401,
+          body: { errors: [{ field: null, message: "The provided authorization grant is invalid, expired, or revoked", help: null }] },
+        };
       }
       const v = [];
       if (!String(req.headers["content-type"]).startsWith("application/json")) v.push("content-type must be application/json");
       const b = parseJson(raw) ?? {};
       const ps = Array.isArray(b.personalizations) ? b.personalizations : [];
       if (ps.length < 1) v.push("You must have at least one personalization.");
-      if (ps.length > 1000) v.push(`The personalization block is limited to 1000 personalizations per API request. You have provided ${ps.length} personalizations.`);
+      if (ps.length > 1000)
+        v.push(
+          `The personalization block is limited to 1000 personalizations per API request. You have provided ${ps.length} personalizations.`,
+        );
       const bytes = (x) => Buffer.byteLength(x, "utf8");
       const isObject = (x) => x !== null && typeof x === "object" && !Array.isArray(x);
-      const reserved = new Set(["x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type", "content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc"]);
+      const reserved = new Set([
+        "x-sg-id",
+        "x-sg-eid",
+        "received",
+        "dkim-signature",
+        "content-type",
+        "content-transfer-encoding",
+        "to",
+        "from",
+        "subject",
+        "reply-to",
+        "cc",
+        "bcc",
+      ]);
       const checkHeaders = (h, where) => {
         if (h === undefined) return;
         if (!isObject(h) || Object.values(h).some((x) => typeof x !== "string")) v.push(`${where} must map names to strings`);
@@ -164,20 +217,30 @@ const HANDLERS = {
       let total = 0;
       ps.forEach((p, i) => {
         const all = [...(p?.to ?? []), ...(p?.cc ?? []), ...(p?.bcc ?? [])];
-        if (!Array.isArray(p?.to) || p.to.length < 1 || all.some((t) => !isStr(t?.email))) v.push(`personalizations.${i}.to needs [{email}]`);
+        if (!Array.isArray(p?.to) || p.to.length < 1 || all.some((t) => !isStr(t?.email)))
+          v.push(`personalizations.${i}.to needs [{email}]`);
         total += all.length;
         for (const t of all) {
           const email = String(t?.email).toLowerCase();
-          if (seen.has(email)) v.push("Each unique email address in the personalizations array should only be included once. You have included email address more than once.");
+          if (seen.has(email))
+            v.push(
+              "Each unique email address in the personalizations array should only be included once. You have included email address more than once.",
+            );
           seen.add(email);
         }
-        if (!isStr(p?.subject ?? b.subject)) v.push(`personalizations.${i}: The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.`);
+        if (!isStr(p?.subject ?? b.subject))
+          v.push(
+            `personalizations.${i}: The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.`,
+          );
         checkHeaders(p?.headers, `personalizations.${i}.headers`);
         if (p?.substitutions !== undefined) {
-          if (!isObject(p.substitutions) || Object.values(p.substitutions).some((x) => typeof x !== "string")) v.push(`personalizations.${i}.substitutions must map tags to strings`);
-          else if (Object.entries(p.substitutions).reduce((n, [k, x]) => n + bytes(k) + bytes(x), 0) > 10000) v.push(`personalizations.${i}.substitutions exceed 10,000 bytes`);
+          if (!isObject(p.substitutions) || Object.values(p.substitutions).some((x) => typeof x !== "string"))
+            v.push(`personalizations.${i}.substitutions must map tags to strings`);
+          else if (Object.entries(p.substitutions).reduce((n, [k, x]) => n + bytes(k) + bytes(x), 0) > 10000)
+            v.push(`personalizations.${i}.substitutions exceed 10,000 bytes`);
         }
-        if (p?.custom_args !== undefined && (!isObject(p.custom_args) || bytes(JSON.stringify(p.custom_args)) > 10000)) v.push(`personalizations.${i}.custom_args must be an object of at most 10,000 bytes`);
+        if (p?.custom_args !== undefined && (!isObject(p.custom_args) || bytes(JSON.stringify(p.custom_args)) > 10000))
+          v.push(`personalizations.${i}.custom_args must be an object of at most 10,000 bytes`);
         if (!isStr({ ...b.custom_args, ...p?.custom_args }.herald_id)) v.push(`personalizations.${i}: custom_args.herald_id is missing`);
       });
       if (total > 1000) v.push("There is a limit of 1000 total recipients (to + cc + bcc) per request.");
@@ -187,7 +250,8 @@ const HANDLERS = {
       if (content.length < 1 || content.some((c) => !isStr(c?.type) || !isStr(c?.value))) v.push("content needs [{type, value}]");
       if (content.length > 1 && content[0]?.type !== "text/plain") v.push("text/plain must come first in content");
       checkHeaders(b.headers, "headers");
-      const substitute = (text, subs) => (typeof text === "string" ? Object.entries(subs ?? {}).reduce((t, [tag, value]) => t.split(tag).join(value), text) : text);
+      const substitute = (text, subs) =>
+        typeof text === "string" ? Object.entries(subs ?? {}).reduce((t, [tag, value]) => t.split(tag).join(value), text) : text;
       const part = (type) => content.find((c) => c?.type === type)?.value;
       const delivered = ps.map((p) => ({
         to: (p?.to ?? []).map((t) => t?.email),
@@ -208,9 +272,17 @@ const HANDLERS = {
         delivered,
         invalid: (why) => ({ status: 400, body: { errors: [{ message: why, field: null }] } }),
         answer: () => {
-          const refused = ps.findIndex((p) => marked((p?.to ?? []).map((t) => t?.email), "reject"));
+          const refused = ps.findIndex((p) =>
+            marked(
+              (p?.to ?? []).map((t) => t?.email),
+              "reject",
+            ),
+          );
           return refused >= 0
-            ? { status: 400, body: { errors: [{ message: "Does not contain a valid address.", field: `personalizations.${refused}.to.0.email` }] } }
+            ? {
+                status: 400,
+                body: { errors: [{ message: "Does not contain a valid address.", field: `personalizations.${refused}.to.0.email` }] },
+              }
             : { status: 202, headers: { "x-message-id": randomUUID().replace(/-/g, "").slice(0, 22) }, body: "" };
         },
       };
@@ -221,7 +293,8 @@ const HANDLERS = {
   mailgun: {
     match: (path) => /^\/mailgun\/v3\/[^/]+\/messages$/.test(path),
     async handle(req, raw, creds, path) {
-      if (req.headers.authorization !== `Basic ${Buffer.from(`api:${creds.mailgun.apiKey}`).toString("base64")}`) return { status: 401, body: "Forbidden" };
+      if (req.headers.authorization !== `Basic ${Buffer.from(`api:${creds.mailgun.apiKey}`).toString("base64")}`)
+        return { status: 401, body: "Forbidden" };
       const domain = path.split("/")[3];
       if (domain !== creds.mailgun.domain) return { status: 404, body: { message: `Domain not found: ${domain}` } };
       const v = [];
@@ -257,7 +330,11 @@ const HANDLERS = {
       const bad = checkSigV4(req, raw, { ...creds.ses, service: "ses" });
       if (bad) {
         const type = bad === "unknown access key id" ? "UnrecognizedClientException" : "InvalidSignatureException";
-        return { status: 403, headers: { "x-amzn-errortype": `${type}:http://internal.amazon.com/coral/com.amazon.coral.service/` }, body: { message: `stub: ${bad}` } };
+        return {
+          status: 403,
+          headers: { "x-amzn-errortype": `${type}:http://internal.amazon.com/coral/com.amazon.coral.service/` },
+          body: { message: `stub: ${bad}` },
+        };
       }
       const v = [];
       if (!String(req.headers["content-type"]).startsWith("application/json")) v.push("content-type must be application/json");
@@ -268,9 +345,17 @@ const HANDLERS = {
       const simple = b.Content?.Simple;
       if (!isStr(simple?.Subject?.Data)) v.push("Content.Simple.Subject.Data is required");
       if (!isStr(simple?.Body?.Html?.Data) && !isStr(simple?.Body?.Text?.Data)) v.push("Content.Simple.Body needs Html or Text");
-      if (simple?.Headers !== undefined && (!Array.isArray(simple.Headers) || simple.Headers.some((h) => !isStr(h?.Name) || typeof h?.Value !== "string"))) v.push("Content.Simple.Headers must be [{Name, Value}]");
+      if (
+        simple?.Headers !== undefined &&
+        (!Array.isArray(simple.Headers) || simple.Headers.some((h) => !isStr(h?.Name) || typeof h?.Value !== "string"))
+      )
+        v.push("Content.Simple.Headers must be [{Name, Value}]");
       const recipients = [...(to ?? []), ...(b.Destination?.CcAddresses ?? []), ...(b.Destination?.BccAddresses ?? [])];
-      const error = (status, type, message) => ({ status, headers: { "x-amzn-errortype": `${type}:http://internal.amazon.com/coral/com.amazon.coral.service/` }, body: { message } });
+      const error = (status, type, message) => ({
+        status,
+        headers: { "x-amzn-errortype": `${type}:http://internal.amazon.com/coral/com.amazon.coral.service/` },
+        body: { message },
+      });
       return {
         recipients,
         violations: v,
@@ -278,7 +363,11 @@ const HANDLERS = {
         throttled: () => error(429, "TooManyRequestsException", "Too Many Requests"),
         answer: () =>
           marked(recipients, "reject")
-            ? error(400, "MessageRejected", `Email address is not verified. The following identities failed the check in region ${creds.ses.region.toUpperCase()}: ${recipients[0]}`)
+            ? error(
+                400,
+                "MessageRejected",
+                `Email address is not verified. The following identities failed the check in region ${creds.ses.region.toUpperCase()}: ${recipients[0]}`,
+              )
             : { status: 200, body: { MessageId: `0100${randomUUID().replace(/-/g, "")}-000000` } },
       };
     },
@@ -319,8 +408,18 @@ async function injectFault(fault, req, res, recipients) {
   else if (fault === "truncated503") cutOff(503);
   else if (/^\d{3}$/.test(fault)) {
     const status = Number(fault);
-    const body = status === 409 ? { statusCode: 409, name: "concurrent_idempotent_requests", message: "Same idempotency key used while original request is still in progress." } : { message: `stub: injected ${status}` };
-    const location = status >= 300 && status < 400 ? { location: `http://${req.headers.host}/_redirect-target?to=${encodeURIComponent(recipients.join(","))}` } : {};
+    const body =
+      status === 409
+        ? {
+            statusCode: 409,
+            name: "concurrent_idempotent_requests",
+            message: "Same idempotency key used while original request is still in progress.",
+          }
+        : { message: `stub: injected ${status}` };
+    const location =
+      status >= 300 && status < 400
+        ? { location: `http://${req.headers.host}/_redirect-target?to=${encodeURIComponent(recipients.join(","))}` }
+        : {};
     res.writeHead(status, { "content-type": "application/json", ...location }).end(JSON.stringify(body));
   } else return false;
   return true;
@@ -373,7 +472,11 @@ export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFa
     }
     if (url.pathname === "/_redirect-target") {
       const headers = req.headers;
-      redirectHits.push({ to: url.searchParams.get("to") ?? "", method: req.method ?? "", authorized: Boolean(headers.authorization || headers["x-postmark-server-token"]) });
+      redirectHits.push({
+        to: url.searchParams.get("to") ?? "",
+        method: req.method ?? "",
+        authorized: Boolean(headers.authorization || headers["x-postmark-server-token"]),
+      });
       return send(res, { status: 200, body: { id: "redirected", results: [], data: [] } });
     }
     if (req.method === "GET" && url.pathname === "/_redirect-hits") {
@@ -385,11 +488,16 @@ export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFa
       const posted = req.method === "POST" ? (parseJson(raw) ?? {}) : undefined;
       const provider = posted ? posted.provider : url.searchParams.get("provider");
       const to = posted ? (posted.to ?? []) : url.searchParams.getAll("to");
-      const hits = captured.filter((c) => (!provider || c.provider === provider) && (to.length === 0 || to.some((t) => c.recipients.includes(t))));
+      const hits = captured.filter(
+        (c) => (!provider || c.provider === provider) && (to.length === 0 || to.some((t) => c.recipients.includes(t))),
+      );
       // brief=1: without the request body, and with only the asked recipients' deliveries (big batches).
-      if ((posted ? posted.brief : url.searchParams.get("brief") === "1")) {
+      if (posted ? posted.brief : url.searchParams.get("brief") === "1") {
         const asked = (d) => to.length === 0 || [...d.to, ...d.cc, ...d.bcc].some((a) => to.includes(a));
-        return send(res, { status: 200, body: hits.map(({ body: _body, ...c }) => (c.delivered ? { ...c, delivered: c.delivered.filter(asked) } : c)) });
+        return send(res, {
+          status: 200,
+          body: hits.map(({ body: _body, ...c }) => (c.delivered ? { ...c, delivered: c.delivered.filter(asked) } : c)),
+        });
       }
       return send(res, { status: 200, body: hits });
     }
@@ -431,7 +539,11 @@ export async function startHttpStubs({ creds, smtpMessages, faultSmtpLog, sinkFa
       if (record.replayed) return send(res, earlier.answer);
       return send(res, {
         status: 409,
-        body: { statusCode: 409, name: "invalid_idempotent_request", message: "Same idempotency key used with a different request payload. Change your idempotency key or payload." },
+        body: {
+          statusCode: 409,
+          name: "invalid_idempotent_request",
+          message: "Same idempotency key used with a different request payload. Change your idempotency key or payload.",
+        },
       });
     }
     const remember = (answer) => {

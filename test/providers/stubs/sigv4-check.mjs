@@ -3,7 +3,8 @@
 // herald's signer (aws4fetch, in src/providers/ses.ts): it runs in Node with node:crypto.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 const sha256 = (data) => createHash("sha256").update(data).digest("hex");
 const hmac = (key, data) => createHmac("sha256", key).update(data, "utf8").digest();
@@ -25,7 +26,9 @@ export function checkSigV4(req, body, expected) {
   const amzDate = String(req.headers["x-amz-date"] ?? "");
   if (!/^\d{8}T\d{6}Z$/.test(amzDate)) return "missing or malformed x-amz-date";
   if (amzDate.slice(0, 8) !== day) return "x-amz-date does not match the credential scope date";
-  const when = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const when = Date.parse(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
   if (Math.abs(Date.now() - when) > 5 * 60_000) return "x-amz-date is more than 5 minutes away from now";
   const names = signedHeaders.split(";");
   for (const required of ["host", "x-amz-date", "x-amz-content-sha256"]) {
@@ -46,12 +49,11 @@ export function checkSigV4(req, body, expected) {
     .map(([k, v]) => `${encode(k)}=${encode(v)}`)
     .sort()
     .join("&");
-  const canonicalHeaders = names
-    .map((n) => {
-      const v = req.headers[n];
-      if (v === undefined) return undefined;
-      return `${n}:${(Array.isArray(v) ? v.join(",") : v).trim().replace(/\s+/g, " ")}\n`;
-    });
+  const canonicalHeaders = names.map((n) => {
+    const v = req.headers[n];
+    if (v === undefined) return undefined;
+    return `${n}:${(Array.isArray(v) ? v.join(",") : v).trim().replace(/\s+/g, " ")}\n`;
+  });
   if (canonicalHeaders.includes(undefined)) return "a signed header is missing from the request";
   const canonicalRequest = [req.method, canonicalUri, canonicalQuery, canonicalHeaders.join(""), signedHeaders, payloadHash].join("\n");
   const scope = `${day}/${region}/${service}/aws4_request`;

@@ -32,7 +32,10 @@ async function describe(raw, session) {
   const parsed = await simpleParser(raw);
   const addresses = (a) => (a ? (Array.isArray(a) ? a : [a]).flatMap((x) => x.value) : []);
   return {
-    envelope: { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null, to: session.envelope.rcptTo.map((r) => r.address) },
+    envelope: {
+      from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
+      to: session.envelope.rcptTo.map((r) => r.address),
+    },
     user: session.user ?? null,
     messageId: parsed.messageId ?? null,
     date: parsed.date ? parsed.date.toISOString() : null,

@@ -36,9 +36,14 @@ const route = createRoute({
 export function registerToken(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const token = bearerToken(c.req.header("authorization"));
-    const principal = await limitAuthAttempt(c, "token", () => authenticate(token, { env: c.env, db: c.var.db, cache: c.var.cache, defer: c.var.defer }), {
-      accountOf: (p) => `${p.kind}:${p.tenantId}:${p.subject}`,
-    });
+    const principal = await limitAuthAttempt(
+      c,
+      "token",
+      () => authenticate(token, { env: c.env, db: c.var.db, cache: c.var.cache, defer: c.var.defer }),
+      {
+        accountOf: (p) => `${p.kind}:${p.tenantId}:${p.subject}`,
+      },
+    );
     if (principal.kind !== "api_key") {
       throw new HeraldError("forbidden", "only an API key can be exchanged for a token");
     }
@@ -60,6 +65,9 @@ export function registerToken(api: OpenAPIHono<HonoEnv>) {
       secret,
     );
     c.header("cache-control", "no-store");
-    return c.json({ access_token: accessToken, token_type: "Bearer" as const, expires_in: SESSION_TTL_SECONDS, scopes: principal.scopes }, 200);
+    return c.json(
+      { access_token: accessToken, token_type: "Bearer" as const, expires_in: SESSION_TTL_SECONDS, scopes: principal.scopes },
+      200,
+    );
   });
 }

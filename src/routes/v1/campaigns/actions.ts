@@ -75,7 +75,10 @@ const RetryQuery = z.object({
 });
 
 const retryFailedRoute = createRoute({
-  ...base("retry-failed", "Send again to the failed recipients only; those whose outcome is unknown only with include_unknown=true (may send twice)"),
+  ...base(
+    "retry-failed",
+    "Send again to the failed recipients only; those whose outcome is unknown only with include_unknown=true (may send twice)",
+  ),
   request: { params: IdParam, query: RetryQuery },
   responses: {
     202: { description: "Accepted: sending proceeds in the background", content: { "application/json": { schema: AcceptedSchema } } },

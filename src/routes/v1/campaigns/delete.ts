@@ -22,7 +22,9 @@ export function registerDelete(api: OpenAPIHono<HonoEnv>) {
     const tenantId = c.var.principal.tenantId;
     const existing = await findCampaign(c.var.db, tenantId, c.req.valid("param").id);
     if (!(await deleteCampaignRow(c.var.db, tenantId, existing.id))) {
-      throw new HeraldError("conflict", `a ${existing.state} campaign cannot be deleted; cancel it first`, { extensions: { state: existing.state } });
+      throw new HeraldError("conflict", `a ${existing.state} campaign cannot be deleted; cancel it first`, {
+        extensions: { state: existing.state },
+      });
     }
     return c.body(null, 204);
   });

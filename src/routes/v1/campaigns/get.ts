@@ -15,7 +15,10 @@ const get = createRoute({
   // ETag answers If-None-Match with 304; the client must revalidate every time (no-cache).
   middleware: [requireScope("campaigns:read"), etag({ weak: true })] as const,
   request: { params: IdParam },
-  responses: { 200: { description: "The campaign", content: { "application/json": { schema: CampaignSchema } } }, ...problems(401, 403, 404) },
+  responses: {
+    200: { description: "The campaign", content: { "application/json": { schema: CampaignSchema } } },
+    ...problems(401, 403, 404),
+  },
 });
 
 export function registerGet(api: OpenAPIHono<HonoEnv>) {

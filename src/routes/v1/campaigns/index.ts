@@ -13,6 +13,17 @@ import { registerStats } from "./stats";
 export function campaignsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerActions, registerProgress, registerMessages, registerStats]) register(api);
+  for (const register of [
+    registerList,
+    registerPost,
+    registerGet,
+    registerPatch,
+    registerDelete,
+    registerActions,
+    registerProgress,
+    registerMessages,
+    registerStats,
+  ])
+    register(api);
   return api;
 }

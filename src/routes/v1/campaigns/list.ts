@@ -15,13 +15,26 @@ const list = createRoute({
   security: [{ bearerAuth: [] }],
   summary: "List campaigns, newest first",
   middleware: [requireScope("campaigns:read")] as const,
-  request: { query: PageQuery.extend({ state: z.enum(CAMPAIGN_STATES).optional().openapi({ param: { name: "state", in: "query" } }) }) },
-  responses: { 200: { description: "A page of campaigns", content: { "application/json": { schema: pageOf(CampaignSchema, "CampaignPage") } } }, ...problems(401, 403, 422) },
+  request: {
+    query: PageQuery.extend({
+      state: z
+        .enum(CAMPAIGN_STATES)
+        .optional()
+        .openapi({ param: { name: "state", in: "query" } }),
+    }),
+  },
+  responses: {
+    200: { description: "A page of campaigns", content: { "application/json": { schema: pageOf(CampaignSchema, "CampaignPage") } } },
+    ...problems(401, 403, 422),
+  },
 });
 
 export function registerList(api: OpenAPIHono<HonoEnv>) {
   api.openapi(list, async (c) => {
     const { state, ...page } = c.req.valid("query");
-    return c.json(await newestFirst(c.var.db, campaigns, c.var.principal.tenantId, page, toCampaignDto, state ? eq(campaigns.state, state) : undefined), 200);
+    return c.json(
+      await newestFirst(c.var.db, campaigns, c.var.principal.tenantId, page, toCampaignDto, state ? eq(campaigns.state, state) : undefined),
+      200,
+    );
   });
 }

@@ -32,9 +32,17 @@ const route = createRoute({
   middleware: [requireScope("campaigns:read")] as const,
   request: {
     params: IdParam,
-    query: PageQuery.extend({ status: z.enum(MESSAGE_STATUSES).optional().openapi({ param: { name: "status", in: "query" } }) }),
+    query: PageQuery.extend({
+      status: z
+        .enum(MESSAGE_STATUSES)
+        .optional()
+        .openapi({ param: { name: "status", in: "query" } }),
+    }),
   },
-  responses: { 200: { description: "A page of messages", content: { "application/json": { schema: pageOf(MessageSchema, "MessagePage") } } }, ...problems(401, 403, 404, 422) },
+  responses: {
+    200: { description: "A page of messages", content: { "application/json": { schema: pageOf(MessageSchema, "MessagePage") } } },
+    ...problems(401, 403, 404, 422),
+  },
 });
 
 export function registerMessages(api: OpenAPIHono<HonoEnv>) {
@@ -52,7 +60,12 @@ export function registerMessages(api: OpenAPIHono<HonoEnv>) {
         status ? eq(messages.status, status) : undefined,
         after ? gt(messages.id, after) : undefined,
       ];
-      return c.var.db.select().from(messages).where(and(...conditions)).orderBy(asc(messages.id)).limit(take);
+      return c.var.db
+        .select()
+        .from(messages)
+        .where(and(...conditions))
+        .orderBy(asc(messages.id))
+        .limit(take);
     };
     return c.json(
       await idPage(query, fetch, (m) => ({

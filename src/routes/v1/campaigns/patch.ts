@@ -16,7 +16,10 @@ const update = createRoute({
   summary: "Change a draft or scheduled campaign",
   middleware: [requireScope("campaigns:write")] as const,
   request: { params: IdParam, body: { required: true, content: { "application/json": { schema: UpdateCampaignBody } } } },
-  responses: { 200: { description: "The campaign", content: { "application/json": { schema: CampaignSchema } } }, ...problems(400, 401, 403, 404, 409, 415, 422) },
+  responses: {
+    200: { description: "The campaign", content: { "application/json": { schema: CampaignSchema } } },
+    ...problems(400, 401, 403, 404, 409, 415, 422),
+  },
 });
 
 export function registerPatch(api: OpenAPIHono<HonoEnv>) {

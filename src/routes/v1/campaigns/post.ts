@@ -14,7 +14,10 @@ const create = createRoute({
   summary: "Create a draft campaign",
   middleware: [requireScope("campaigns:write")] as const,
   request: { body: { required: true, content: { "application/json": { schema: CreateCampaignBody } } } },
-  responses: { 201: { description: "The draft", content: { "application/json": { schema: CampaignSchema } } }, ...problems(400, 401, 403, 413, 415, 422) },
+  responses: {
+    201: { description: "The draft", content: { "application/json": { schema: CampaignSchema } } },
+    ...problems(400, 401, 403, 413, 415, 422),
+  },
 });
 
 export function registerPost(api: OpenAPIHono<HonoEnv>) {

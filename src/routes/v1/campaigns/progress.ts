@@ -52,7 +52,19 @@ export function registerProgress(api: OpenAPIHono<HonoEnv>) {
     const row = await findCampaign(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
     if (!row.startedAt) {
       return c.json(
-        { campaign_id: row.id, state: row.state, total: row.total, queued: 0, sent: 0, failed: 0, skipped: 0, rate_per_second: 0, eta_seconds: null, started_at: null, updated_at: null },
+        {
+          campaign_id: row.id,
+          state: row.state,
+          total: row.total,
+          queued: 0,
+          sent: 0,
+          failed: 0,
+          skipped: 0,
+          rate_per_second: 0,
+          eta_seconds: null,
+          started_at: null,
+          updated_at: null,
+        },
         200,
       );
     }

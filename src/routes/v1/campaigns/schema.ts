@@ -3,7 +3,6 @@ import { CAMPAIGN_STATES } from "../../../campaigns/machine";
 import type { campaigns } from "../../../db/schema";
 import { Address, Timestamp } from "../../../lib/schemas";
 
-
 export const CampaignSchema = z
   .object({
     id: z.string().uuid(),
@@ -27,7 +26,8 @@ export const CampaignSchema = z
       failed: z.number().int(),
       skipped: z.number().int(),
       unknown: z.number().int().openapi({
-        description: "Recipients whose batch may or may not have reached the provider (a timeout or a lost connection after sending). Never re-sent automatically.",
+        description:
+          "Recipients whose batch may or may not have reached the provider (a timeout or a lost connection after sending). Never re-sent automatically.",
       }),
     }),
     failure_reason: z.string().nullable().openapi({ description: "Why the campaign failed, when it did" }),
@@ -36,7 +36,12 @@ export const CampaignSchema = z
   })
   .openapi("Campaign");
 
-const uuidList = (max: number) => z.array(z.string().uuid()).min(1).max(max).refine((a) => new Set(a).size === a.length, "must not repeat ids");
+const uuidList = (max: number) =>
+  z
+    .array(z.string().uuid())
+    .min(1)
+    .max(max)
+    .refine((a) => new Set(a).size === a.length, "must not repeat ids");
 
 export const CreateCampaignBody = z
   .object({

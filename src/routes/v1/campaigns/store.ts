@@ -6,7 +6,9 @@ import { findTenantRow } from "../../../lib/tenant-rows";
 import type { Db } from "../../../services/db";
 import type { CreateCampaignBody } from "./schema";
 
-type CampaignFields = Partial<Omit<import("@hono/zod-openapi").z.infer<typeof CreateCampaignBody>, "reply_to">> & { reply_to?: string | null };
+type CampaignFields = Partial<Omit<import("@hono/zod-openapi").z.infer<typeof CreateCampaignBody>, "reply_to">> & {
+  reply_to?: string | null;
+};
 
 const noSuchCampaign = () => new HeraldError("not_found", "no such campaign");
 
@@ -57,10 +59,14 @@ export async function checkReferences(
         ? sql<number>`(SELECT count(*)::int FROM ${templates} WHERE ${templates.tenantId} = ${tenantId} AND ${templates.id} = ${refs.template_id})`
         : sql<number>`1`,
       lists: refs.list_ids
-        ? sql<string[]>`(SELECT coalesce(array_agg(${lists.id}::text), '{}') FROM ${lists} WHERE ${lists.tenantId} = ${tenantId} AND ${inArray(lists.id, refs.list_ids)})`
+        ? sql<
+            string[]
+          >`(SELECT coalesce(array_agg(${lists.id}::text), '{}') FROM ${lists} WHERE ${lists.tenantId} = ${tenantId} AND ${inArray(lists.id, refs.list_ids)})`
         : sql<string[]>`'{}'::text[]`,
       providers: refs.provider_ids
-        ? sql<string[]>`(SELECT coalesce(array_agg(${providers.id}::text), '{}') FROM ${providers} WHERE ${providers.tenantId} = ${tenantId} AND ${inArray(providers.id, refs.provider_ids)})`
+        ? sql<
+            string[]
+          >`(SELECT coalesce(array_agg(${providers.id}::text), '{}') FROM ${providers} WHERE ${providers.tenantId} = ${tenantId} AND ${inArray(providers.id, refs.provider_ids)})`
         : sql<string[]>`'{}'::text[]`,
     })
     .from(sql`(SELECT 1) AS one`);

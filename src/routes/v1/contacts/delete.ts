@@ -6,7 +6,11 @@ import { deleteByIdRoute } from "../../../lib/schemas";
 import { deleteTenantRow } from "../../../lib/tenant-rows";
 import { requireScope } from "../../../middleware/auth";
 
-const route = deleteByIdRoute("contacts", "Delete a contact and its list memberships. Suppressions stay: they are keyed by address.", requireScope("contacts:write"));
+const route = deleteByIdRoute(
+  "contacts",
+  "Delete a contact and its list memberships. Suppressions stay: they are keyed by address.",
+  requireScope("contacts:write"),
+);
 
 export function registerDelete(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {

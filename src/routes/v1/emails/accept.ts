@@ -17,7 +17,10 @@ async function idempotencyOf(c: Context<HonoEnv>, body: unknown): Promise<Idempo
     });
   }
   // The parsed body, re-serialized: the same request with different whitespace is still the same.
-  return { key, hash: await sha256Hex(`${c.req.method} ${c.req.path}\n${c.req.header("x-batch-validation") ?? ""}\n${JSON.stringify(body)}`) };
+  return {
+    key,
+    hash: await sha256Hex(`${c.req.method} ${c.req.path}\n${c.req.header("x-batch-validation") ?? ""}\n${JSON.stringify(body)}`),
+  };
 }
 
 /**

@@ -18,7 +18,12 @@ const route = createRoute({
   security: [{ bearerAuth: [] }],
   middleware: [requireScope("emails:send")] as const,
   request: {
-    body: { required: true, content: { "application/json": { schema: z.array(z.unknown()).min(1).max(100).openapi({ description: "Up to 100 SendEmail objects" }) } } },
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: z.array(z.unknown()).min(1).max(100).openapi({ description: "Up to 100 SendEmail objects" }) },
+      },
+    },
   },
   responses: {
     202: { description: "Accepted", content: { "application/json": { schema: SentBatch } } },
@@ -35,7 +40,11 @@ export function registerBatch(api: OpenAPIHono<HonoEnv>) {
     raw.forEach((item, index) => {
       const parsed = EmailBody.safeParse(item);
       if (parsed.success) valid.push({ body: parsed.data, index });
-      else invalid.push({ index, errors: fieldErrors("json", parsed.error.issues).map((e) => ({ ...e, field: e.field.replace(/^body/, `body[${index}]`) })) });
+      else
+        invalid.push({
+          index,
+          errors: fieldErrors("json", parsed.error.issues).map((e) => ({ ...e, field: e.field.replace(/^body/, `body[${index}]`) })),
+        });
     });
     if (invalid.length > 0 && (!permissive || valid.length === 0)) {
       const errors = invalid.flatMap((i) => i.errors);

@@ -16,7 +16,10 @@ const route = createRoute({
   middleware: [requireScope("emails:send")] as const,
   request: { params: IdParam },
   responses: {
-    200: { description: "Cancelled", content: { "application/json": { schema: z.object({ object: z.literal("email"), id: z.string().uuid() }) } } },
+    200: {
+      description: "Cancelled",
+      content: { "application/json": { schema: z.object({ object: z.literal("email"), id: z.string().uuid() }) } },
+    },
     ...problems(401, 403, 404, 409),
   },
 });
@@ -39,7 +42,10 @@ export function registerCancel(api: OpenAPIHono<HonoEnv>) {
       return !!row;
     });
     if (!cancelled) {
-      const [exists] = await c.var.db.select({ status: emails.status }).from(emails).where(and(eq(emails.tenantId, tenantId), eq(emails.id, id)));
+      const [exists] = await c.var.db
+        .select({ status: emails.status })
+        .from(emails)
+        .where(and(eq(emails.tenantId, tenantId), eq(emails.id, id)));
       if (!exists) throw new HeraldError("not_found", "no such email");
       throw new HeraldError("conflict", `only a scheduled email can be cancelled; this one is ${exists.status}`);
     }

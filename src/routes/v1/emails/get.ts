@@ -26,13 +26,25 @@ const route = createRoute({
 export function registerGet(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const { tenantId } = c.var.principal;
-    const row = await findTenantRow(c.var.db, emails, tenantId, c.req.valid("param").id, () => new HeraldError("not_found", "no such email"));
+    const row = await findTenantRow(
+      c.var.db,
+      emails,
+      tenantId,
+      c.req.valid("param").id,
+      () => new HeraldError("not_found", "no such email"),
+    );
     const history = await c.var.db
       .select({ type: events.type, occurredAt: events.occurredAt, url: events.url })
       .from(events)
       .where(and(eq(events.tenantId, tenantId), eq(events.messageId, row.id)))
       .orderBy(asc(events.occurredAt))
       .limit(100);
-    return c.json(toEmailDto(row, history.map((e) => ({ type: e.type, occurred_at: e.occurredAt.toISOString(), url: e.url }))), 200);
+    return c.json(
+      toEmailDto(
+        row,
+        history.map((e) => ({ type: e.type, occurred_at: e.occurredAt.toISOString(), url: e.url })),
+      ),
+      200,
+    );
   });
 }

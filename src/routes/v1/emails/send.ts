@@ -11,7 +11,8 @@ const route = createRoute({
   path: "/",
   tags: ["emails"],
   summary: "Send one transactional email (Resend-compatible)",
-  description: "Answers 202 once the email is stored; it is sent from the herald-transactional queue. Takes an optional Idempotency-Key header.",
+  description:
+    "Answers 202 once the email is stored; it is sent from the herald-transactional queue. Takes an optional Idempotency-Key header.",
   security: [{ bearerAuth: [] }],
   middleware: [requireScope("emails:send")] as const,
   request: { body: { required: true, content: { "application/json": { schema: EmailBody } } } },

@@ -104,7 +104,9 @@ export function inboundSecrets(kind: InboundProviderKind, config: Settings, cred
     case "sendgrid":
       return { sendgridPublicKey: text(config.webhook_public_key) };
     case "ses": {
-      const arns = Array.isArray(config.webhook_topic_arns) ? config.webhook_topic_arns.filter((a): a is string => typeof a === "string") : undefined;
+      const arns = Array.isArray(config.webhook_topic_arns)
+        ? config.webhook_topic_arns.filter((a): a is string => typeof a === "string")
+        : undefined;
       return arns && arns.length > 0 ? { sesTopicArns: arns } : {};
     }
     case "mailgun":
@@ -148,7 +150,8 @@ export function registerPost(api: OpenAPIHono<HonoEnv>) {
     );
     if (!result.ok) {
       logger.warn("inbound webhook refused", { status: result.status, reason: result.reason });
-      const headers: Record<string, string> = kind === "postmark" && result.status === 401 ? { "www-authenticate": 'Basic realm="herald"' } : {};
+      const headers: Record<string, string> =
+        kind === "postmark" && result.status === 401 ? { "www-authenticate": 'Basic realm="herald"' } : {};
       throw new HeraldError(result.status === 401 ? "unauthorized" : "bad_request", result.reason, { headers });
     }
 
@@ -163,7 +166,8 @@ export function registerPost(api: OpenAPIHono<HonoEnv>) {
     const events = toEventInputs(kind, result.events);
     if (events.length > 0) await publishEvents(c.env.EVENTS_QUEUE, row.tenantId, events);
     if (result.replay) await rememberAnswered(c.var.cache, row.id, result.replay, logger);
-    if (events.length < result.events.length) logger.warn("inbound webhook: events dropped as invalid", { dropped: result.events.length - events.length });
+    if (events.length < result.events.length)
+      logger.warn("inbound webhook: events dropped as invalid", { dropped: result.events.length - events.length });
     logger.info("inbound webhook", { received: events.length, ...(result.confirmed ? { confirmed: true } : {}) });
     return c.json({ received: events.length, ...(result.confirmed ? { confirmed: true } : {}) }, 200);
   });

@@ -12,6 +12,16 @@ import { registerPost } from "./post";
 export function listsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerMembersList, registerMembersAdd, registerMembersRemove]) register(api);
+  for (const register of [
+    registerList,
+    registerPost,
+    registerGet,
+    registerPatch,
+    registerDelete,
+    registerMembersList,
+    registerMembersAdd,
+    registerMembersRemove,
+  ])
+    register(api);
   return api;
 }

@@ -21,5 +21,7 @@ const route = createRoute({
 });
 
 export function registerList(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => c.json(await newestFirst(c.var.db, lists, c.var.principal.tenantId, c.req.valid("query"), toListSummaryDto), 200));
+  api.openapi(route, async (c) =>
+    c.json(await newestFirst(c.var.db, lists, c.var.principal.tenantId, c.req.valid("query"), toListSummaryDto), 200),
+  );
 }

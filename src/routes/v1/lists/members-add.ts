@@ -20,7 +20,10 @@ const route = createRoute({
     body: { required: true, content: { "application/json": { schema: AddMembersBody } } },
   },
   responses: {
-    200: { description: "How many joined, and which ids were refused", content: { "application/json": { schema: AddMembersResultSchema } } },
+    200: {
+      description: "How many joined, and which ids were refused",
+      content: { "application/json": { schema: AddMembersResultSchema } },
+    },
     ...problems(400, 401, 403, 404, 413, 415, 422),
   },
 });

@@ -34,7 +34,9 @@ export function registerMembersList(api: OpenAPIHono<HonoEnv>) {
           .select(getTableColumns(contacts))
           .from(listMembers)
           .innerJoin(contacts, and(eq(contacts.tenantId, listMembers.tenantId), eq(contacts.id, listMembers.contactId)))
-          .where(and(eq(listMembers.tenantId, tenantId), eq(listMembers.listId, list.id), after ? lt(listMembers.contactId, after) : undefined))
+          .where(
+            and(eq(listMembers.tenantId, tenantId), eq(listMembers.listId, list.id), after ? lt(listMembers.contactId, after) : undefined),
+          )
           .orderBy(desc(listMembers.contactId))
           .limit(take);
       },

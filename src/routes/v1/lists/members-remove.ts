@@ -31,13 +31,7 @@ export function registerMembersRemove(api: OpenAPIHono<HonoEnv>) {
     const contactId = uuidOr404(params.contact_id, () => notMember);
     const removed = await c.var.db
       .delete(listMembers)
-      .where(
-        and(
-          eq(listMembers.tenantId, tenantId),
-          eq(listMembers.listId, list.id),
-          eq(listMembers.contactId, contactId),
-        ),
-      )
+      .where(and(eq(listMembers.tenantId, tenantId), eq(listMembers.listId, list.id), eq(listMembers.contactId, contactId)))
       .returning({ contactId: listMembers.contactId });
     if (removed.length === 0) throw notMember;
     return c.body(null, 204);

@@ -35,9 +35,18 @@ export function registerPatch(api: OpenAPIHono<HonoEnv>) {
     const body = c.req.valid("json");
     const given = { rate: body.rate_per_second !== undefined, quota: body.daily_quota !== undefined };
     // Only a request that changes a limit is judged on it: a row stored before this rule stays editable.
-    const limits = given.rate || given.quota ? limitErrors(body.rate_per_second ?? existing.ratePerSecond, body.daily_quota ?? existing.dailyQuota, given) : [];
+    const limits =
+      given.rate || given.quota
+        ? limitErrors(body.rate_per_second ?? existing.ratePerSecond, body.daily_quota ?? existing.dailyQuota, given)
+        : [];
     const previous = { config: existing.config, hasCredentials: existing.credentials !== null };
-    const settings = checkSettings(existing.kind, { config: body.config, credentials: body.credentials }, destinationPolicy(c.env), previous, limits);
+    const settings = checkSettings(
+      existing.kind,
+      { config: body.config, credentials: body.credentials },
+      destinationPolicy(c.env),
+      previous,
+      limits,
+    );
     const changes: Partial<typeof providers.$inferInsert> = { updatedAt: new Date() };
     if (body.name !== undefined) changes.name = body.name;
     if (settings.config !== undefined) changes.config = settings.config;

@@ -26,7 +26,13 @@ export function registerPost(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const body = c.req.valid("json");
     const limits = limitErrors(body.rate_per_second, body.daily_quota, { rate: true, quota: true });
-    const settings = checkSettings(body.kind, { config: body.config, credentials: body.credentials ?? null }, destinationPolicy(c.env), undefined, limits);
+    const settings = checkSettings(
+      body.kind,
+      { config: body.config, credentials: body.credentials ?? null },
+      destinationPolicy(c.env),
+      undefined,
+      limits,
+    );
     const id = uuidv7();
     const sealed = await sealCredentials(id, settings.credentials ?? null, c.env);
     const [row] = await c.var.db

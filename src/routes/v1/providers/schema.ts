@@ -53,7 +53,8 @@ export const UpdateProviderBody = z
   .object({
     name: Name.optional(),
     config: Settings.optional().openapi({
-      description: "Replaces the whole config when given. A config that changes where the stored credentials go (URL origin, region, SMTP host, port or security) needs credentials in the same request.",
+      description:
+        "Replaces the whole config when given. A config that changes where the stored credentials go (URL origin, region, SMTP host, port or security) needs credentials in the same request.",
     }),
     credentials: Credentials.nullable().optional().openapi({ description: "Replaced only when given; null removes them" }),
     rate_per_second: RatePerSecond.optional(),

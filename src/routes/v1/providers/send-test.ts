@@ -43,12 +43,28 @@ export function registerTest(api: OpenAPIHono<HonoEnv>) {
     try {
       const [result] = await provider.send([email]);
       c.var.logger.info("provider test sent", { provider_id: row.id, status: result!.status });
-      return c.json({ ...none, id: email.id, status: result!.status, provider_message_id: result!.providerMessageId ?? null, error: result!.error ?? null }, 200);
+      return c.json(
+        {
+          ...none,
+          id: email.id,
+          status: result!.status,
+          provider_message_id: result!.providerMessageId ?? null,
+          error: result!.error ?? null,
+        },
+        200,
+      );
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       c.var.logger.warn("provider test failed", { provider_id: row.id, failure_kind: err.kind });
       return c.json(
-        { ...none, id: email.id, status: "failed" as const, error: err.message, failure_kind: err.kind, retry_after_seconds: err.retryAfterSeconds ?? null },
+        {
+          ...none,
+          id: email.id,
+          status: "failed" as const,
+          error: err.message,
+          failure_kind: err.kind,
+          retry_after_seconds: err.retryAfterSeconds ?? null,
+        },
         200,
       );
     }

@@ -23,7 +23,11 @@ const route = createRoute({
 export function registerCreate(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const { row, created } = await suppressOne(c.var.db, c.var.principal.tenantId, { email: body.email, reason: body.reason, note: body.note || null });
+    const { row, created } = await suppressOne(c.var.db, c.var.principal.tenantId, {
+      email: body.email,
+      reason: body.reason,
+      note: body.note || null,
+    });
     if (created) c.var.logger.info("suppression added", { reason: row.reason });
     return created ? c.json(toSuppressionDto(row), 201) : c.json(toSuppressionDto(row), 200);
   });

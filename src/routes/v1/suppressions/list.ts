@@ -16,7 +16,10 @@ const route = createRoute({
   middleware: [requireScope("suppressions:read")] as const,
   request: { query: SuppressionListQuery },
   responses: {
-    200: { description: "A page of suppressions", content: { "application/json": { schema: pageOf(SuppressionSchema, "SuppressionPage") } } },
+    200: {
+      description: "A page of suppressions",
+      content: { "application/json": { schema: pageOf(SuppressionSchema, "SuppressionPage") } },
+    },
     ...problems(401, 403, 422),
   },
 });
@@ -44,7 +47,8 @@ export function registerList(api: OpenAPIHono<HonoEnv>) {
       .where(and(...filters))
       .orderBy(...(order === "email" ? [asc(suppressions.email)] : [desc(suppressions.createdAt), desc(suppressions.email)]))
       .limit(limit + 1);
-    const cursorAfter = (last: (typeof rows)[number]) => encodeSuppressionCursor({ order, email: last.email, ...(order === "created_at" ? { at: last.at } : {}) });
+    const cursorAfter = (last: (typeof rows)[number]) =>
+      encodeSuppressionCursor({ order, email: last.email, ...(order === "created_at" ? { at: last.at } : {}) });
     return c.json(toPage(rows, limit, toSuppressionDto, cursorAfter), 200);
   });
 }

@@ -56,7 +56,11 @@ export const SuppressionListQuery = PageQuery.extend({
     .default("created_at")
     .openapi({ param: { name: "order", in: "query" }, description: "created_at: newest first (the default); email: alphabetical" }),
   reason: SuppressionReason.optional().openapi({ param: { name: "reason", in: "query" } }),
-  email: StoredEmail.optional().openapi({ param: { name: "email", in: "query" }, description: "Only addresses starting with this text", example: "ada@" }),
+  email: StoredEmail.optional().openapi({
+    param: { name: "email", in: "query" },
+    description: "Only addresses starting with this text",
+    example: "ada@",
+  }),
 });
 
 type SuppressionRow = typeof suppressions.$inferSelect;
@@ -95,6 +99,12 @@ export function decodeSuppressionCursor(text: string | undefined, order: Suppres
   }
   if (typeof value !== "object" || value === null || value.o !== order || typeof value.e !== "string" || value.e.length > 320) throw bad();
   if (order === "email") return { order, email: value.e };
-  if (typeof value.t !== "string" || !ISO_MICROS.test(value.t) || Number.isNaN(Date.parse(value.t)) || new Date(value.t).toISOString().slice(0, 10) !== value.t.slice(0, 10)) throw bad();
+  if (
+    typeof value.t !== "string" ||
+    !ISO_MICROS.test(value.t) ||
+    Number.isNaN(Date.parse(value.t)) ||
+    new Date(value.t).toISOString().slice(0, 10) !== value.t.slice(0, 10)
+  )
+    throw bad();
   return { order, email: value.e, at: value.t };
 }

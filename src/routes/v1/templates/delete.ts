@@ -6,7 +6,11 @@ import { deleteByIdRoute } from "../../../lib/schemas";
 import { deleteTenantRow } from "../../../lib/tenant-rows";
 import { requireScope } from "../../../middleware/auth";
 
-const route = deleteByIdRoute("templates", "Delete a template; campaigns already launched keep the snapshot they took", requireScope("templates:write"));
+const route = deleteByIdRoute(
+  "templates",
+  "Delete a template; campaigns already launched keep the snapshot they took",
+  requireScope("templates:write"),
+);
 
 export function registerDelete(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {

@@ -13,7 +13,7 @@ const route = createRoute({
   tags: ["templates"],
   summary: "Create a template: a subject and html, text or both, with {{ variables }}",
   description:
-    "{{ path }} inserts a value (HTML-escaped in html), {{{ path }}} inserts it raw, and {{ path | \"default\" }} falls back when the value is empty. " +
+    '{{ path }} inserts a value (HTML-escaped in html), {{{ path }}} inserts it raw, and {{ path | "default" }} falls back when the value is empty. ' +
     "Paths: email, name, attributes.<key>, campaign.<key>, unsubscribe_url, view_in_browser_url. Syntax errors are 422; unknown_variables lists paths nothing can fill.",
   security: [{ bearerAuth: [] }],
   middleware: [requireScope("templates:write")] as const,

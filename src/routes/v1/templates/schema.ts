@@ -19,11 +19,8 @@ const Subject = z
   .min(1)
   .max(MAX_SUBJECT_CHARS)
   .refine((s) => !/[\r\n]/.test(s), "must be one line: no CR or LF")
-  .openapi({ example: "Hello {{ name | \"there\" }}" });
-const Body = z
-  .string()
-  .min(1)
-  .refine(withinBytes, `must be at most ${MAX_BODY_BYTES} bytes`);
+  .openapi({ example: 'Hello {{ name | "there" }}' });
+const Body = z.string().min(1).refine(withinBytes, `must be at most ${MAX_BODY_BYTES} bytes`);
 
 export const TemplateSummarySchema = z
   .object({
@@ -49,7 +46,7 @@ export const CreateTemplateBody = z
   .object({
     name: Name,
     subject: Subject,
-    html: Body.nullable().optional().openapi({ example: "<p>Hi {{ name | \"there\" }}</p>" }),
+    html: Body.nullable().optional().openapi({ example: '<p>Hi {{ name | "there" }}</p>' }),
     text: Body.nullable().optional(),
   })
   .strict()
@@ -93,7 +90,9 @@ export const RenderedSchema = z
 
 export type TemplateRow = typeof templates.$inferSelect;
 
-export function toTemplateSummaryDto(row: Pick<TemplateRow, "id" | "name" | "subject" | "version" | "variables" | "createdAt" | "updatedAt">) {
+export function toTemplateSummaryDto(
+  row: Pick<TemplateRow, "id" | "name" | "subject" | "version" | "variables" | "createdAt" | "updatedAt">,
+) {
   return {
     id: row.id,
     name: row.name,

@@ -8,7 +8,7 @@ import { uuidv7 } from "../../../lib/ids";
 import { problems } from "../../../lib/schemas";
 import { limitAuthAttempt } from "../../../middleware/rate-limit";
 import { insertApiKey } from "../../../api-keys/store";
-import { CreatedTenantSchema, CreateTenantBody, PLANS } from "./schema";
+import { CreatedTenantSchema, CreateTenantBody, type PLANS } from "./schema";
 
 /**
  * Tenant provisioning is an operator action, guarded by ADMIN_SECRET rather than tenant
@@ -38,7 +38,10 @@ const route = createRoute({
   middleware: [requireAdmin] as const,
   request: { body: { required: true, content: { "application/json": { schema: CreateTenantBody } } } },
   responses: {
-    201: { description: "The tenant, its first key (shown once) and owner", content: { "application/json": { schema: CreatedTenantSchema } } },
+    201: {
+      description: "The tenant, its first key (shown once) and owner",
+      content: { "application/json": { schema: CreatedTenantSchema } },
+    },
     ...problems(400, 401, 403, 413, 415, 422, 429),
   },
 });

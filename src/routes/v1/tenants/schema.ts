@@ -11,7 +11,10 @@ export const CreateTenantBody = z
     plan: z.enum(PLANS).default("free"),
     owner: z
       .object({
-        email: z.email().max(320).transform((e) => e.toLowerCase()),
+        email: z
+          .email()
+          .max(320)
+          .transform((e) => e.toLowerCase()),
         name: z.string().trim().min(1).max(200).optional(),
       })
       .strict()

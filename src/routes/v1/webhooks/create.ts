@@ -20,7 +20,10 @@ const createRoute_ = createRoute({
   middleware: [requireScope("webhooks:write")] as const,
   request: { body: { required: true, content: { "application/json": { schema: CreateWebhookBody } } } },
   responses: {
-    201: { description: "The new endpoint and its signing secret", content: { "application/json": { schema: WebhookEndpointWithSecretSchema } } },
+    201: {
+      description: "The new endpoint and its signing secret",
+      content: { "application/json": { schema: WebhookEndpointWithSecretSchema } },
+    },
     ...problems(400, 401, 403, 413, 415, 422, 503),
   },
 });
@@ -30,13 +33,16 @@ const rotateRoute = createRoute({
   path: "/{id}/rotate-secret",
   tags: ["webhooks"],
   summary:
-    "Replace the endpoint's signing secret. The new one is shown this once. For a \"herald\" endpoint the old one stops signing at once; " +
+    'Replace the endpoint\'s signing secret. The new one is shown this once. For a "herald" endpoint the old one stops signing at once; ' +
     `a "standard" endpoint signs with both for ${ROTATION_OVERLAP_SECONDS / 3600} hours (until previous_secret_expires_at), then with the new one only.`,
   security: [{ bearerAuth: [] }],
   middleware: [requireScope("webhooks:write")] as const,
   request: { params: IdParam },
   responses: {
-    200: { description: "The endpoint and its new signing secret", content: { "application/json": { schema: WebhookEndpointWithSecretSchema } } },
+    200: {
+      description: "The endpoint and its new signing secret",
+      content: { "application/json": { schema: WebhookEndpointWithSecretSchema } },
+    },
     ...problems(401, 403, 404, 503),
   },
 });
@@ -60,7 +66,11 @@ export function registerCreate(api: OpenAPIHono<HonoEnv>) {
         signatureScheme: body.signature_scheme,
       })
       .returning();
-    c.var.logger.info("webhook endpoint created", { endpoint_id: id, event_types: row!.eventTypes, signature_scheme: row!.signatureScheme });
+    c.var.logger.info("webhook endpoint created", {
+      endpoint_id: id,
+      event_types: row!.eventTypes,
+      signature_scheme: row!.signatureScheme,
+    });
     return c.json({ ...toEndpointDto(row!), secret }, 201);
   });
 
@@ -85,7 +95,10 @@ export function registerCreate(api: OpenAPIHono<HonoEnv>) {
       .where(and(eq(webhookEndpoints.tenantId, tenantId), eq(webhookEndpoints.id, existing.id)))
       .returning();
     if (!row) throw noSuchEndpoint();
-    c.var.logger.info("webhook secret rotated", { endpoint_id: row.id, previous_secret_expires_at: row.previousSecretExpiresAt?.toISOString() ?? null });
+    c.var.logger.info("webhook secret rotated", {
+      endpoint_id: row.id,
+      previous_secret_expires_at: row.previousSecretExpiresAt?.toISOString() ?? null,
+    });
     return c.json({ ...toEndpointDto(row), secret }, 200);
   });
 }

@@ -6,7 +6,11 @@ import { deleteByIdRoute } from "../../../lib/schemas";
 import { deleteTenantRow } from "../../../lib/tenant-rows";
 import { requireScope } from "../../../middleware/auth";
 
-const route = deleteByIdRoute("webhooks", "Delete a webhook endpoint and its delivery log. Deliveries still queued are dropped.", requireScope("webhooks:write"));
+const route = deleteByIdRoute(
+  "webhooks",
+  "Delete a webhook endpoint and its delivery log. Deliveries still queued are dropped.",
+  requireScope("webhooks:write"),
+);
 
 export function registerDelete(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {

@@ -57,7 +57,15 @@ export function registerDeliveries(api: OpenAPIHono<HonoEnv>) {
         return c.var.db
           .select()
           .from(webhookDeliveries)
-          .where(tenantRowsBefore(webhookDeliveries, tenantId, before, eq(webhookDeliveries.endpointId, endpoint.id), status ? eq(webhookDeliveries.status, status) : undefined))
+          .where(
+            tenantRowsBefore(
+              webhookDeliveries,
+              tenantId,
+              before,
+              eq(webhookDeliveries.endpointId, endpoint.id),
+              status ? eq(webhookDeliveries.status, status) : undefined,
+            ),
+          )
           .orderBy(desc(webhookDeliveries.id))
           .limit(take);
       },

@@ -39,13 +39,7 @@ export async function findDelivery(db: Db, tenantId: string, endpointId: string,
   const [row] = await db
     .select()
     .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.tenantId, tenantId),
-        eq(webhookDeliveries.endpointId, endpoint),
-        eq(webhookDeliveries.id, delivery),
-      ),
-    )
+    .where(and(eq(webhookDeliveries.tenantId, tenantId), eq(webhookDeliveries.endpointId, endpoint), eq(webhookDeliveries.id, delivery)))
     .limit(1);
   if (!row) throw missing;
   return row;

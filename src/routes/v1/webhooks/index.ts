@@ -12,15 +12,7 @@ import { registerRedeliver } from "./redeliver";
 export function webhooksRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [
-    registerList,
-    registerCreate,
-    registerGet,
-    registerPatch,
-    registerDelete,
-    registerDeliveries,
-    registerRedeliver,
-  ])
+  for (const register of [registerList, registerCreate, registerGet, registerPatch, registerDelete, registerDeliveries, registerRedeliver])
     register(api);
   return api;
 }

@@ -15,11 +15,16 @@ const route = createRoute({
   middleware: [requireScope("webhooks:read")] as const,
   request: { query: PageQuery },
   responses: {
-    200: { description: "A page of endpoints", content: { "application/json": { schema: pageOf(WebhookEndpointSchema, "WebhookEndpointPage") } } },
+    200: {
+      description: "A page of endpoints",
+      content: { "application/json": { schema: pageOf(WebhookEndpointSchema, "WebhookEndpointPage") } },
+    },
     ...problems(401, 403, 422),
   },
 });
 
 export function registerList(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => c.json(await newestFirst(c.var.db, webhookEndpoints, c.var.principal.tenantId, c.req.valid("query"), toEndpointDto), 200));
+  api.openapi(route, async (c) =>
+    c.json(await newestFirst(c.var.db, webhookEndpoints, c.var.principal.tenantId, c.req.valid("query"), toEndpointDto), 200),
+  );
 }

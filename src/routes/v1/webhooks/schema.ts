@@ -46,12 +46,10 @@ const Url = z
   .openapi({ format: "uri", example: "https://example.com/hooks/herald" });
 
 // Duplicates are dropped when stored, so no length limit is needed beyond the body's.
-const EventTypes = z
-  .array(z.enum(EVENT_TYPES))
-  .openapi({
-    description: "The event types delivered to this endpoint; empty (or absent) means every type",
-    example: ["email.delivered", "email.bounced"],
-  });
+const EventTypes = z.array(z.enum(EVENT_TYPES)).openapi({
+  description: "The event types delivered to this endpoint; empty (or absent) means every type",
+  example: ["email.delivered", "email.bounced"],
+});
 
 const Description = z.string().trim().max(500);
 
@@ -69,7 +67,9 @@ export const WebhookEndpointSchema = z
     id: z.string().uuid(),
     url: z.string(),
     description: z.string().nullable(),
-    event_types: z.array(z.string()).openapi({ description: "Empty means every event type", example: ["email.delivered", "email.bounced"] }),
+    event_types: z
+      .array(z.string())
+      .openapi({ description: "Empty means every event type", example: ["email.delivered", "email.bounced"] }),
     enabled: z.boolean(),
     signature_scheme: SignatureScheme,
     previous_secret_expires_at: Timestamp.nullable().openapi({
@@ -114,12 +114,18 @@ export const UpdateWebhookBody = z
 
 export const WebhookDeliverySummarySchema = z
   .object({
-    id: z.string().uuid().openapi({ description: "Sent as Herald-Webhook-Id (webhook-id for \"standard\" endpoints), the same on every attempt and redelivery" }),
+    id: z
+      .string()
+      .uuid()
+      .openapi({
+        description: 'Sent as Herald-Webhook-Id (webhook-id for "standard" endpoints), the same on every attempt and redelivery',
+      }),
     endpoint_id: z.string().uuid(),
     event_id: z.string().uuid(),
     event_type: z.string().openapi({ example: "email.delivered" }),
     status: z.enum(WEBHOOK_DELIVERY_STATUSES).openapi({
-      description: "pending: queued or between retries; succeeded: the endpoint answered 2xx; failed: retries ran out (or the endpoint was disabled)",
+      description:
+        "pending: queued or between retries; succeeded: the endpoint answered 2xx; failed: retries ran out (or the endpoint was disabled)",
     }),
     attempts: z.number().int().openapi({ description: "HTTP requests made so far, redeliveries included" }),
     response_status: z.number().int().nullable().openapi({ description: "The HTTP status of the last attempt; null if it got no answer" }),
@@ -133,7 +139,12 @@ export const WebhookDeliverySummarySchema = z
 export const WebhookDeliverySchema = WebhookDeliverySummarySchema.extend({
   payload: z.record(z.string(), z.unknown()).openapi({
     description: "The JSON body sent: {id, type, created_at, data}",
-    example: { id: "0190b1b2-…", type: "email.delivered", created_at: "2026-11-22T10:00:00.000Z", data: { message_id: "…", campaign_id: "…", email: "ada@example.com" } },
+    example: {
+      id: "0190b1b2-…",
+      type: "email.delivered",
+      created_at: "2026-11-22T10:00:00.000Z",
+      data: { message_id: "…", campaign_id: "…", email: "ada@example.com" },
+    },
   }),
 }).openapi("WebhookDelivery");
 
