@@ -1,5 +1,5 @@
 import { sendFanouts } from "../src/campaigns/enqueue";
-import type { FanoutMessage } from "../src/campaigns/messages";
+import type { FanoutMessage } from "../src/campaigns/queue-messages";
 import { StoredValue } from "./stored-value";
 
 /** A range of the audience as fan-out planned it: contact ids in (after, until]. */

@@ -1,4 +1,4 @@
-import { FanoutMessage, SendMessage } from "../src/campaigns/messages";
+import { FanoutMessage, SendMessage } from "../src/campaigns/queue-messages";
 import { sendFanout } from "../src/campaigns/enqueue";
 import { progressStub } from "../src/services/durable-objects";
 import { failCampaign } from "../src/campaigns/store/campaign-rows";

@@ -1,5 +1,5 @@
 import { enqueueRecipients, sendFanout } from "../src/campaigns/enqueue";
-import { FanoutMessage, type Recipient } from "../src/campaigns/messages";
+import { FanoutMessage, type QueuedRecipient } from "../src/campaigns/queue-messages";
 import { progressStub } from "../src/services/durable-objects";
 import {
   FANOUT_PAGE_SIZE,
@@ -141,7 +141,7 @@ async function retryStep(msg: FanoutMessage, campaign: FanoutCampaign, { env, db
 
 async function queueSends(env: Env, msg: FanoutMessage, campaign: FanoutCampaign, rows: AudienceRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const recipients: Recipient[] = rows.map((r) => ({ c: r.id, e: r.email, n: r.name, a: r.attributes ?? {} }));
+  const recipients: QueuedRecipient[] = rows.map((r) => ({ c: r.id, e: r.email, n: r.name, a: r.attributes ?? {} }));
   await enqueueRecipients(
     env.SEND_QUEUE,
     { type: "campaign_send", tenant_id: msg.tenant_id, campaign_id: msg.campaign_id, month: campaign.message_month },

@@ -4,7 +4,7 @@ import { runLimited } from "../src/lib/concurrency";
 import { buildServices, type Services } from "../src/services";
 import type { Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
-import { Envelope } from "./messages";
+import { Envelope } from "./envelope";
 
 export interface QueueContext {
   env: Env;

@@ -5,7 +5,7 @@ import { processEventsBatch } from "./events";
 import { handleDeadFanout, handleDeadSend } from "./dead-letters";
 import { handleFanout } from "./fanout";
 import { processBatch, type MessageHandler } from "./handler";
-import { DLQ_SUFFIX, QUEUE_NAMES } from "./messages";
+import { DLQ_SUFFIX, QUEUE_NAMES } from "./envelope";
 import { processSendBatch } from "./send";
 import { processTransactionalBatch } from "./transactional";
 import { handleDeadWebhook, processWebhookBatch } from "./webhooks";

@@ -1,5 +1,5 @@
 import { requeueSends } from "../src/campaigns/enqueue";
-import { SendMessage } from "../src/campaigns/messages";
+import { SendMessage } from "../src/campaigns/queue-messages";
 import { sendCampaignChunk, type SendJob } from "../src/campaigns/send-chunk";
 import { chaosOf } from "../src/lib/chaos";
 import { runLimited } from "../src/lib/concurrency";

@@ -8,7 +8,7 @@ import {
 import { env } from "cloudflare:workers";
 import { sql, type SQL } from "drizzle-orm";
 import { expect } from "vitest";
-import type { SendMessage } from "../src/campaigns/messages";
+import type { SendMessage } from "../src/campaigns/queue-messages";
 import { progressStub } from "../src/services/durable-objects";
 import worker from "../src/index";
 import { openDb } from "../src/services/db";

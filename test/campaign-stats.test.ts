@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { events, type EventType } from "../src/db/events";
+import { events, type EventType } from "../src/db/events-table";
 import { campaigns } from "../src/db/schema";
 import { uuidv7 } from "../src/lib/ids";
 import { audience, campaign, sinkProvider, tag, template } from "./campaign-helpers";

@@ -1,4 +1,3 @@
-
 import { describe, expect, it } from "vitest";
 import { CsvSyntaxError, CsvTooManyRecords, parseCsv } from "../src/lib/csv";
 import { call, expectProblem, newTenant } from "./helpers";

@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { CampaignProgress } from "../durable-objects/campaign-progress";
-import type { SendMessage } from "../src/campaigns/messages";
+import type { SendMessage } from "../src/campaigns/queue-messages";
 import { CRASH_POINTS, mulberry32, type CrashPoint } from "../src/lib/chaos";
 import worker from "../src/index";
 import {

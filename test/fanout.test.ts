@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { MAX_REPLANS } from "../queues/dead-letters";
-import type { FanoutMessage } from "../src/campaigns/messages";
+import type { FanoutMessage } from "../src/campaigns/queue-messages";
 import { progressStub } from "../src/services/durable-objects";
 import { planPages } from "../src/campaigns/store/fanout-rows";
 import worker from "../src/index";

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { messages } from "../src/db/messages";
+import { messages } from "../src/db/messages-table";
 import { emails } from "../src/db/schema";
 import { requeueDueEmails, sweepStaleTransactional } from "../src/emails/queue";
 import { monthOfUuidv7 } from "../src/lib/ids";

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { BREAKER_THRESHOLD } from "../durable-objects/provider-limiter";
 import { limiterStub, progressStub } from "../src/services/durable-objects";
-import type { SendMessage } from "../src/campaigns/messages";
+import type { SendMessage } from "../src/campaigns/queue-messages";
 import worker from "../src/index";
 import {
   audience,

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { classify, RATE_LIMITS } from "../src/ratelimit";
 import { DurableObjectPermits } from "../src/ratelimit/durable-object";
-import { LEASE_MIN_LIMIT, LeasingRateLimiter } from "../src/ratelimit/leasing";
+import { LEASE_MIN_LIMIT, LeasingLimiter } from "../src/ratelimit/leasing";
 import type { PermitStore } from "../src/ratelimit/limiter";
 import { UpstashPermits } from "../src/ratelimit/upstash";
 import { signToken } from "../src/tracking/token";
@@ -123,7 +123,7 @@ for (const backend of permitStores) {
   describe.skipIf(backend.skip)(`permit leasing over the ${backend.name}`, () => {
     it("serves a busy key from leased blocks, never past the limit, with a falling remaining count", async () => {
       const store = counting(backend.store());
-      const limiter = new LeasingRateLimiter(store);
+      const limiter = new LeasingLimiter(store);
       const rule = { limit: 1_000, windowSeconds: 60 };
       const key = `lease:${crypto.randomUUID()}`;
       const results = [];
@@ -142,7 +142,7 @@ for (const backend of permitStores) {
 
     it("concurrent requests of one isolate share one refill", async () => {
       const store = counting(backend.store());
-      const limiter = new LeasingRateLimiter(store);
+      const limiter = new LeasingLimiter(store);
       const key = `lease:${crypto.randomUUID()}`;
       const results = await Promise.all(Array.from({ length: 20 }, () => limiter.limit(key, { limit: 1_000, windowSeconds: 60 })));
       expect(results.every((r) => r.success)).toBe(true);
@@ -151,7 +151,7 @@ for (const backend of permitStores) {
 
     it(`asks the store on every request below ${LEASE_MIN_LIMIT} per window, so small limits are exact`, async () => {
       const store = counting(backend.store());
-      const limiter = new LeasingRateLimiter(store);
+      const limiter = new LeasingLimiter(store);
       const key = `lease:${crypto.randomUUID()}`;
       const results = [];
       for (let i = 0; i < 12; i++) results.push(await limiter.limit(key, { limit: 10, windowSeconds: 60 }));

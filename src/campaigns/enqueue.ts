@@ -1,16 +1,20 @@
 import { count } from "../lib/metrics";
 import { jsonBytes as byteLength, queueDelay, sendInBatches } from "../lib/queues";
-import { type FanoutMessage, MAX_MESSAGE_BYTES, RECIPIENTS_PER_MESSAGE, type Recipient, type SendMessage } from "./messages";
+import { type FanoutMessage, MAX_MESSAGE_BYTES, RECIPIENTS_PER_MESSAGE, type QueuedRecipient, type SendMessage } from "./queue-messages";
 
 /**
  * Packs recipients into send messages of at most 100 recipients and MAX_MESSAGE_BYTES each (a
  * contact with large attributes makes its message smaller), then sends them with sendBatch calls
  * of at most 100 messages and MAX_BATCH_BYTES. Returns how many queue messages were sent.
  */
-export async function enqueueRecipients(queue: Queue, head: Omit<SendMessage, "recipients">, recipients: Recipient[]): Promise<number> {
+export async function enqueueRecipients(
+  queue: Queue,
+  head: Omit<SendMessage, "recipients">,
+  recipients: QueuedRecipient[],
+): Promise<number> {
   const messages: { body: SendMessage; bytes: number }[] = [];
   const overhead = byteLength({ ...head, recipients: [] });
-  let current: Recipient[] = [];
+  let current: QueuedRecipient[] = [];
   let currentBytes = overhead;
   const flush = () => {
     if (current.length === 0) return;

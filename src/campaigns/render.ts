@@ -1,6 +1,6 @@
 import type { OutboundEmail } from "../providers/types";
 import { decorate } from "../tracking/links";
-import type { Recipient } from "./messages";
+import type { QueuedRecipient } from "./queue-messages";
 import type { SendingContext } from "./sending-context";
 
 /** One recipient's email from the campaign's compiled template, with tracking and unsubscribe links. */
@@ -8,7 +8,7 @@ export async function renderRecipient(
   env: Env,
   ctx: SendingContext,
   ids: { tenantId: string; campaignId: string; messageId: string },
-  r: Recipient,
+  r: QueuedRecipient,
 ): Promise<OutboundEmail> {
   const out = ctx.template.render({ email: r.e, name: r.n, attributes: r.a, campaign: ctx.data });
   const { html, headers } = await decorate(

@@ -8,7 +8,7 @@ import type { Logger } from "../services/logger";
 import { leaseInPolicyOrder, reportLeaseOutcomes } from "../sending/policy-lease";
 import { providerCalls, sendAll } from "../sending/send-all";
 import { blockedTimeoutSeconds } from "../config";
-import type { Recipient, SendMessage } from "./messages";
+import type { QueuedRecipient, SendMessage } from "./queue-messages";
 import { renderRecipient } from "./render";
 import { policyProviders } from "../sending/policy-providers";
 import { sendingContext, type SendingContext } from "./sending-context";
@@ -82,7 +82,7 @@ export async function sendCampaignChunk(jobs: SendJob[], d: ChunkDeps): Promise<
   const granted = within.filter((j) => j.provider);
   if (granted.length === 0) return;
 
-  const recipients: Recipient[] = [];
+  const recipients: QueuedRecipient[] = [];
   const providerIds: string[] = [];
   const providerOf = new Map<string, string>();
   for (const job of granted) {
@@ -161,7 +161,7 @@ async function deliver(
   // A contact in two messages of the chunk was claimed once; the first message to reach it sends.
   const taken = new Set<string>();
   const tasks = granted.map((job) => async () => {
-    const mine: { r: Recipient; messageId: string }[] = [];
+    const mine: { r: QueuedRecipient; messageId: string }[] = [];
     for (const r of job.body.recipients) {
       const c = byContact.get(r.c);
       if (c?.status !== "claimed" || !sending.has(c.id) || taken.has(r.c)) continue;

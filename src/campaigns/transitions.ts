@@ -4,7 +4,7 @@ import type { Db } from "../services/db";
 import { sendFanout } from "./enqueue";
 import { whyNot } from "./launch";
 import { allowedFrom, type CampaignAction, type CampaignState } from "./machine";
-import type { FanoutMessage } from "./messages";
+import type { FanoutMessage } from "./queue-messages";
 import { revertState, transitionRow } from "./store/campaign-rows";
 import { markForRetry, unmarkRetry } from "../sending/store/message-rows";
 import { progressStub } from "../services/durable-objects";

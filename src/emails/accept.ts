@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { emails, idempotencyKeys, providers } from "../db/schema";
-import { messages } from "../db/messages";
+import { messages } from "../db/messages-table";
 import { HeraldError, type FieldError } from "../errors";
 import { monthOfUuidv7, uuidv7 } from "../lib/ids";
 import type { Db } from "../services/db";

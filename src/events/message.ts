@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EVENT_TYPES } from "../db/events";
+import { EVENT_TYPES } from "../db/events-table";
 import { sendInBatches } from "../lib/queues";
 
 /** One delivery or engagement event, as it travels on the events queue. */

@@ -1,21 +1,21 @@
 export { AUTH_FLOWS, RATE_LIMITS, classify, effectiveLimits } from "./limits";
 export type { AuthFlow, AuthFlowLimits, Plan, RateLimitClass, RateLimitRule, RateLimitTable } from "./limits";
-export type { RateLimitResult, RateLimiter } from "./limiter";
-import type { RateLimiter } from "./limiter";
+export type { RateLimitResult, Limiter } from "./limiter";
+import type { Limiter } from "./limiter";
 import { DurableObjectPermits } from "./durable-object";
-import { LeasingRateLimiter } from "./leasing";
+import { LeasingLimiter } from "./leasing";
 import { UpstashPermits } from "./upstash";
 
 /** Upstash when both settings are present, the RateLimiter Durable Object otherwise; leased per isolate. */
 export function rateLimiterFor(
   env: Env,
   waitUntil?: (p: Promise<unknown>) => void,
-): { limiter: RateLimiter; backend: "upstash" | "durable_object" } {
+): { limiter: Limiter; backend: "upstash" | "durable_object" } {
   if (env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN) {
     return {
-      limiter: new LeasingRateLimiter(new UpstashPermits(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, waitUntil)),
+      limiter: new LeasingLimiter(new UpstashPermits(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, waitUntil)),
       backend: "upstash",
     };
   }
-  return { limiter: new LeasingRateLimiter(new DurableObjectPermits(env.RATE_LIMITER)), backend: "durable_object" };
+  return { limiter: new LeasingLimiter(new DurableObjectPermits(env.RATE_LIMITER)), backend: "durable_object" };
 }

@@ -1,5 +1,5 @@
 import type { RateLimitRule } from "./limits";
-import type { PermitGrant, PermitStore, RateLimitResult, RateLimiter } from "./limiter";
+import type { PermitGrant, PermitStore, RateLimitResult, Limiter } from "./limiter";
 
 /** Below this limit every request asks the store, so small limits stay exact. */
 export const LEASE_MIN_LIMIT = 100;
@@ -34,7 +34,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * permit at a time (exact), a hot one asks a few times a second. The bound on overshoot is what
  * other isolates hold unused: at most 2 % of the limit each, for at most a second.
  */
-export class LeasingRateLimiter implements RateLimiter {
+export class LeasingLimiter implements Limiter {
   constructor(private readonly store: PermitStore) {}
 
   async limit(key: string, rule: RateLimitRule): Promise<RateLimitResult> {

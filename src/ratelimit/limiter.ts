@@ -9,7 +9,7 @@ export interface RateLimitResult {
   resetSeconds: number;
 }
 
-export interface RateLimiter {
+export interface Limiter {
   limit(key: string, rule: RateLimitRule): Promise<RateLimitResult>;
 }
 

@@ -1,5 +1,5 @@
 import { config, type Config } from "../config";
-import { rateLimiterFor, type RateLimiter } from "../ratelimit";
+import { type Limiter, rateLimiterFor } from "../ratelimit";
 import { createCache, type Cache } from "./cache";
 import { openDb, type Db, type DbHandle } from "./db";
 import { JsonLogger, type LogFields, type Logger } from "./logger";
@@ -20,7 +20,7 @@ export interface Services {
   /** Opened on the first query; a Neon Pool must not outlive its request or batch. */
   db: Db;
   cache: Cache;
-  limiter: RateLimiter;
+  limiter: Limiter;
   clock: Clock;
   /** Work to finish after the response or batch, before the pool is closed. */
   defer(task: Promise<unknown>): void;
@@ -37,7 +37,7 @@ export function newLogger(env: Env, fields: LogFields): Logger {
 export function buildServices(env: Env, logger: Logger): Services {
   let handle: DbHandle | undefined;
   let cache: Cache | undefined;
-  let limiter: RateLimiter | undefined;
+  let limiter: Limiter | undefined;
   const deferred: Promise<unknown>[] = [];
   const open = () => (handle ??= openDb(env));
   const defer = (task: Promise<unknown>) => {

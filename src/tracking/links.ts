@@ -3,7 +3,7 @@ import { rewriteHtml } from "./rewrite";
 import { signToken, type TrackingClaims } from "./token";
 
 /** Who a rendered email is for, and what it should carry. */
-export interface Recipient {
+export interface TrackingRecipient {
   tenantId: string;
   messageId: string;
   campaignId?: string;
@@ -35,7 +35,7 @@ export function publicBase(env: Pick<Env, "PUBLIC_URL">): string | undefined {
  */
 export async function decorate(
   env: Pick<Env, "PUBLIC_URL" | "TRACKING_SECRET" | "UNSUBSCRIBE_MAILTO">,
-  r: Recipient,
+  r: TrackingRecipient,
   html: string | null | undefined,
 ): Promise<Decorated> {
   const base = publicBase(env);

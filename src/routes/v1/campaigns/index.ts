@@ -4,7 +4,7 @@ import { registerActions } from "./actions";
 import { registerDelete } from "./delete";
 import { registerGet } from "./get";
 import { registerList } from "./list";
-import { registerMessages } from "./messages";
+import { registerMessages } from "./messages-list";
 import { registerPatch } from "./patch";
 import { registerPost } from "./post";
 import { registerProgress } from "./progress";

@@ -36,7 +36,7 @@ export function registerCancel(api: OpenAPIHono<HonoEnv>) {
         .returning({ id: emails.id });
       if (row) {
         await tx.execute(sql`
-          UPDATE messages SET status = 'skipped', error = 'canceled', updated_at = now()
+          UPDATE messages SET status = 'skipped', error = 'cancelled', updated_at = now()
           WHERE month = ${monthOfUuidv7(id)}::date AND id = ${id} AND status = 'queued'`);
       }
       return !!row;

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, asc, eq } from "drizzle-orm";
-import { events } from "../../../db/events";
+import { events } from "../../../db/events-table";
 import { emails } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { HeraldError } from "../../../errors";

@@ -1,6 +1,6 @@
 import { newRouter } from "../../router";
 import { requireAuth } from "../../../middleware/auth";
-import { registerCreate } from "./create";
+import { registerPost } from "./post";
 import { registerDelete } from "./delete";
 import { registerGet } from "./get";
 import { registerList } from "./list";
@@ -8,6 +8,6 @@ import { registerList } from "./list";
 export function suppressionsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerCreate, registerGet, registerDelete]) register(api);
+  for (const register of [registerList, registerPost, registerGet, registerDelete]) register(api);
   return api;
 }

@@ -1,6 +1,6 @@
 import { newRouter } from "../../router";
 import { requireAuth } from "../../../middleware/auth";
-import { registerCreate } from "./create";
+import { registerPost } from "./post";
 import { registerDelete } from "./delete";
 import { registerDeliveries } from "./deliveries";
 import { registerGet } from "./get";
@@ -12,7 +12,7 @@ import { registerRedeliver } from "./redeliver";
 export function webhooksRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerCreate, registerGet, registerPatch, registerDelete, registerDeliveries, registerRedeliver])
+  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerDeliveries, registerRedeliver])
     register(api);
   return api;
 }

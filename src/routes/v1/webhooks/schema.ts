@@ -114,12 +114,9 @@ export const UpdateWebhookBody = z
 
 export const WebhookDeliverySummarySchema = z
   .object({
-    id: z
-      .string()
-      .uuid()
-      .openapi({
-        description: 'Sent as Herald-Webhook-Id (webhook-id for "standard" endpoints), the same on every attempt and redelivery',
-      }),
+    id: z.string().uuid().openapi({
+      description: 'Sent as Herald-Webhook-Id (webhook-id for "standard" endpoints), the same on every attempt and redelivery',
+    }),
     endpoint_id: z.string().uuid(),
     event_id: z.string().uuid(),
     event_type: z.string().openapi({ example: "email.delivered" }),

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
-import { messages } from "../../../db/messages";
+import { messages } from "../../../db/messages-table";
 import { MESSAGE_STATUSES } from "../../../db/schema";
 import type { HonoEnv } from "../../../env";
 import { idPage } from "../../../lib/keyset";

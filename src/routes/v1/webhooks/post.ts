@@ -47,7 +47,7 @@ const rotateRoute = createRoute({
   },
 });
 
-export function registerCreate(api: OpenAPIHono<HonoEnv>) {
+export function registerPost(api: OpenAPIHono<HonoEnv>) {
   api.openapi(createRoute_, async (c) => {
     const body = c.req.valid("json");
     checkWebhookUrl(body.url, destinationPolicy(c.env));

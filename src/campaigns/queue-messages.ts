@@ -1,13 +1,13 @@
 import { z } from "zod";
 
 /** A recipient as fan-out hands it to the send consumer: just what rendering needs. */
-export const Recipient = z.object({
+export const QueuedRecipient = z.object({
   c: z.string().uuid(), // contact id
   e: z.string(), // email
   n: z.string().nullable(), // name
   a: z.record(z.string(), z.unknown()), // attributes
 });
-export type Recipient = z.infer<typeof Recipient>;
+export type QueuedRecipient = z.infer<typeof QueuedRecipient>;
 
 export const FanoutMessage = z.object({
   type: z.literal("campaign_fanout"),
@@ -40,7 +40,7 @@ export const SendMessage = z.object({
   campaign_id: z.string().uuid(),
   /** The campaign's message partition month, YYYY-MM-01. */
   month: z.string().regex(/^\d{4}-\d{2}-01$/),
-  recipients: z.array(Recipient).min(1).max(100),
+  recipients: z.array(QueuedRecipient).min(1).max(100),
 });
 export type SendMessage = z.infer<typeof SendMessage>;
 

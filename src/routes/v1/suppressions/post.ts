@@ -20,7 +20,7 @@ const route = createRoute({
   },
 });
 
-export function registerCreate(api: OpenAPIHono<HonoEnv>) {
+export function registerPost(api: OpenAPIHono<HonoEnv>) {
   api.openapi(route, async (c) => {
     const body = c.req.valid("json");
     const { row, created } = await suppressOne(c.var.db, c.var.principal.tenantId, {
