@@ -1,4 +1,5 @@
 import type { Principal } from "./auth/principal";
+import type { Config } from "./config";
 import type { HeraldError } from "./errors";
 import type { Cache } from "./services/cache";
 import type { Db } from "./services/db";
@@ -8,6 +9,8 @@ export type { Principal };
 
 export interface Variables {
   requestId: string;
+  /** The settings, parsed once per env (src/config.ts); read these, never c.env's raw strings. */
+  config: Config;
   logger: Logger;
   db: Db;
   cache: Cache;

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { HonoEnv } from "../env";
-import { JsonLogger, parseLogLevel } from "../services/logger";
+import { config } from "../config";
+import { JsonLogger } from "../services/logger";
 
 const INBOUND_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -11,7 +12,9 @@ const INBOUND_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   const inbound = c.req.header("x-request-id");
   const requestId = inbound && INBOUND_ID.test(inbound) ? inbound : crypto.randomUUID();
-  const logger = new JsonLogger({ request_id: requestId }, parseLogLevel(c.env.LOG_LEVEL));
+  const settings = config(c.env);
+  const logger = new JsonLogger({ request_id: requestId }, settings.logLevel);
+  c.set("config", settings);
   c.set("requestId", requestId);
   c.set("logger", logger);
   const started = Date.now();
