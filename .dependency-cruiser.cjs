@@ -34,90 +34,77 @@ const ADAPTERS = "^src/(db|lib|providers|ratelimit|services)/|^src/(config|error
 const LAYERED = [ENTRY, HTTP, DOMAIN, ADAPTERS];
 
 /** The queue consumers' shared runtime (the batch shape, the envelope), not consumers themselves. */
-const QUEUE_RUNTIME = "^queues/(handler|messages)\\.ts$";
+const QUEUE_RUNTIME = "^queues/(handler|envelope)\\.ts$";
 /** The queue() entry point, whose dispatch table names every consumer. */
 const QUEUE_DISPATCH = "^queues/index\\.ts$";
 /** The Durable Object classes; durable-objects/'s other modules are their private helpers. */
 const DO_CLASSES = "^durable-objects/(campaign-progress|provider-limiter|rate-limiter)\\.ts$";
 
+/** A forbidden import: every rule here is an error that fails CI. */
+function rule(name, comment, from, to) {
+  return { name, comment, severity: "error", from, to };
+}
+
 module.exports = {
   forbidden: [
-    {
-      name: "http-not-to-entry",
-      comment: "HTTP code imports no entry point: shared code belongs in the domain or an adapter.",
-      severity: "error",
-      from: { path: HTTP },
-      to: { path: ENTRY },
-    },
-    {
-      name: "domain-not-up",
-      comment: "Domain code imports no HTTP or entry-point module (no route schemas, no Durable Object classes).",
-      severity: "error",
-      from: { path: DOMAIN },
-      to: { path: [HTTP, ENTRY] },
-    },
-    {
-      name: "adapters-not-up",
-      comment: "Adapters import only adapters: they know nothing of the domain, HTTP or the entry points.",
-      severity: "error",
-      from: { path: ADAPTERS },
-      to: { path: [DOMAIN, HTTP, ENTRY] },
-    },
-    {
-      name: "entry-not-to-other-entry",
-      comment:
-        "An entry point imports no other entry point's module (queues/ ↔ durable-objects/ ↔ src/scheduled.ts); " +
+    rule(
+      "http-not-to-entry",
+      "HTTP code imports no entry point: shared code belongs in the domain or an adapter.",
+      { path: HTTP },
+      { path: ENTRY },
+    ),
+    rule(
+      "domain-not-up",
+      "Domain code imports no HTTP or entry-point module (no route schemas, no Durable Object classes).",
+      { path: DOMAIN },
+      { path: [HTTP, ENTRY] },
+    ),
+    rule(
+      "adapters-not-up",
+      "Adapters import only adapters: they know nothing of the domain, HTTP or the entry points.",
+      { path: ADAPTERS },
+      { path: [DOMAIN, HTTP, ENTRY] },
+    ),
+    rule(
+      "entry-not-to-other-entry",
+      "An entry point imports no other entry point's module (queues/ ↔ durable-objects/ ↔ src/scheduled.ts); " +
         "code two of them share belongs in the domain. Only src/index.ts gathers them.",
-      severity: "error",
-      from: { path: "^(queues|durable-objects)/|^src/scheduled\\.ts$" },
-      to: { path: ENTRY, pathNot: "^$1/" },
-    },
-    {
-      name: "consumer-not-to-consumer",
-      comment:
-        "A queue consumer imports no other consumer, only the shared runtime (handler.ts, messages.ts); " +
+      { path: "^(queues|durable-objects)/|^src/scheduled\\.ts$" },
+      { path: ENTRY, pathNot: "^$1/" },
+    ),
+    rule(
+      "consumer-not-to-consumer",
+      "A queue consumer imports no other consumer, only the shared runtime (handler.ts, envelope.ts); " +
         "queues/index.ts, the dispatcher, names them all.",
-      severity: "error",
-      from: { path: "^queues/", pathNot: QUEUE_DISPATCH },
-      to: { path: "^queues/", pathNot: QUEUE_RUNTIME },
-    },
-    {
-      name: "do-class-not-to-do-class",
-      comment: "A Durable Object class imports no other Durable Object class; their shared helpers are fine.",
-      severity: "error",
-      from: { path: DO_CLASSES },
-      to: { path: DO_CLASSES },
-    },
-    {
-      name: "route-folder-not-to-route-folder",
-      comment:
-        "A route folder (src/routes/v1/<resource>/, src/routes/<folder>/) imports no other route folder: " +
+      { path: "^queues/", pathNot: QUEUE_DISPATCH },
+      { path: "^queues/", pathNot: QUEUE_RUNTIME },
+    ),
+    rule(
+      "do-class-not-to-do-class",
+      "A Durable Object class imports no other Durable Object class; their shared helpers are fine.",
+      { path: DO_CLASSES },
+      { path: DO_CLASSES },
+    ),
+    rule(
+      "route-folder-not-to-route-folder",
+      "A route folder (src/routes/v1/<resource>/, src/routes/<folder>/) imports no other route folder: " +
         "what two share (a store, a schema) moves down into src/<resource>/ or src/lib/. The one shared " +
-        "HTTP module is src/routes/router.ts (the router factory and its validation hook).",
-      severity: "error",
-      from: { path: "^src/routes/((?:v1/)?[^/]+)/" },
-      to: { path: "^src/routes/", pathNot: "^src/routes/($1/|router\\.ts$)" },
-    },
-    {
-      name: "middleware-knows-no-route",
-      comment: "Middleware is generic: a route that needs something special declares it (see body-limit.ts, errors.ts).",
-      severity: "error",
-      from: { path: "^src/middleware/" },
-      to: { path: "^src/(app\\.ts|routes/)" },
-    },
-    {
-      name: "no-circular",
-      comment: "No import cycles, type-only ones included: they blur which module depends on which.",
-      severity: "error",
-      from: {},
-      to: { circular: true },
-    },
-    {
-      name: "no-test-code",
-      comment: "Production code imports no test code, test helper or test runner.",
-      severity: "error",
-      from: { path: "^(src|queues|durable-objects)/" },
-      to: {
+        "HTTP modules are src/routes/router.ts (the router factory and its validation hook) and src/routes/define.ts (defineRoute).",
+      { path: "^src/routes/((?:v1/)?[^/]+)/" },
+      { path: "^src/routes/", pathNot: "^src/routes/($1/|router\\.ts$|define\\.ts$)" },
+    ),
+    rule(
+      "middleware-knows-no-route",
+      "Middleware is generic: a route that needs something special declares it (see body-limit.ts, errors.ts).",
+      { path: "^src/middleware/" },
+      { path: "^src/(app\\.ts|routes/)" },
+    ),
+    rule("no-circular", "No import cycles, type-only ones included: they blur which module depends on which.", {}, { circular: true }),
+    rule(
+      "no-test-code",
+      "Production code imports no test code, test helper or test runner.",
+      { path: "^(src|queues|durable-objects)/" },
+      {
         path: [
           "^test/",
           "\\.test\\.ts$",
@@ -125,28 +112,25 @@ module.exports = {
           "^node_modules/(vitest|@vitest|@cloudflare/vitest-pool-workers|@cloudflare/vitest-plugin|fast-check)/",
         ],
       },
-    },
-    {
-      name: "in-a-layer",
-      comment: "Every module belongs to a layer: add a new folder to the lists at the top of this file.",
-      severity: "error",
-      from: { path: "^(src|queues|durable-objects)/", pathNot: LAYERED },
-      to: {},
-    },
-    {
-      name: "to-a-layer",
-      comment: "Every imported module belongs to a layer: add a new folder to the lists at the top of this file.",
-      severity: "error",
-      from: {},
-      to: { path: "^(src|queues|durable-objects)/", pathNot: LAYERED },
-    },
-    {
-      name: "not-to-unresolvable",
-      comment: "An import that does not resolve is a typo or a missing package (cloudflare: modules are the runtime's).",
-      severity: "error",
-      from: {},
-      to: { couldNotResolve: true, pathNot: "^cloudflare:" },
-    },
+    ),
+    rule(
+      "in-a-layer",
+      "Every module belongs to a layer: add a new folder to the lists at the top of this file.",
+      { path: "^(src|queues|durable-objects)/", pathNot: LAYERED },
+      {},
+    ),
+    rule(
+      "to-a-layer",
+      "Every imported module belongs to a layer: add a new folder to the lists at the top of this file.",
+      {},
+      { path: "^(src|queues|durable-objects)/", pathNot: LAYERED },
+    ),
+    rule(
+      "not-to-unresolvable",
+      "An import that does not resolve is a typo or a missing package (cloudflare: modules are the runtime's).",
+      {},
+      { couldNotResolve: true, pathNot: "^cloudflare:" },
+    ),
   ],
   options: {
     // TypeScript 7's compiler has no JavaScript API for dependency-cruiser to parse with; swc

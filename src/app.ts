@@ -1,7 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import type { HonoEnv } from "./env";
-import { counters } from "./lib/metrics";
 import { newRouter } from "./routes/router";
 import { defaultBodyLimit } from "./middleware/body-limit";
 import { notFound, onError } from "./middleware/errors";
@@ -75,9 +74,6 @@ export function createApp(): OpenAPIHono<HonoEnv> {
     const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO });
     return c.html(renderDocsPage(doc as Parameters<typeof renderDocsPage>[0]));
   });
-
-  // Operation counters for the pipeline benchmark; absent unless HERALD_METRICS=1.
-  app.get("/__metrics", (c) => (c.env.HERALD_METRICS === "1" ? c.json(counters) : notFound(c)));
 
   app.notFound(notFound);
   app.onError(onError);

@@ -48,7 +48,6 @@ export interface Config {
   adminSecret?: string;
   rateLimitOverrides?: string;
   devAllowLoopback: boolean;
-  metrics: boolean;
   chaos?: string;
   /** The share of each provider's rate kept for transactional mail (0–0.9, default 0.2). */
   transactionalShare: number;
@@ -101,7 +100,6 @@ const Environment = z.object({
   ADMIN_SECRET: text,
   RATE_LIMIT_OVERRIDES: raw,
   DEV_ALLOW_LOOPBACK: raw,
-  HERALD_METRICS: raw,
   HERALD_CHAOS: text,
   TRANSACTIONAL_SHARE: share,
   STALE_CLAIM_SECONDS: whole(900, 5, 86_400),
@@ -169,7 +167,6 @@ function parse(env: Settings): Config {
     adminSecret: e.ADMIN_SECRET,
     rateLimitOverrides: e.RATE_LIMIT_OVERRIDES,
     devAllowLoopback: e.DEV_ALLOW_LOOPBACK === "1",
-    metrics: e.HERALD_METRICS === "1",
     chaos: e.HERALD_CHAOS,
     transactionalShare: e.TRANSACTIONAL_SHARE,
     staleClaimSeconds: e.STALE_CLAIM_SECONDS,

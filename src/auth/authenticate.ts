@@ -1,7 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { authConfig, ConfigError, type AuthConfig } from "../config";
 import { apiKeys } from "../db/schema";
-import type { Principal } from "./principal";
+import type { Credential, Principal } from "./principal";
 import { HeraldError } from "../errors";
 import { isUuid } from "../lib/ids";
 import { TtlCache } from "../lib/ttl-cache";
@@ -41,11 +41,12 @@ export function bearerToken(header: string | undefined): string {
 }
 
 export async function authenticate(token: string, deps: AuthDeps): Promise<Principal> {
-  const principal = looksLikeApiKey(token) ? await authenticateApiKey(token, deps) : await authenticateJwt(token, deps);
+  const credential = looksLikeApiKey(token) ? await authenticateApiKey(token, deps) : await authenticateJwt(token, deps);
   // A credential can outlive its tenant: a JWT names any tenant id its issuer likes, and a cached
   // key lookup survives the tenant's removal. Checked on every request, after the verdict caches.
-  if (!(await getTenant(deps.db, deps.cache, principal.tenantId))) throw unauthorized("the credential's tenant does not exist");
-  return principal;
+  const tenant = await getTenant(deps.db, deps.cache, credential.tenantId);
+  if (!tenant) throw unauthorized("the credential's tenant does not exist");
+  return { ...credential, plan: tenant.plan };
 }
 
 /** What the cache keeps of an API key: enough to authenticate, never the key itself. */
@@ -69,7 +70,7 @@ export const apiKeyCacheKey = (hash: string) => `apikey:${hash}`;
 /** Per isolate: the keys whose last_used_at was written lately, so it is written at most every 5 minutes. */
 const lastUsedWrites = new TtlCache<true>(10_000, LAST_USED_GRANULARITY_MS);
 
-async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps): Promise<Principal> {
+async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps): Promise<Credential> {
   if (!isWellFormedApiKey(token)) throw unauthorized("malformed API key");
   const hash = await hashApiKey(token);
   const cacheKey = apiKeyCacheKey(hash);
@@ -120,9 +121,9 @@ async function authenticateApiKey(token: string, { db, cache, defer }: AuthDeps)
  * most a minute, so a key withdrawn from the JWKS stops being honoured within a minute too.
  */
 const VERIFIED_TOKEN_MS = 60_000;
-const verifiedTokens = new TtlCache<Principal>(10_000, VERIFIED_TOKEN_MS);
+const verifiedTokens = new TtlCache<Credential>(10_000, VERIFIED_TOKEN_MS);
 
-async function authenticateJwt(token: string, deps: AuthDeps): Promise<Principal> {
+async function authenticateJwt(token: string, deps: AuthDeps): Promise<Credential> {
   const cfg = authConfig(deps.env);
   // The verdict depends on the configuration as much as on the token.
   const id = `${cfg.jwtAlg}\n${cfg.jwtSecret}\n${JSON.stringify(cfg.idp)}\n${token}`;
@@ -134,7 +135,7 @@ async function authenticateJwt(token: string, deps: AuthDeps): Promise<Principal
   return principal;
 }
 
-async function verifyJwtPrincipal(token: string, cfg: AuthConfig, cache: Cache): Promise<{ principal: Principal; exp: number }> {
+async function verifyJwtPrincipal(token: string, cfg: AuthConfig, cache: Cache): Promise<{ principal: Credential; exp: number }> {
   let claims: JwtClaims;
   try {
     // Which verifier applies is read from the unverified iss, but each verifier pins its own
@@ -172,7 +173,7 @@ function verifyExternal(token: string, cfg: AuthConfig, cache: Cache): Promise<J
   }
 }
 
-function principalFromClaims(claims: JwtClaims): Principal {
+function principalFromClaims(claims: JwtClaims): Credential {
   const tenantId = claims.tid ?? claims.tenant_id;
   if (!isUuid(tenantId)) throw unauthorized("token has no valid tenant claim (tid)");
   if (typeof claims.sub !== "string" || claims.sub === "") throw unauthorized("token has no subject");

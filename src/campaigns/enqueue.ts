@@ -1,4 +1,3 @@
-import { count } from "../lib/metrics";
 import { jsonBytes as byteLength, queueDelay, sendInBatches } from "../lib/queues";
 import { type FanoutMessage, MAX_MESSAGE_BYTES, RECIPIENTS_PER_MESSAGE, type QueuedRecipient, type SendMessage } from "./queue-messages";
 
@@ -36,7 +35,6 @@ export async function enqueueRecipients(
     messages.map((m) => ({ body: m.body, contentType: "json" as const })),
     messages.map((m) => m.bytes),
   );
-  count("queue_messages", messages.length);
   return messages.length;
 }
 
@@ -44,7 +42,6 @@ export async function enqueueRecipients(
 export async function sendFanout(env: Env, message: FanoutMessage, opts: { delaySeconds?: number } = {}): Promise<void> {
   const delay = opts.delaySeconds === undefined ? {} : { delaySeconds: queueDelay(opts.delaySeconds) };
   await env.FANOUT_QUEUE.send(message, { contentType: "json", ...delay });
-  count("queue_messages");
 }
 
 /** Queues many fan-out steps. */
@@ -53,7 +50,6 @@ export async function sendFanouts(env: Env, messages: FanoutMessage[]): Promise<
     env.FANOUT_QUEUE,
     messages.map((body) => ({ body, contentType: "json" as const })),
   );
-  count("queue_messages", messages.length);
 }
 
 /**
@@ -65,5 +61,4 @@ export async function requeueSends(queue: Queue, items: { body: SendMessage; del
     queue,
     items.map((item) => ({ body: item.body, contentType: "json" as const, delaySeconds: queueDelay(item.delaySeconds) })),
   );
-  count("queue_messages", items.length);
 }

@@ -1,15 +1,19 @@
-import { openDb, type Db } from "../services/db";
+import { buildServices, newLogger } from "../services";
+import type { Db } from "../services/db";
 import { recountCampaign, writeLiveCountsRow, type SettledCampaign } from "./store/counts";
 
 export type { SettledCampaign } from "./store/counts";
 
-/** CampaignProgress has no request pool: each of its writes opens one and closes it. */
+/**
+ * CampaignProgress has no request to hang a pool on: each of its writes gets the services every
+ * entry point gets (src/services), and closes them when done.
+ */
 async function withDb<T>(env: Env, run: (db: Db) => Promise<T>): Promise<T> {
-  const handle = openDb(env);
+  const services = buildServices(env, newLogger(env, { component: "campaign_progress" }));
   try {
-    return await run(handle.db);
+    return await run(services.db);
   } finally {
-    await handle.close();
+    await services.close();
   }
 }
 

@@ -28,11 +28,11 @@ function decodeKey(keyB64: string | undefined): Uint8Array<ArrayBuffer> {
 }
 
 /** Importing a key costs a little every time; the key only changes on redeploy, so keep the last one. */
-function aesKey(keyB64: string): Promise<CryptoKey> {
-  if (cached?.keyB64 === keyB64) return cached.key;
+function aesKey(keyB64: string | undefined): Promise<CryptoKey> {
+  if (cached && cached.keyB64 === keyB64) return cached.key;
   const raw = decodeKey(keyB64);
   const key = crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
-  cached = { keyB64, key };
+  cached = { keyB64: keyB64 ?? "", key };
   return key;
 }
 
@@ -44,7 +44,7 @@ function params(iv: Uint8Array<ArrayBuffer>, aad: string | undefined) {
  * Seals a JSON value with AES-256-GCM under a fresh random IV. Pass `aad` (e.g. the owning row's id)
  * to bind the blob to its context, so a blob copied onto another row will not open there.
  */
-export async function encryptJson(value: unknown, keyB64: string, aad?: string): Promise<string> {
+export async function encryptJson(value: unknown, keyB64: string | undefined, aad?: string): Promise<string> {
   const key = await aesKey(keyB64);
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const sealed = await crypto.subtle.encrypt(params(iv, aad), key, utf8(JSON.stringify(value)));
@@ -52,7 +52,7 @@ export async function encryptJson(value: unknown, keyB64: string, aad?: string):
 }
 
 /** Opens a blob from encryptJson; throws DecryptionError for anything that does not authenticate. */
-export async function decryptJson<T>(blob: string, keyB64: string, aad?: string): Promise<T> {
+export async function decryptJson<T>(blob: string, keyB64: string | undefined, aad?: string): Promise<T> {
   const key = await aesKey(keyB64);
   const [version, ivText, sealedText, ...rest] = blob.split(".");
   if (version !== VERSION || rest.length > 0 || ivText === undefined || sealedText === undefined) throw new DecryptionError();

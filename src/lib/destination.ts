@@ -1,3 +1,4 @@
+import { config, type Settings } from "../config";
 /**
  * Where herald may send tenants' data and credentials: the sink, provider APIs, SMTP servers and
  * webhook endpoints. A tenant chooses these addresses, so without a check a tenant could make the
@@ -18,8 +19,8 @@ export interface DestinationPolicy {
   allowLoopback: boolean;
 }
 
-export function destinationPolicy(env: { DEV_ALLOW_LOOPBACK?: string }): DestinationPolicy {
-  return { allowLoopback: env.DEV_ALLOW_LOOPBACK === "1" };
+export function destinationPolicy(env: Settings): DestinationPolicy {
+  return { allowLoopback: config(env).devAllowLoopback };
 }
 
 export type HostKind = "public" | "loopback" | "private" | "link-local" | "reserved" | "internal-name" | "invalid";

@@ -4,7 +4,6 @@ import type { HonoEnv } from "../env";
 import { HeraldError } from "../errors";
 import { sha256Hex } from "../lib/encoding";
 import { classify, effectiveLimits, rateLimiterFor, type AuthFlow, type RateLimitResult, type RateLimitRule } from "../ratelimit";
-import { getTenant } from "../services/tenants";
 
 /**
  * Checks `key` against `rule`. When the store (Upstash or the Durable Object) is unreachable or too
@@ -22,7 +21,7 @@ async function check(c: Context<HonoEnv>, key: string, rule: RateLimitRule): Pro
 }
 
 function limitsOf(c: Context<HonoEnv>) {
-  return effectiveLimits(c.env.RATE_LIMIT_OVERRIDES, (msg, fields) => c.var.logger.warn(msg, fields));
+  return effectiveLimits(c.var.config.rateLimitOverrides, (msg, fields) => c.var.logger.warn(msg, fields));
 }
 
 /** The IETF draft (draft-ietf-httpapi-ratelimit-headers) RateLimit and RateLimit-Policy fields. */
@@ -50,8 +49,7 @@ function tooMany(policy: string, rule: RateLimitRule, result: RateLimitResult, w
 export async function enforceKeyRateLimit(c: Context<HonoEnv>): Promise<void> {
   const principal = c.var.principal;
   const cls = classify(c.req.method, c.req.path);
-  const tenant = await getTenant(c.var.db, c.var.cache, principal.tenantId);
-  const rule = limitsOf(c).plans[tenant?.plan ?? "free"][cls];
+  const rule = limitsOf(c).plans[principal.plan][cls];
   const result = await check(c, `${principal.tenantId}:${principal.kind}:${principal.subject}:${cls}`, rule);
   if (!result) return;
   if (!result.success) throw tooMany(cls, rule, result, "this credential");

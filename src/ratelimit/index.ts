@@ -1,3 +1,4 @@
+import { config } from "../config";
 export { AUTH_FLOWS, RATE_LIMITS, classify, effectiveLimits } from "./limits";
 export type { AuthFlow, AuthFlowLimits, Plan, RateLimitClass, RateLimitRule, RateLimitTable } from "./limits";
 export type { RateLimitResult, Limiter } from "./limiter";
@@ -11,11 +12,7 @@ export function rateLimiterFor(
   env: Env,
   waitUntil?: (p: Promise<unknown>) => void,
 ): { limiter: Limiter; backend: "upstash" | "durable_object" } {
-  if (env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN) {
-    return {
-      limiter: new LeasingLimiter(new UpstashPermits(env.UPSTASH_REDIS_REST_URL, env.UPSTASH_REDIS_REST_TOKEN, waitUntil)),
-      backend: "upstash",
-    };
-  }
+  const { upstash } = config(env);
+  if (upstash) return { limiter: new LeasingLimiter(new UpstashPermits(upstash.url, upstash.token, waitUntil)), backend: "upstash" };
   return { limiter: new LeasingLimiter(new DurableObjectPermits(env.RATE_LIMITER)), backend: "durable_object" };
 }

@@ -29,9 +29,10 @@ type Request = NonNullable<RouteConfig["request"]>;
 type ParamsSchema = NonNullable<Request["params"]>;
 type QuerySchema = NonNullable<Request["query"]>;
 /** Only the parts a route declares, so @hono/zod-openapi types c.req.valid() for exactly those. */
-type RequestOf<Params, Query, B> = (Params extends ParamsSchema ? { params: Params } : unknown) &
-  (Query extends QuerySchema ? { query: Query } : unknown) &
-  (B extends z.ZodType ? { body: { required: boolean } & Json<B> } : unknown);
+type Nothing = Record<never, never>;
+type RequestOf<Params, Query, B> = (Params extends ParamsSchema ? { params: Params } : Nothing) &
+  (Query extends QuerySchema ? { query: Query } : Nothing) &
+  (B extends z.ZodType ? { body: { required: boolean } & Json<B> } : Nothing);
 type Ok<S extends number, O> = { [K in S]: { description: string } & (O extends z.ZodType ? Json<O> : object) };
 
 /** The route config @hono/zod-openapi types handlers from, built from a RouteSpec. */
@@ -40,7 +41,9 @@ export type DefinedRoute<M extends Method, P extends string, Params, Query, B, S
   path: P;
   summary: string;
   request: RequestOf<Params, Query, B>;
-  responses: Problems & Ok<S, O>;
+  // An answer without a body (204) must leave the handler free to return a plain Response, as
+  // @hono/zod-openapi allows when some response has no content; the union keeps that so.
+  responses: (O extends z.ZodType ? Problems : Record<number, Problems[number] | { description: string }>) & Ok<S, O>;
 } & Pick<RouteConfig, "security" | "middleware">;
 
 /**

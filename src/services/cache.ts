@@ -1,3 +1,4 @@
+import { config, type Settings } from "../config";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { TtlCache } from "../lib/ttl-cache";
 import { upstashRedis } from "./upstash";
@@ -114,9 +115,8 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Upstash when both settings are present, Workers KV otherwise; memory in front of either. */
-export function createCache(env: Pick<Env, "CACHE" | "UPSTASH_REDIS_REST_URL" | "UPSTASH_REDIS_REST_TOKEN">): Cache {
-  const url = env.UPSTASH_REDIS_REST_URL?.trim();
-  const token = env.UPSTASH_REDIS_REST_TOKEN?.trim();
-  if (url && token) return new LayeredCache(new UpstashCache(upstashRedis(url, token)));
+export function createCache(env: Settings & Pick<Env, "CACHE">): Cache {
+  const { upstash } = config(env);
+  if (upstash) return new LayeredCache(new UpstashCache(upstashRedis(upstash.url, upstash.token)));
   return new LayeredCache(new KvCache(env.CACHE));
 }

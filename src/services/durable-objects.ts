@@ -1,5 +1,3 @@
-import { counted } from "../lib/metrics";
-
 /**
  * The Durable Objects as their callers see them: one function per object that makes its stub, and
  * the types its RPC methods take and return. The classes in durable-objects/ implement these
@@ -8,12 +6,12 @@ import { counted } from "../lib/metrics";
 
 /** The CampaignProgress Durable Object of a campaign. */
 export function progressStub(env: Env, campaignId: string) {
-  return counted(env.CAMPAIGN_PROGRESS.get(env.CAMPAIGN_PROGRESS.idFromName(`campaign:${campaignId}`)));
+  return env.CAMPAIGN_PROGRESS.get(env.CAMPAIGN_PROGRESS.idFromName(`campaign:${campaignId}`));
 }
 
 /** The ProviderLimiter Durable Object of a provider. */
 export function limiterStub(env: Env, providerId: string) {
-  return counted(env.PROVIDER_LIMITER.get(env.PROVIDER_LIMITER.idFromName(`provider:${providerId}`)));
+  return env.PROVIDER_LIMITER.get(env.PROVIDER_LIMITER.idFromName(`provider:${providerId}`));
 }
 
 // The ProviderLimiter's contract.

@@ -1,3 +1,4 @@
+import { config, type Settings } from "../config";
 import { parseMailbox, domainOf } from "../providers/address";
 import { rewriteHtml } from "./rewrite";
 import { signToken, type TrackingClaims } from "./token";
@@ -23,9 +24,8 @@ export interface Decorated {
 }
 
 /** PUBLIC_URL without a trailing slash, or undefined when it is not set. */
-export function publicBase(env: Pick<Env, "PUBLIC_URL">): string | undefined {
-  const base = env.PUBLIC_URL?.trim().replace(/\/+$/, "");
-  return base || undefined;
+export function publicBase(env: Settings): string | undefined {
+  return config(env).publicUrl || undefined;
 }
 
 /**
@@ -33,13 +33,9 @@ export function publicBase(env: Pick<Env, "PUBLIC_URL">): string | undefined {
  * the List-Unsubscribe headers, each carrying a token signed with TRACKING_SECRET. Without
  * PUBLIC_URL (or the secret) there is nowhere to point links at, so only the mailto: remains.
  */
-export async function decorate(
-  env: Pick<Env, "PUBLIC_URL" | "TRACKING_SECRET" | "UNSUBSCRIBE_MAILTO">,
-  r: TrackingRecipient,
-  html: string | null | undefined,
-): Promise<Decorated> {
+export async function decorate(env: Settings, r: TrackingRecipient, html: string | null | undefined): Promise<Decorated> {
   const base = publicBase(env);
-  const secret = env.TRACKING_SECRET;
+  const secret = config(env).trackingSecret;
   const headers: Record<string, string> = {};
   const claims: Omit<TrackingClaims, "k"> = { t: r.tenantId, m: r.messageId, e: r.email };
   if (r.campaignId) claims.c = r.campaignId;
@@ -72,8 +68,8 @@ export async function decorate(
   return { html: rewritten, headers };
 }
 
-function unsubscribeMailbox(env: Pick<Env, "UNSUBSCRIBE_MAILTO">, from: string): string | undefined {
-  const configured = env.UNSUBSCRIBE_MAILTO?.trim();
+function unsubscribeMailbox(env: Settings, from: string): string | undefined {
+  const configured = config(env).unsubscribeMailto;
   if (configured) return configured;
   const domain = domainOf(parseMailbox(from)?.email ?? "");
   return domain ? `unsubscribe@${domain}` : undefined;

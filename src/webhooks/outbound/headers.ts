@@ -1,3 +1,4 @@
+import type { Settings } from "../../config";
 import type { WebhookSignatureScheme } from "../../db/schema";
 import { DecryptionError } from "../../lib/crypto";
 import { openWebhookSecret, webhookHeaders } from "./sign";
@@ -29,7 +30,7 @@ export function overlapEnd(at: Date): Date {
 export async function openSigningKeys(
   endpointId: string,
   sealed: { scheme: WebhookSignatureScheme; secret: string; previousSecret: string | null },
-  env: Pick<Env, "ENCRYPTION_KEY">,
+  env: Settings,
 ): Promise<SigningKeys> {
   const secret = await openWebhookSecret(endpointId, sealed.secret, env);
   let previousSecret: string | null = null;

@@ -1,3 +1,4 @@
+import { config, type Settings } from "../../config";
 import { decryptJson, encryptJson } from "../../lib/crypto";
 import { hex, timingSafeEqual, utf8 } from "../../lib/encoding";
 
@@ -131,11 +132,11 @@ export function secretAad(endpointId: string): string {
   return `herald:webhook:${endpointId}`;
 }
 
-export function sealWebhookSecret(endpointId: string, secret: string, env: Pick<Env, "ENCRYPTION_KEY">): Promise<string> {
-  return encryptJson(secret, env.ENCRYPTION_KEY, secretAad(endpointId));
+export function sealWebhookSecret(endpointId: string, secret: string, env: Settings): Promise<string> {
+  return encryptJson(secret, config(env).encryptionKey, secretAad(endpointId));
 }
 
 /** Throws DecryptionError when the blob does not open under this key and endpoint. */
-export function openWebhookSecret(endpointId: string, sealed: string, env: Pick<Env, "ENCRYPTION_KEY">): Promise<string> {
-  return decryptJson<string>(sealed, env.ENCRYPTION_KEY, secretAad(endpointId));
+export function openWebhookSecret(endpointId: string, sealed: string, env: Settings): Promise<string> {
+  return decryptJson<string>(sealed, config(env).encryptionKey, secretAad(endpointId));
 }
