@@ -3,7 +3,8 @@ import { groupBy } from "../src/lib/collections";
 import { runLimited } from "../src/lib/concurrency";
 import { buildServices, type Services } from "../src/services";
 import type { Db } from "../src/services/db";
-import type { Logger } from "../src/services/logger";
+import { queueDelay } from "../src/lib/queues";
+import type { LogFields, Logger } from "../src/services/logger";
 import { Envelope } from "./envelope";
 
 export interface QueueContext {
@@ -31,23 +32,31 @@ export function backoffSeconds(attempts: number): number {
 }
 
 /**
- * Runs `handle` for every message of a batch (a few at a time), acking or retrying each on its
- * own so one bad message never drags its batch-mates into a retry. A message that is not even a
- * valid envelope can never succeed, so it is logged and acknowledged instead of being retried
- * into the dead-letter queue.
+ * Runs `handle` for every message of a batch on its own (a few at a time), acking or retrying each
+ * so one bad message never drags its batch-mates into a retry. A message that is not even a valid
+ * envelope, or that its handler finds malformed (a ZodError), can never succeed, so it is logged
+ * and acknowledged instead of being retried into the dead-letter queue.
  */
-export async function processBatch(
+export function processBatch(
   batch: MessageBatch,
   handle: MessageHandler,
   base: { env: Env; ctx: ExecutionContext; logger: Logger },
 ): Promise<void> {
-  await withBatchServices(base.env, base.ctx, base.logger, async (services) => {
-    const db = () => services.db;
-    await runLimited(
-      batch.messages.map((message) => () => processOne(message, batch.queue, handle, { ...base, db, attempts: message.attempts })),
-      CONCURRENCY,
-    );
-  });
+  return consumeGroups({
+    what: "queue message",
+    // Loose: the handler gets the whole body, and parses the rest of it with its own schema.
+    schema: Envelope.loose(),
+    fields: ({ message, body }) => ({ queue: batch.queue, message_id: message.id, attempts: message.attempts, tenant_id: body.tenant_id }),
+    concurrency: CONCURRENCY,
+    async handle([item], { env, db, logger }) {
+      try {
+        await handle(item!.body, { env, ctx: base.ctx, logger, db: () => db, attempts: item!.message.attempts });
+      } catch (err) {
+        if (!(err instanceof ZodError)) throw err;
+        logger.error("malformed queue message dropped", { issues: err.issues.map((i) => i.path.join(".") || "(root)") });
+      }
+    },
+  })(batch, base.env, base.ctx, base.logger);
 }
 
 /**
@@ -65,30 +74,6 @@ export async function withBatchServices<T>(
     return await work(services);
   } finally {
     ctx.waitUntil(services.close());
-  }
-}
-
-async function processOne(message: Message, queue: string, handle: MessageHandler, qc: QueueContext) {
-  const log = qc.logger.child({ queue, message_id: message.id, attempts: message.attempts });
-  const parsed = Envelope.safeParse(message.body);
-  if (!parsed.success) {
-    log.error("malformed queue message dropped", { issues: parsed.error.issues.map((i) => i.path.join(".") || "(root)") });
-    message.ack();
-    return;
-  }
-  try {
-    await handle(message.body as Envelope & Record<string, unknown>, { ...qc, logger: log.child({ tenant_id: parsed.data.tenant_id }) });
-    message.ack();
-  } catch (err) {
-    if (err instanceof ZodError) {
-      // The body is not what this queue's consumer takes; no retry will change that.
-      log.error("malformed queue message dropped", { issues: err.issues.map((i) => i.path.join(".") || "(root)") });
-      message.ack();
-      return;
-    }
-    const delaySeconds = backoffSeconds(message.attempts);
-    log.warn("queue message failed; will retry", { err, delay_seconds: delaySeconds });
-    message.retry({ delaySeconds });
   }
 }
 
@@ -116,4 +101,71 @@ export function parseAndGroup<S extends z.ZodType>(
     }
   }
   return groupBy(valid, (v) => key(v.body));
+}
+
+/** One valid message of a group, and what the consumer decided for it. */
+export interface Item<T> {
+  message: Message;
+  body: T;
+  /** Set by the consumer to retry this message after that many seconds; left unset, it is acknowledged. */
+  retryAfter?: number;
+}
+
+/** What a consumer of whole groups supplies; consumeGroups does the rest. */
+export interface GroupConsumer<S extends z.ZodType> {
+  /** Names the message kind in the log line for a message that does not parse. */
+  what: string;
+  schema: S;
+  /** Messages with one key are handled together (one tenant, one campaign...); without it, each alone. */
+  key?: (body: z.infer<S>) => string;
+  /** Fields for the log lines of a group, from its first message. */
+  fields: (first: Item<z.infer<S>>) => LogFields;
+  /** Groups are cut into parts of at most this many messages (default: whole groups). */
+  partSize?: number;
+  /** Parts handled at once (default 1). */
+  concurrency?: number;
+  /**
+   * Handles one part and sets retryAfter on the items to retry. Throwing retries every item of the
+   * part that has no retryAfter yet, with backoff, so one group's failure never fails another's.
+   */
+  handle: (items: Item<z.infer<S>>[], qc: { env: Env; db: Db; logger: Logger }) => Promise<void>;
+}
+
+/**
+ * The one shape of herald's queue consumers: parse (a message that does not parse is logged and
+ * acknowledged), group, handle each part with the batch's services, then ack or retry each
+ * message by what happened to it.
+ */
+export function consumeGroups<S extends z.ZodType>(consumer: GroupConsumer<S>) {
+  return async (batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> => {
+    const alone = (() => {
+      let n = 0;
+      return () => String(n++);
+    })();
+    const groups = parseAndGroup(batch, consumer.schema, consumer.key ?? alone, logger, consumer.what);
+    if (groups.size === 0) return;
+    const size = consumer.partSize ?? Number.POSITIVE_INFINITY;
+    const parts: Item<z.infer<S>>[][] = [];
+    for (const items of groups.values()) {
+      for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size).map((v) => ({ ...v })));
+    }
+    await withBatchServices(env, ctx, logger, async ({ db }) => {
+      await runLimited(
+        parts.map((items) => async () => {
+          const log = logger.child(consumer.fields(items[0]!));
+          try {
+            await consumer.handle(items, { env, db, logger: log });
+          } catch (err) {
+            log.warn(`${consumer.what} handling failed; its messages will be retried`, { err });
+            for (const item of items) item.retryAfter ??= backoffSeconds(item.message.attempts);
+          }
+          for (const { message, retryAfter } of items) {
+            if (retryAfter !== undefined) message.retry({ delaySeconds: queueDelay(retryAfter) });
+            else message.ack();
+          }
+        }),
+        consumer.concurrency ?? 1,
+      );
+    });
+  };
 }

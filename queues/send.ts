@@ -2,10 +2,8 @@ import { requeueSends } from "../src/campaigns/enqueue";
 import { SendMessage } from "../src/campaigns/queue-messages";
 import { sendCampaignChunk, type SendJob } from "../src/campaigns/send-chunk";
 import { chaosOf } from "../src/lib/chaos";
-import { runLimited } from "../src/lib/concurrency";
-import { queueDelay } from "../src/lib/queues";
 import type { Logger } from "../src/services/logger";
-import { backoffSeconds, parseAndGroup, withBatchServices } from "./handler";
+import { backoffSeconds, consumeGroups } from "./handler";
 
 /**
  * A batch is worked in chunks of this many messages of one campaign, a few at a time, so one
@@ -22,58 +20,52 @@ const CHUNKS_IN_FLIGHT = 2;
 export const PROVIDER_CALL_BUDGET = 5000;
 
 /**
- * The send consumer: parse, group by campaign, hand each chunk to the campaign module, then ack,
- * retry or re-queue each message by what happened to it. A chunk that throws retries only its own
- * messages, so one tenant's failure never fails another tenant's messages in the same batch.
+ * The send consumer: messages grouped by campaign and cut into chunks, each chunk handed to the
+ * campaign module; then each message is acked, retried or re-queued by what happened to it. A chunk
+ * that throws retries only its own messages, so one tenant's failure never fails another tenant's
+ * messages in the same batch. The provider-call budget and fault injection are per invocation.
  */
-export async function processSendBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
-  const byCampaign = parseAndGroup(batch, SendMessage, (b) => `${b.tenant_id}:${b.campaign_id}`, logger, "send message");
-  if (byCampaign.size === 0) return;
+export function processSendBatch(batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> {
   const crash = chaosOf(env)?.invocation() ?? { at() {} };
   const budget = { calls: PROVIDER_CALL_BUDGET };
-  const chunks: { job: SendJob; message: Message }[][] = [];
-  for (const items of byCampaign.values()) {
-    const jobs = items.map(({ message, body }) => ({
-      message,
-      job: { messageId: message.id, attempts: message.attempts, body } satisfies SendJob,
-    }));
-    for (let i = 0; i < jobs.length; i += CHUNK_MESSAGES) chunks.push(jobs.slice(i, i + CHUNK_MESSAGES));
-  }
-  await withBatchServices(env, ctx, logger, async ({ db }) => {
-    await runLimited(
-      chunks.map((chunk) => async () => {
-        const jobs = chunk.map((c) => c.job);
-        const log = logger.child({ tenant_id: jobs[0]!.body.tenant_id, campaign_id: jobs[0]!.body.campaign_id });
-        try {
-          await sendCampaignChunk(jobs, { env, db, logger: log, budget, crash, backoff: backoffSeconds });
-        } catch (err) {
-          log.warn("send chunk failed; its messages will be retried", { err });
-          for (const job of jobs) job.retryAfter ??= backoffSeconds(job.attempts);
-        }
-        await settle(chunk, env, log);
-      }),
-      CHUNKS_IN_FLIGHT,
-    );
-  });
+  return consumeGroups({
+    what: "send message",
+    schema: SendMessage,
+    key: (b) => `${b.tenant_id}:${b.campaign_id}`,
+    fields: ({ body: b }) => ({ tenant_id: b.tenant_id, campaign_id: b.campaign_id }),
+    partSize: CHUNK_MESSAGES,
+    concurrency: CHUNKS_IN_FLIGHT,
+    async handle(items, { env, db, logger }) {
+      const jobs = items.map(({ message, body }): SendJob => ({ messageId: message.id, attempts: message.attempts, body }));
+      try {
+        await sendCampaignChunk(jobs, { env, db, logger, budget, crash, backoff: backoffSeconds });
+      } catch (err) {
+        logger.warn("send chunk failed; its messages will be retried", { err });
+        for (const job of jobs) job.retryAfter ??= backoffSeconds(job.attempts);
+      }
+      await requeueWaiting(jobs, env, logger);
+      items.forEach((item, i) => {
+        item.retryAfter = jobs[i]!.retryAfter;
+      });
+    },
+  })(batch, env, ctx, logger);
 }
 
-/** Acks, retries or re-queues each message of a chunk according to what happened to it. */
-async function settle(chunk: { job: SendJob; message: Message }[], env: Env, logger: Logger) {
-  const requeue = chunk.filter((c) => c.job.retryAfter === undefined && c.job.requeue?.length);
-  if (requeue.length > 0) {
-    try {
-      // Spread the wake-ups, so waiting messages don't all come back to fight for the same tokens.
-      const items = requeue
-        .flatMap((c) => c.job.requeue!)
-        .map((r, i) => ({ body: r.body, delaySeconds: r.seconds > 0 ? r.seconds + (i % 10) * 0.5 : 0 }));
-      await requeueSends(env.SEND_QUEUE, items);
-    } catch (err) {
-      logger.warn("could not re-queue waiting messages; retrying them instead", { err });
-      for (const c of requeue) c.job.retryAfter = Math.max(1, ...c.job.requeue!.map((r) => r.seconds));
-    }
-  }
-  for (const { job, message } of chunk) {
-    if (job.retryAfter !== undefined) message.retry({ delaySeconds: queueDelay(job.retryAfter) });
-    else message.ack();
+/**
+ * Puts the messages that only wait for the rate limiter back on the queue as new messages; those
+ * that cannot be re-queued are retried instead.
+ */
+async function requeueWaiting(jobs: SendJob[], env: Env, logger: Logger) {
+  const requeue = jobs.filter((job) => job.retryAfter === undefined && job.requeue?.length);
+  if (requeue.length === 0) return;
+  try {
+    // Spread the wake-ups, so waiting messages don't all come back to fight for the same tokens.
+    const items = requeue
+      .flatMap((job) => job.requeue!)
+      .map((r, i) => ({ body: r.body, delaySeconds: r.seconds > 0 ? r.seconds + (i % 10) * 0.5 : 0 }));
+    await requeueSends(env.SEND_QUEUE, items);
+  } catch (err) {
+    logger.warn("could not re-queue waiting messages; retrying them instead", { err });
+    for (const job of requeue) job.retryAfter = Math.max(1, ...job.requeue!.map((r) => r.seconds));
   }
 }

@@ -182,7 +182,10 @@ const parsed = new WeakMap<object, Config>();
 /** The environment's settings, validated and defaulted; parsed once per env object. */
 export function config(env: Settings): Config {
   let c = parsed.get(env);
-  if (!c) parsed.set(env, (c = parse(env)));
+  if (!c) {
+    c = parse(env);
+    parsed.set(env, c);
+  }
   return c;
 }
 

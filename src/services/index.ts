@@ -55,10 +55,12 @@ export function buildServices(env: Env, logger: Logger): Services {
     logger,
     db,
     get cache() {
-      return (cache ??= createCache(env));
+      cache ??= createCache(env);
+      return cache;
     },
     get limiter() {
-      return (limiter ??= rateLimiterFor(env, defer).limiter);
+      limiter ??= rateLimiterFor(env, defer).limiter;
+      return limiter;
     },
     clock: systemClock,
     defer,
