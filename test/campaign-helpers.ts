@@ -12,7 +12,7 @@ import type { SendMessage } from "../src/campaigns/queue-messages";
 import { progressStub } from "../src/services/durable-objects";
 import worker from "../src/index";
 import { openDb } from "../src/services/db";
-import { call } from "./helpers";
+import { call, newTenant } from "./helpers";
 
 type TestEnv = Env & { TEST_SINK_URL: string };
 export const SINK_URL = (env as TestEnv).TEST_SINK_URL;
@@ -113,26 +113,44 @@ export async function progressOf(apiKey: string, id: string) {
   );
 }
 
-/** Polls until `check` passes on the campaign, or fails the test with the last state seen. */
+/**
+ * Waits until `check` passes on the campaign, reading it through the API. The real queues and
+ * Durable Object alarms do the work on their own schedule, so this re-reads the campaign (every
+ * 200 ms) rather than sleeping a guessed time; on timeout it fails naming the check it waited for
+ * and the last state it saw.
+ */
 export async function waitFor(apiKey: string, id: string, check: (c: CampaignDto) => boolean, timeoutMs = 20_000): Promise<CampaignDto> {
   const deadline = Date.now() + timeoutMs;
   let last = await getCampaign(apiKey, id);
   while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out; campaign is ${JSON.stringify(last)}`);
+    if (Date.now() > deadline) {
+      const what = check.name || String(check);
+      throw new Error(`campaign ${id}: waited ${timeoutMs} ms for ${what}; it is still ${JSON.stringify(last)}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
     last = await getCampaign(apiKey, id);
   }
   return last;
 }
 
-export async function receivedBy(t: string): Promise<Record<string, number>> {
-  return (await fetch(new URL(`/received?to=${encodeURIComponent(t)}`, SINK_URL))).json();
+/** GETs one of the sink's record endpoints (scripts/lib/sink-server.mjs), failing on any answer but 200. */
+async function fromSink<T>(path: string, t: string): Promise<T> {
+  const url = new URL(`${path}?to=${encodeURIComponent(t)}`, SINK_URL);
+  const res = await fetch(url);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`the sink answered GET ${url.pathname}${url.search} with ${res.status}: ${text.slice(0, 200)}`);
+  return JSON.parse(text) as T;
 }
 
-export async function keptMessages(
+/** How many emails the sink received for each address tagged `t`. */
+export function receivedBy(t: string): Promise<Record<string, number>> {
+  return fromSink("/received", t);
+}
+
+export function keptMessages(
   t: string,
 ): Promise<{ id: string; to: string[]; subject: string; html: string; text: string; headers: Record<string, string> }[]> {
-  return (await fetch(new URL(`/messages?to=${encodeURIComponent(t)}`, SINK_URL))).json();
+  return fromSink("/messages", t);
 }
 
 /** A campaign action: POST /v1/campaigns/{id}/{action} (a query string may follow the action). */
@@ -142,8 +160,25 @@ export const post = (apiKey: string, id: string, action: string) =>
 /** The campaign has stopped sending, whatever the reason. */
 export const done = (c: { state: string }) => !["sending", "draft", "scheduled"].includes(c.state);
 
-export async function launch(apiKey: string, id: string) {
-  return call(`/v1/campaigns/${id}/${"launch"}`, { method: "POST", token: apiKey });
+/** POST /v1/campaigns/{id}/launch; the caller checks the answer (202, or the problem it expects). */
+export const launch = (apiKey: string, id: string) => post(apiKey, id, "launch");
+
+type SinkOptions = Parameters<typeof sinkProvider>[1];
+
+/**
+ * A new tenant with `n` contacts (and the `extra` ones made for the test's tag) and a draft campaign
+ * to them, with the default template, through a sink provider for each of `providers` (the options
+ * pick its behaviour; one default sink unless given).
+ */
+export async function sinkCampaign(n: number, extra: (t: string) => Record<string, unknown>[] = () => [], providers: SinkOptions[] = [{}]) {
+  const { apiKey, tenantId } = await newTenant();
+  const t = tag();
+  const a = await audience(apiKey, t, n, extra(t));
+  const templateId = await template(apiKey);
+  const providerIds: string[] = [];
+  for (const options of providers) providerIds.push(await sinkProvider(apiKey, options));
+  const id = await campaign(apiKey, { templateId, listIds: [a.listId], providerIds });
+  return { apiKey, tenantId, t, a, id, providerIds };
 }
 
 // --- Driving the send consumer by hand (see test/campaign-liveness.test.ts) ------------------------

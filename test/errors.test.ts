@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../src/middleware/body-limit";
-import { call, expectProblem, newTenant } from "./helpers";
+import { call, type CallOptions, expectProblem, newTenant } from "./helpers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 
@@ -12,37 +12,22 @@ describe("error responses", () => {
     expect(body.instance).toBe("/v1/nope");
   });
 
-  it("malformed JSON is 400", async () => {
-    const { apiKey } = await newTenant();
-    const res = await call("/v1/api-keys", {
-      method: "POST",
-      token: apiKey,
-      headers: { "content-type": "application/json" },
-      body: '{"name": "x",',
+  const refusedBodies: [name: string, request: CallOptions, status: number, code: string][] = [
+    ["malformed JSON is 400", { headers: { "content-type": "application/json" }, body: '{"name": "x",' }, 400, "malformed_json"],
+    ["a body that is not JSON is 415", { headers: { "content-type": "text/plain" }, body: "name=x" }, 415, "unsupported_media_type"],
+    [
+      "a body over the documented limit is 413, before it is parsed",
+      { json: { name: "x".repeat(DEFAULT_BODY_LIMIT_BYTES + 10) } },
+      413,
+      "payload_too_large",
+    ],
+  ];
+  for (const [name, request, status, code] of refusedBodies) {
+    it(name, async () => {
+      const { apiKey } = await newTenant();
+      await expectProblem(await call("/v1/api-keys", { method: "POST", token: apiKey, ...request }), status, code);
     });
-    await expectProblem(res, 400, "malformed_json");
-  });
-
-  it("a body that is not JSON is 415", async () => {
-    const { apiKey } = await newTenant();
-    const res = await call("/v1/api-keys", {
-      method: "POST",
-      token: apiKey,
-      headers: { "content-type": "text/plain" },
-      body: "name=x",
-    });
-    await expectProblem(res, 415, "unsupported_media_type");
-  });
-
-  it("a body over the documented limit is 413, before it is parsed", async () => {
-    const { apiKey } = await newTenant();
-    const res = await call("/v1/api-keys", {
-      method: "POST",
-      token: apiKey,
-      json: { name: "x".repeat(DEFAULT_BODY_LIMIT_BYTES + 10) },
-    });
-    await expectProblem(res, 413, "payload_too_large");
-  });
+  }
 
   it("validation errors name every offending field", async () => {
     const { apiKey } = await newTenant();

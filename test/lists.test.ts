@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, expectProblem, newTenant } from "./helpers";
+import { expectNonUuidIdsNotFound, expectUnparsableBodiesRefused, keyWith } from "./request-helpers";
 
 interface ListDto {
   id: string;
@@ -12,12 +13,6 @@ interface ListDto {
 interface AddResult {
   added: number;
   errors: { field: string; contact_id: string; message: string }[];
-}
-
-async function keyWith(token: string, scopes: string[]): Promise<string> {
-  const res = await call("/v1/api-keys", { method: "POST", token, json: { name: scopes.join(" "), scopes } });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { key: string }).key;
 }
 
 async function createList(token: string, body: Record<string, unknown>): Promise<ListDto> {
@@ -88,16 +83,7 @@ describe("/v1/lists", () => {
       const body = await expectProblem(await call("/v1/lists", { method: "POST", token: apiKey, json }), 422, "validation_failed");
       expect(body.errors!.map((e) => e.field)).toEqual(fields);
     }
-    await expectProblem(
-      await call("/v1/lists", { method: "POST", token: apiKey, headers: { "content-type": "application/json" }, body: "{" }),
-      400,
-      "malformed_json",
-    );
-    await expectProblem(
-      await call("/v1/lists", { method: "POST", token: apiKey, headers: { "content-type": "text/plain" }, body: "name=x" }),
-      415,
-      "unsupported_media_type",
-    );
+    await expectUnparsableBodiesRefused("/v1/lists", apiKey);
   });
 
   it("lists newest first with cursor pagination", async () => {
@@ -278,13 +264,9 @@ describe("/v1/lists security", () => {
 
   it("answers 404 for ids that are not UUIDs", async () => {
     const { apiKey } = await newTenant();
-    for (const id of ["123", "' or 1=1 --", "00000000-0000-0000-0000-00000000000g"]) {
-      const url = `/v1/lists/${encodeURIComponent(id)}`;
-      await expectProblem(await call(url, { token: apiKey }), 404, "not_found");
-      await expectProblem(await call(url, { method: "PATCH", token: apiKey, json: { name: "x" } }), 404, "not_found");
-      await expectProblem(await call(url, { method: "DELETE", token: apiKey }), 404, "not_found");
-      await expectProblem(await call(`${url}/members`, { token: apiKey }), 404, "not_found");
-      await expectProblem(await call(`${url}/members`, { method: "POST", token: apiKey, json: { contact_ids: ["x"] } }), 404, "not_found");
-    }
+    await expectNonUuidIdsNotFound("/v1/lists", apiKey, (url) => [
+      [`${url}/members`, {}],
+      [`${url}/members`, { method: "POST", json: { contact_ids: ["x"] } }],
+    ]);
   });
 });

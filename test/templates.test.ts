@@ -1,37 +1,8 @@
+// /v1/templates: creating, validating, listing, updating and deleting templates.
 import { describe, expect, it } from "vitest";
 import { call, expectProblem, newTenant } from "./helpers";
-
-interface TemplateDto {
-  id: string;
-  name: string;
-  subject: string;
-  html?: string | null;
-  text?: string | null;
-  version: number;
-  variables: string[];
-  unknown_variables?: string[];
-  created_at: string;
-  updated_at: string;
-}
-
-async function keyWith(token: string, scopes: string[]): Promise<string> {
-  const res = await call("/v1/api-keys", { method: "POST", token, json: { name: scopes.join(" "), scopes } });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { key: string }).key;
-}
-
-async function createTemplate(token: string, body: Record<string, unknown>): Promise<TemplateDto> {
-  const res = await call("/v1/templates", { method: "POST", token, json: body });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return (await res.json()) as TemplateDto;
-}
-
-const WELCOME = {
-  name: "welcome",
-  subject: 'Welcome, {{ name | "friend" }}',
-  html: '<p>Hi {{ name }}, your plan is {{ attributes.plan }}. {{ campaign.promo }}</p><a href="{{ unsubscribe_url }}">unsubscribe</a>',
-  text: "Hi {{ name }}",
-};
+import { expectUnparsableBodiesRefused } from "./request-helpers";
+import { createTemplate, type TemplateDto, WELCOME } from "./template-helpers";
 
 describe("/v1/templates", () => {
   it("creates a template, computing its variables, then gets it", async () => {
@@ -113,13 +84,7 @@ describe("/v1/templates", () => {
 
   it("rejects malformed JSON (400) and bodies that are not JSON (415)", async () => {
     const { apiKey } = await newTenant();
-    const headers = { "content-type": "application/json" };
-    await expectProblem(await call("/v1/templates", { method: "POST", token: apiKey, headers, body: '{"name":' }), 400, "malformed_json");
-    await expectProblem(
-      await call("/v1/templates", { method: "POST", token: apiKey, headers: { "content-type": "text/html" }, body: "<p>x</p>" }),
-      415,
-      "unsupported_media_type",
-    );
+    await expectUnparsableBodiesRefused("/v1/templates", apiKey, { malformed: '{"name":', notJson: ["text/html", "<p>x</p>"] });
   });
 
   it("lists summaries without bodies, newest first, with cursor pagination", async () => {
@@ -195,107 +160,5 @@ describe("/v1/templates", () => {
     expect(await res.text()).toBe("");
     await expectProblem(await call(`/v1/templates/${created.id}`, { token: apiKey }), 404, "not_found");
     await expectProblem(await call(`/v1/templates/${created.id}`, { method: "DELETE", token: apiKey }), 404, "not_found");
-  });
-});
-
-describe("POST /v1/templates/{id}/preview", () => {
-  it("renders with sample contact data when none is given", async () => {
-    const { apiKey } = await newTenant();
-    const t = await createTemplate(apiKey, WELCOME);
-    const res = await call(`/v1/templates/${t.id}/preview`, { method: "POST", token: apiKey });
-    expect(res.status, await res.clone().text()).toBe(200);
-    const out = (await res.json()) as { subject: string; html: string; text: string };
-    expect(out.subject).toBe("Welcome, Jane Doe");
-    expect(out.text).toBe("Hi Jane Doe");
-    expect(out.html).toContain('href="https://example.com/unsubscribe?preview=1"');
-  });
-
-  it("renders the given contact and campaign data, escaped in html", async () => {
-    const { apiKey } = await newTenant();
-    const t = await createTemplate(apiKey, WELCOME);
-    const res = await call(`/v1/templates/${t.id}/preview`, {
-      method: "POST",
-      token: apiKey,
-      json: { contact: { name: "<script>x</script>", attributes: { plan: "pro" } }, campaign: { promo: "10% off" } },
-    });
-    expect(res.status).toBe(200);
-    const out = (await res.json()) as { subject: string; html: string; text: string };
-    expect(out.subject).toBe("Welcome, <script>x</script>");
-    expect(out.html).toContain("<p>Hi &lt;script&gt;x&lt;/script&gt;, your plan is pro. 10% off</p>");
-    expect(out.html).not.toContain("<script>");
-
-    const nameless = await call(`/v1/templates/${t.id}/preview`, { method: "POST", token: apiKey, json: { contact: { name: null } } });
-    expect(((await nameless.json()) as { subject: string }).subject).toBe("Welcome, friend");
-  });
-
-  it("validates the preview body", async () => {
-    const { apiKey } = await newTenant();
-    const t = await createTemplate(apiKey, WELCOME);
-    const url = `/v1/templates/${t.id}/preview`;
-    const bad = await expectProblem(
-      await call(url, { method: "POST", token: apiKey, json: { contact: { attributes: "x" } } }),
-      422,
-      "validation_failed",
-    );
-    expect(bad.errors!.map((e) => e.field)).toEqual(["body.contact.attributes"]);
-    await expectProblem(
-      await call(url, { method: "POST", token: apiKey, headers: { "content-type": "application/json" }, body: "{" }),
-      400,
-      "malformed_json",
-    );
-    await expectProblem(
-      await call(url, { method: "POST", token: apiKey, headers: { "content-type": "text/plain" }, body: "x" }),
-      415,
-      "unsupported_media_type",
-    );
-  });
-});
-
-describe("/v1/templates security", () => {
-  it("requires a credential", async () => {
-    const res = await call("/v1/templates");
-    await expectProblem(res, 401, "unauthorized");
-    await expectProblem(await call("/v1/templates", { method: "POST", json: WELCOME }), 401, "unauthorized");
-  });
-
-  it("enforces templates:read and templates:write", async () => {
-    const { apiKey } = await newTenant();
-    const t = await createTemplate(apiKey, WELCOME);
-    const reader = await keyWith(apiKey, ["templates:read"]);
-    const unrelated = await keyWith(apiKey, ["contacts:write"]);
-    expect((await call("/v1/templates", { token: reader })).status).toBe(200);
-    expect((await call(`/v1/templates/${t.id}`, { token: reader })).status).toBe(200);
-    expect((await call(`/v1/templates/${t.id}/preview`, { method: "POST", token: reader })).status).toBe(200);
-    await expectProblem(await call("/v1/templates", { method: "POST", token: reader, json: WELCOME }), 403, "forbidden");
-    await expectProblem(await call(`/v1/templates/${t.id}`, { method: "PATCH", token: reader, json: { name: "x" } }), 403, "forbidden");
-    await expectProblem(await call(`/v1/templates/${t.id}`, { method: "DELETE", token: reader }), 403, "forbidden");
-    await expectProblem(await call("/v1/templates", { token: unrelated }), 403, "forbidden");
-    await expectProblem(await call(`/v1/templates/${t.id}/preview`, { method: "POST", token: unrelated }), 403, "forbidden");
-  });
-
-  it("hides other tenants' templates on every route", async () => {
-    const a = await newTenant();
-    const b = await newTenant();
-    const theirs = await createTemplate(b.apiKey, WELCOME);
-    const url = `/v1/templates/${theirs.id}`;
-    await expectProblem(await call(url, { token: a.apiKey }), 404, "not_found");
-    await expectProblem(await call(url, { method: "PATCH", token: a.apiKey, json: { name: "mine" } }), 404, "not_found");
-    await expectProblem(await call(url, { method: "DELETE", token: a.apiKey }), 404, "not_found");
-    await expectProblem(await call(`${url}/preview`, { method: "POST", token: a.apiKey }), 404, "not_found");
-    const list = (await (await call("/v1/templates", { token: a.apiKey })).json()) as { data: TemplateDto[] };
-    expect(list.data).toEqual([]);
-    const still = (await (await call(url, { token: b.apiKey })).json()) as TemplateDto;
-    expect(still).toMatchObject({ name: "welcome", version: 1 });
-  });
-
-  it("answers 404 for ids that are not UUIDs", async () => {
-    const { apiKey } = await newTenant();
-    for (const id of ["123", "' or 1=1 --", "00000000-0000-0000-0000-00000000000g"]) {
-      const url = `/v1/templates/${encodeURIComponent(id)}`;
-      await expectProblem(await call(url, { token: apiKey }), 404, "not_found");
-      await expectProblem(await call(url, { method: "PATCH", token: apiKey, json: { name: "x" } }), 404, "not_found");
-      await expectProblem(await call(url, { method: "DELETE", token: apiKey }), 404, "not_found");
-      await expectProblem(await call(`${url}/preview`, { method: "POST", token: apiKey }), 404, "not_found");
-    }
   });
 });

@@ -28,7 +28,8 @@ async function raw(path: string, body: unknown, headers: Record<string, string> 
     headers: { authorization: `Bearer ${TOKEN}`, ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as any };
+  // One answer, or a pipeline's or transaction's array of them (compared whole).
+  return { status: res.status, body: (await res.json()) as { result?: unknown; error?: string } };
 }
 
 describe.skipIf(missing)("local Upstash REST endpoint", () => {

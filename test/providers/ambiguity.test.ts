@@ -5,17 +5,8 @@ import { runBatch, sendEach } from "../../src/providers/batch";
 import { accepted, clip, failBatch, PartialBatchError } from "../../src/providers/errors";
 import { httpCall, type HttpContext } from "../../src/providers/http";
 import { ProviderError, type OutboundEmail, type SendResult } from "../../src/providers/types";
+import { deferred, tick } from "./deferred";
 import { email, expectAmbiguous, expectSafe, failure } from "./helpers";
-
-/** A promise the test settles by hand. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe("ProviderError", () => {
   it("is ambiguous only for kind ambiguous, which is never transient", () => {

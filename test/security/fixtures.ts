@@ -163,7 +163,10 @@ export class TenantResources {
     if (!fixture) throw new Error(`no fixture for the resource kind "${kind}": add one to FIXTURES in test/security/fixtures.ts`);
     let id = this.ids.get(kind);
     if (!id) {
-      id = fixture.create(this.tenant, this.need).then((value) => (this.settled.set(kind, value), value));
+      id = fixture.create(this.tenant, this.need).then((value) => {
+        this.settled.set(kind, value);
+        return value;
+      });
       this.ids.set(kind, id);
     }
     return id;
