@@ -1,80 +1,33 @@
 import { DurableObject } from "cloudflare:workers";
 import { writeLiveCounts, settleCampaign, type SettledCampaign } from "../src/campaigns/settle";
-import type { CampaignCounts } from "../src/campaigns/store/counts";
 import type { CampaignState } from "../src/campaigns/machine";
 import { sendFanouts } from "../src/campaigns/enqueue";
 import { inFlightCap } from "../src/config";
 import { chaosOf } from "../src/lib/chaos";
 import { Admission, type PlannedPage } from "./progress-admission";
+import {
+  assertCount,
+  BROADCAST_MIN_GAP_MS,
+  checkedCounts,
+  doneOf,
+  EMPTY,
+  PERSIST_EVERY_MS,
+  QUIET_SETTLE_MS,
+  RATE_WINDOW_MS,
+  rateOf,
+  SETTLE_EVERY_MS,
+  sendToAll,
+  snapshotOf,
+  logStepFailure,
+  TICK_MS,
+  type ProgressCounts,
+  type ProgressSnapshot,
+  type Stored,
+} from "./progress-state";
 import { StoredValue } from "./stored-value";
 
 export type { PlannedPage } from "./progress-admission";
-
-export interface ProgressCounts {
-  sent: number;
-  failed: number;
-  skipped: number;
-  /** Recipients whose batch may or may not have reached the provider. */
-  unknown?: number;
-}
-
-export interface ProgressSnapshot {
-  campaign_id: string | null;
-  tenant_id: string | null;
-  state: CampaignState | "idle";
-  total: number;
-  /** Recipients not yet in a terminal state. */
-  queued: number;
-  sent: number;
-  failed: number;
-  skipped: number;
-  unknown: number;
-  /** Terminal recipients per second over the last few seconds. */
-  rate_per_second: number;
-  eta_seconds: number | null;
-  started_at: string | null;
-  updated_at: string | null;
-}
-
-interface Stored extends CampaignCounts {
-  campaignId: string | null;
-  tenantId: string | null;
-  state: CampaignState | "idle";
-  startedAt: number | null;
-  updatedAt: number | null;
-  /** Whether Postgres has seen the latest live counters. */
-  dirty: boolean;
-  /** Fan-out has counted the whole audience, so `total` is exact. */
-  totalFinal: boolean;
-  /** Bumped on every change, so a persist knows whether it saw the latest counters. */
-  version: number;
-}
-
-const TICK_MS = 1000;
-const PERSIST_EVERY_MS = 2000;
-/** The least time between two recounts in Postgres, however often the live view says "done". */
-const SETTLE_EVERY_MS = 2000;
-/** A sending campaign whose counters have not moved for this long is recounted (a report was lost). */
-const QUIET_SETTLE_MS = 10_000;
-const RATE_WINDOW_MS = 5000;
-const BROADCAST_MIN_GAP_MS = 250;
-
-const EMPTY: Stored = {
-  campaignId: null,
-  tenantId: null,
-  state: "idle",
-  total: 0,
-  sent: 0,
-  failed: 0,
-  skipped: 0,
-  unknown: 0,
-  vanished: 0,
-  startedAt: null,
-  updatedAt: null,
-  dirty: false,
-  totalFinal: false,
-  version: 0,
-};
+export type { ProgressCounts, ProgressSnapshot } from "./progress-state";
 
 /**
  * One per campaign: a live view of its progress, fed by the senders (one report per chunk) and
@@ -133,14 +86,12 @@ export class CampaignProgress extends DurableObject<Env> {
   }
 
   async report(counts: ProgressCounts & { vanished?: number }): Promise<ProgressSnapshot> {
-    const unknown = counts.unknown ?? 0;
-    const vanished = counts.vanished ?? 0;
-    for (const n of [counts.sent, counts.failed, counts.skipped, unknown, vanished]) assertCount(n);
-    this.s.sent += counts.sent;
-    this.s.failed += counts.failed;
-    this.s.skipped += counts.skipped;
-    this.s.unknown += unknown;
-    this.s.vanished += vanished;
+    const c = checkedCounts(counts);
+    this.s.sent += c.sent;
+    this.s.failed += c.failed;
+    this.s.skipped += c.skipped;
+    this.s.unknown += c.unknown;
+    this.s.vanished += c.vanished;
     await this.changed(false);
     await this.admit();
     return this.snapshot();
@@ -148,10 +99,7 @@ export class CampaignProgress extends DurableObject<Env> {
 
   /** Replaces the live counters with a recount from Postgres (the cron's repair). */
   async setCounts(counts: ProgressCounts & { vanished?: number }): Promise<ProgressSnapshot> {
-    const unknown = counts.unknown ?? 0;
-    const vanished = counts.vanished ?? 0;
-    for (const n of [counts.sent, counts.failed, counts.skipped, unknown, vanished]) assertCount(n);
-    Object.assign(this.s, { sent: counts.sent, failed: counts.failed, skipped: counts.skipped, unknown, vanished });
+    Object.assign(this.s, checkedCounts(counts));
     await this.changed(true);
     return this.snapshot();
   }
@@ -198,24 +146,7 @@ export class CampaignProgress extends DurableObject<Env> {
   }
 
   snapshot(): ProgressSnapshot {
-    const s = this.s;
-    const queued = Math.max(0, s.total - this.done());
-    const rate = this.rate();
-    return {
-      campaign_id: s.campaignId,
-      tenant_id: s.tenantId,
-      state: s.state,
-      total: s.total,
-      queued,
-      sent: s.sent,
-      failed: s.failed,
-      skipped: s.skipped + s.vanished,
-      unknown: s.unknown,
-      rate_per_second: Math.round(rate * 10) / 10,
-      eta_seconds: s.state === "sending" && rate > 0 ? Math.ceil(queued / rate) : null,
-      started_at: s.startedAt ? new Date(s.startedAt).toISOString() : null,
-      updated_at: s.updatedAt ? new Date(s.updatedAt).toISOString() : null,
-    };
+    return snapshotOf(this.s, rateOf(this.samples));
   }
 
   /** The live stream: a hibernatable WebSocket that gets the snapshot now and on every change. */
@@ -274,21 +205,12 @@ export class CampaignProgress extends DurableObject<Env> {
       await run();
     } catch (err) {
       this.admitting = false;
-      console.error(
-        JSON.stringify({
-          level: "error",
-          msg: "campaign progress step failed; the next tick tries again",
-          step: name,
-          campaign_id: this.s.campaignId,
-          err: err instanceof Error ? err.message : String(err),
-        }),
-      );
+      logStepFailure(name, this.s.campaignId, err);
     }
   }
 
   private done(): number {
-    const s = this.s;
-    return s.sent + s.failed + s.skipped + s.unknown + s.vanished;
+    return doneOf(this.s);
   }
 
   private looksFinished(): boolean {
@@ -378,25 +300,6 @@ export class CampaignProgress extends DurableObject<Env> {
     const sockets = this.ctx.getWebSockets();
     if (sockets.length === 0) return;
     this.lastBroadcast = now;
-    const message = JSON.stringify(this.snapshot());
-    for (const ws of sockets) {
-      try {
-        ws.send(message);
-      } catch {
-        // A socket that went away is cleaned up by the runtime.
-      }
-    }
+    sendToAll(sockets, JSON.stringify(this.snapshot()));
   }
-
-  private rate(): number {
-    if (this.samples.length < 2) return 0;
-    const first = this.samples[0]!;
-    const last = this.samples[this.samples.length - 1]!;
-    const seconds = (last.at - first.at) / 1000;
-    return seconds > 0 ? (last.done - first.done) / seconds : 0;
-  }
-}
-
-function assertCount(n: number) {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError("counts must be non-negative integers");
 }

@@ -1,9 +1,8 @@
-import { sql } from "drizzle-orm";
 import { EventMessage, type EventInput, type StoredEvent } from "../src/events/message";
 import { capTrackingEvents, type PendingEvent } from "../src/events/tracking-cap";
 import { sha256Hex } from "../src/lib/encoding";
-import { monthOf, monthOfUuidv7, uuidFromHash, uuidv7 } from "../src/lib/ids";
-import { pgArray } from "../src/lib/sql";
+import { insertEvents, messageLogEntries, setLastEvents } from "../src/events/store";
+import { monthOf, uuidFromHash, uuidv7 } from "../src/lib/ids";
 import { clipCodePoints, wellFormed } from "../src/lib/text";
 import type { Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
@@ -156,39 +155,7 @@ export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: Ev
   const rows = await capTrackingEvents(db, tenantId, prepared);
   if (rows.length === 0) return [];
   await fillFromMessageLog(db, tenantId, rows);
-  const inserted = await db.execute<{
-    id: string;
-    type: EventInput["type"];
-    message_id: string | null;
-    campaign_id: string | null;
-    email: string | null;
-    url: string | null;
-    data: Record<string, unknown>;
-    occurred_at: string;
-  }>(sql`
-    INSERT INTO events (month, id, tenant_id, type, message_id, campaign_id, email, source, provider_event_id, url, data, occurred_at)
-    SELECT e.month, e.id, ${tenantId}, e.type, e.message_id, e.campaign_id, e.email, e.source, e.provider_event_id, e.url, e.data, e.occurred_at
-    FROM unnest(
-      ${pgArray(rows.map((r) => r.month))}::date[], ${pgArray(rows.map((r) => r.id))}::uuid[], ${pgArray(rows.map((r) => r.input.type))}::text[],
-      ${pgArray(rows.map((r) => r.input.message_id ?? null))}::uuid[], ${pgArray(rows.map((r) => r.input.campaign_id ?? null))}::uuid[],
-      ${pgArray(rows.map((r) => r.input.email?.toLowerCase() ?? null))}::text[], ${pgArray(rows.map((r) => r.input.source))}::text[],
-      ${pgArray(rows.map((r) => r.input.provider_event_id ?? null))}::text[], ${pgArray(rows.map((r) => r.input.url ?? null))}::text[],
-      ${pgArray(rows.map((r) => JSON.stringify({ ...r.input.data, ...(r.input.bounce_type ? { bounce_type: r.input.bounce_type } : {}) })))}::jsonb[],
-      ${pgArray(rows.map((r) => r.input.occurred_at))}::timestamptz[]
-    ) AS e(month, id, type, message_id, campaign_id, email, source, provider_event_id, url, data, occurred_at)
-    ON CONFLICT (month, id) DO NOTHING
-    RETURNING id, type, message_id, campaign_id, email, url, data, occurred_at`);
-  const stored: StoredEvent[] = inserted.rows.map((r) => ({
-    id: r.id,
-    tenantId,
-    type: r.type,
-    occurredAt: new Date(r.occurred_at),
-    messageId: r.message_id,
-    campaignId: r.campaign_id,
-    email: r.email,
-    url: r.url,
-    data: r.data,
-  }));
+  const stored = await insertEvents(db, tenantId, rows);
   if (stored.length === 0) return stored;
 
   const suppressions: SuppressionEntry[] = [];
@@ -207,12 +174,7 @@ export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: Ev
   for (const e of stored)
     if (e.messageId && (!latest.has(e.messageId) || latest.get(e.messageId)!.occurredAt <= e.occurredAt)) latest.set(e.messageId, e);
   const updates = [...latest.values()].filter((e) => e.type !== "sent" && e.type !== "failed");
-  if (updates.length > 0) {
-    await db.execute(sql`
-      UPDATE emails e SET last_event = u.type, updated_at = now()
-      FROM unnest(${pgArray(updates.map((u) => u.messageId!))}::uuid[], ${pgArray(updates.map((u) => u.type))}::text[]) AS u(id, type)
-      WHERE e.tenant_id = ${tenantId} AND e.id = u.id`);
-  }
+  if (updates.length > 0) await setLastEvents(db, tenantId, updates);
   await dispatchWebhooks(db, env, tenantId, stored);
   return stored;
 }
@@ -225,12 +187,7 @@ export async function storeEvents(db: Db, env: Env, tenantId: string, inputs: Ev
 async function fillFromMessageLog(db: Db, tenantId: string, rows: Row[]) {
   const wanted = rows.filter((r) => r.input.message_id && (!r.input.campaign_id || !r.input.email));
   if (wanted.length === 0) return;
-  const ids = [...new Set(wanted.map((r) => r.input.message_id!))];
-  const months = [...new Set(ids.flatMap((id) => [monthOfUuidv7(id), monthOf(Date.parse(monthOfUuidv7(id)), 1)]))];
-  const found = await db.execute<{ id: string; campaign_id: string | null; email: string }>(sql`
-    SELECT id, campaign_id, email FROM messages
-    WHERE tenant_id = ${tenantId} AND month = ANY(${pgArray(months)}::date[]) AND id = ANY(${pgArray(ids)}::uuid[])`);
-  const byId = new Map(found.rows.map((m) => [m.id, m]));
+  const byId = await messageLogEntries(db, tenantId, [...new Set(wanted.map((r) => r.input.message_id!))]);
   for (const r of wanted) {
     const m = byId.get(r.input.message_id!);
     if (!m) continue;

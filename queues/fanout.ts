@@ -17,8 +17,6 @@ import {
 } from "../src/campaigns/store/fanout-rows";
 import type { MessageHandler, QueueContext } from "./handler";
 
-export { FANOUT_PAGE_SIZE } from "../src/campaigns/store/fanout-rows";
-
 type Step = (msg: FanoutMessage, campaign: FanoutCampaign, qc: QueueContext) => Promise<void>;
 
 /**

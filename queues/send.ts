@@ -1,6 +1,7 @@
 import { requeueSends } from "../src/campaigns/enqueue";
 import { SendMessage } from "../src/campaigns/queue-messages";
-import { sendCampaignChunk, type SendJob } from "../src/campaigns/send-chunk";
+import { sendCampaignChunk } from "../src/campaigns/send-chunk";
+import type { SendJob } from "../src/campaigns/send-job";
 import { chaosOf } from "../src/lib/chaos";
 import type { Logger } from "../src/services/logger";
 import { backoffSeconds, consumeGroups } from "./handler";

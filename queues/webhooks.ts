@@ -1,5 +1,3 @@
-import { sql } from "drizzle-orm";
-import type { WebhookSignatureScheme } from "../src/db/schema";
 import { queueDelay } from "../src/lib/queues";
 import { ConfigError } from "../src/config";
 import { runLimited } from "../src/lib/concurrency";
@@ -8,6 +6,7 @@ import { destinationPolicy, urlProblem } from "../src/lib/destination";
 import { clipCodePoints } from "../src/lib/text";
 import type { Db } from "../src/services/db";
 import type { Logger } from "../src/services/logger";
+import { abandonDelivery, loadDelivery, recordFailure, settleDelivery, type DeliveryRow } from "../src/webhooks/outbound/delivery-rows";
 import { WebhookDeliveryMessage } from "../src/webhooks/outbound/dispatch";
 import { deliveryHeaders, openSigningKeys, type SigningKeys } from "../src/webhooks/outbound/headers";
 import { withBatchServices, type MessageHandler } from "./handler";
@@ -35,19 +34,6 @@ const MAX_BODY_SNIPPET = 200;
 export function webhookRetryDelaySeconds(attempts: number, random: () => number = Math.random): number {
   const base = Math.min(WEBHOOK_BACKOFF_MAX_SECONDS, WEBHOOK_BACKOFF_BASE_SECONDS * 2 ** Math.max(0, attempts - 1));
   return queueDelay(base * (1 + WEBHOOK_BACKOFF_JITTER * random()));
-}
-
-interface DeliveryRow extends Record<string, unknown> {
-  id: string;
-  status: string;
-  payload: Record<string, unknown>;
-  endpoint_id: string;
-  url: string;
-  secret: string;
-  /** Null unless a rotation's overlap is still running. */
-  previous_secret: string | null;
-  signature_scheme: WebhookSignatureScheme;
-  enabled: boolean;
 }
 
 type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
@@ -80,6 +66,9 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
   }
   const { tenant_id: tenantId, delivery_id: deliveryId } = parsed.data;
   const log = logger.child({ tenant_id: tenantId, delivery_id: deliveryId, attempts: message.attempts });
+  /** Fails the delivery without a request (nothing was sent, so no attempt is counted). */
+  const failUnsent = (error: string) =>
+    settleDelivery(db(), tenantId, deliveryId, { status: "failed", attempted: false, responseStatus: null, error });
   try {
     const row = await loadDelivery(db(), tenantId, deliveryId);
     if (!row) {
@@ -94,12 +83,7 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
       return;
     }
     if (!row.enabled) {
-      await settle(db(), tenantId, deliveryId, {
-        status: "failed",
-        attempted: false,
-        responseStatus: null,
-        error: "the endpoint is disabled",
-      });
+      await failUnsent("the endpoint is disabled");
       log.info("webhook endpoint disabled; delivery failed", { endpoint_id: row.endpoint_id });
       message.ack();
       return;
@@ -109,12 +93,7 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
     // so the delivery fails at once; a redelivery after the URL is fixed sends it.
     const refused = urlProblem(row.url, destinationPolicy(env));
     if (refused) {
-      await settle(db(), tenantId, deliveryId, {
-        status: "failed",
-        attempted: false,
-        responseStatus: null,
-        error: short(`not sent: the endpoint URL ${refused}`),
-      });
+      await failUnsent(short(`not sent: the endpoint URL ${refused}`));
       log.warn("webhook endpoint URL refused; delivery failed without a request", { endpoint_id: row.endpoint_id, reason: refused });
       message.ack();
       return;
@@ -128,19 +107,19 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
       );
     } catch (err) {
       if (!(err instanceof DecryptionError)) throw err;
-      await settle(db(), tenantId, deliveryId, {
-        status: "failed",
-        attempted: false,
-        responseStatus: null,
-        error: "the signing secret cannot be decrypted; rotate it",
-      });
+      await failUnsent("the signing secret cannot be decrypted; rotate it");
       log.error("webhook signing secret cannot be decrypted; delivery failed", { endpoint_id: row.endpoint_id });
       message.ack();
       return;
     }
     const outcome = await post(row, keys);
     if (outcome.ok) {
-      await settle(db(), tenantId, deliveryId, { status: "succeeded", attempted: true, responseStatus: outcome.status, error: null });
+      await settleDelivery(db(), tenantId, deliveryId, {
+        status: "succeeded",
+        attempted: true,
+        responseStatus: outcome.status,
+        error: null,
+      });
       message.ack();
       return;
     }
@@ -162,17 +141,6 @@ async function deliverOne(message: Message, env: Env, db: () => Db, logger: Logg
     else log.warn("webhook delivery could not be processed; will retry", { err, delay_seconds: delaySeconds });
     message.retry({ delaySeconds });
   }
-}
-
-async function loadDelivery(db: Db, tenantId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
-  const result = await db.execute<DeliveryRow>(sql`
-    SELECT d.id, d.status, d.payload, d.endpoint_id, e.url, e.secret, e.enabled, e.signature_scheme,
-           -- The worker's clock, which stamped the overlap's end when rotating and signs the timestamp.
-           CASE WHEN e.previous_secret_expires_at > ${new Date().toISOString()}::timestamptz THEN e.previous_secret END AS previous_secret
-    FROM webhook_deliveries d
-    JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
-    WHERE d.tenant_id = ${tenantId} AND d.id = ${deliveryId}`);
-  return result.rows[0];
 }
 
 /** One attempt: the payload's JSON, signed over exactly those bytes in the endpoint's scheme, with a 10 s timeout. */
@@ -235,47 +203,13 @@ function short(text: string): string {
   return clipCodePoints(text, MAX_ERROR_CHARS);
 }
 
-interface Settlement {
-  status: "succeeded" | "failed";
-  /** Whether an HTTP request was made (it counts as an attempt and its status is kept). */
-  attempted: boolean;
-  responseStatus: number | null;
-  error: string | null;
-}
-
-/** Settles a delivery; only a pending one, so a late duplicate never overwrites a redelivery's result. */
-async function settle(db: Db, tenantId: string, deliveryId: string, s: Settlement) {
-  await db.execute(sql`
-    UPDATE webhook_deliveries
-    SET status = ${s.status},
-        attempts = attempts + ${s.attempted ? 1 : 0},
-        response_status = ${s.attempted ? s.responseStatus : sql`response_status`},
-        error = ${s.error},
-        delivered_at = ${s.status === "succeeded" ? sql`now()` : sql`delivered_at`},
-        updated_at = now()
-    WHERE tenant_id = ${tenantId} AND id = ${deliveryId} AND status = 'pending'`);
-}
-
-/** Records a failed attempt; the delivery stays pending for its retry. */
-async function recordFailure(db: Db, tenantId: string, deliveryId: string, responseStatus: number | null, error: string) {
-  await db.execute(sql`
-    UPDATE webhook_deliveries
-    SET attempts = attempts + 1, response_status = ${responseStatus}, error = ${error}, updated_at = now()
-    WHERE tenant_id = ${tenantId} AND id = ${deliveryId} AND status = 'pending'`);
-}
-
 /**
  * A delivery whose retries ran out: it is marked failed, keeping the last attempt's answer and error,
  * and stays in the log for a manual redelivery.
  */
 export const handleDeadWebhook: MessageHandler = async (raw, { db, logger }) => {
   const msg = WebhookDeliveryMessage.parse(raw);
-  const result = await db().execute(sql`
-    UPDATE webhook_deliveries
-    SET status = 'failed', error = coalesce(error, 'delivery abandoned after repeated failures'), updated_at = now()
-    WHERE tenant_id = ${msg.tenant_id} AND id = ${msg.delivery_id} AND status = 'pending'
-    RETURNING endpoint_id, attempts`);
-  const row = result.rows[0] as { endpoint_id: string; attempts: number } | undefined;
+  const row = await abandonDelivery(db(), msg.tenant_id, msg.delivery_id);
   logger.error("webhook delivery dead-lettered; marked failed", {
     delivery_id: msg.delivery_id,
     endpoint_id: row?.endpoint_id,

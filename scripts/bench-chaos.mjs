@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { BENCH_ADMIN_SECRET, startBenchStack } from "./lib/bench-stack.mjs";
 import { DEFAULT_FAULTS, startChaosSink } from "./lib/chaos-sink.mjs";
 import { requireNode22 } from "./lib/node-version.mjs";
-import { apiClient, log, runBench } from "./lib/bench-run.mjs";
+import { apiClient, createBenchCampaign, log, runBench } from "./lib/bench-run.mjs";
 
 requireNode22();
 
@@ -52,11 +52,11 @@ async function main(stops) {
   const sink = await startChaosSink({ faults: FAULTS ? DEFAULT_FAULTS : {}, seed: SEED, slowMs: SLOW_MS });
   stops.push(() => sink.close());
   const { build, pg, url, proxy } = await startBenchStack({
+    counting: true,
     name: "chaos",
     pgPort: Number(process.env.HERALD_BENCH_PG_PORT ?? 54361),
     vars: {
       LOG_LEVEL: process.env.HERALD_BENCH_LOG_LEVEL ?? "error",
-      HERALD_METRICS: "1",
       STALE_CLAIM_SECONDS: values["stale-claim-seconds"],
       ...(FAULTS ? { HERALD_CHAOS: JSON.stringify(HERALD_CHAOS) } : {}),
     },
@@ -80,26 +80,12 @@ async function main(stops) {
   else await seedViaSql(client, tenant.tenant.id, list.id);
   log(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
 
-  const template = await api("POST", "/v1/templates", key, {
-    name: "bench",
-    subject: "Hello {{name}}",
-    html: `<html><body><h1>Hello {{name}}</h1><p>Your plan is {{attributes.plan}}.</p>${"<p>Lorem ipsum dolor sit amet.</p>".repeat(20)}</body></html>`,
-    text: "Hello {{name}}, your plan is {{attributes.plan}}.",
-  });
   // The herald side gives up after PROVIDER_TIMEOUT_MS; the sink's slow answers come after SLOW_MS.
-  const provider = await api("POST", "/v1/providers", key, {
-    name: "chaos-sink",
-    kind: "sink",
-    config: { url: sink.url, timeout_ms: PROVIDER_TIMEOUT_MS },
-    rate_per_second: 100_000,
-    daily_quota: 0,
-  });
-  const campaign = await api("POST", "/v1/campaigns", key, {
+  const campaign = await createBenchCampaign(api, key, {
     name: "chaos",
-    template_id: template.id,
-    list_ids: [list.id],
-    provider_ids: [provider.id],
-    from: "Bench <bench@herald.test>",
+    listId: list.id,
+    paragraph: "Lorem ipsum dolor sit amet.",
+    provider: { name: "chaos-sink", config: { url: sink.url, timeout_ms: PROVIDER_TIMEOUT_MS } },
   });
   const metrics = () => fetch(`${url}/__metrics`).then((r) => r.json());
   const before = await metrics();

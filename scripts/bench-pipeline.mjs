@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { BENCH_ADMIN_SECRET, startBenchStack } from "./lib/bench-stack.mjs";
 import { startSinkServer } from "./lib/sink-server.mjs";
 import { requireNode22 } from "./lib/node-version.mjs";
-import { apiClient, log, runBench } from "./lib/bench-run.mjs";
+import { apiClient, createBenchCampaign, log, runBench } from "./lib/bench-run.mjs";
 
 requireNode22();
 
@@ -26,9 +26,10 @@ async function main(stops) {
   stops.push(() => sink.close());
   const admin = BENCH_ADMIN_SECRET;
   const { build, pg, url } = await startBenchStack({
+    counting: true,
     name: "pipeline",
     pgPort: Number(process.env.HERALD_BENCH_PG_PORT ?? 54359),
-    vars: { LOG_LEVEL: process.env.HERALD_BENCH_LOG_LEVEL ?? "warn", HERALD_METRICS: "1" },
+    vars: { LOG_LEVEL: process.env.HERALD_BENCH_LOG_LEVEL ?? "warn" },
     stops,
     log,
   });
@@ -44,25 +45,11 @@ async function main(stops) {
     const report = await api("POST", `/v1/contacts/import?list_id=${list.id}`, key, rows.join("\n"), "text/csv");
     if (report.errors.length) throw new Error(`import errors: ${JSON.stringify(report.errors.slice(0, 3))}`);
   }
-  const template = await api("POST", "/v1/templates", key, {
+  const campaign = await createBenchCampaign(api, key, {
     name: "bench",
-    subject: "Hello {{name}}",
-    html: `<html><body><h1>Hello {{name}}</h1><p>Your plan is {{attributes.plan}}.</p>${"<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>".repeat(20)}</body></html>`,
-    text: "Hello {{name}}, your plan is {{attributes.plan}}.",
-  });
-  const provider = await api("POST", "/v1/providers", key, {
-    name: "sink",
-    kind: "sink",
-    config: { url: sink.url },
-    rate_per_second: 100_000,
-    daily_quota: 0,
-  });
-  const campaign = await api("POST", "/v1/campaigns", key, {
-    name: "bench",
-    template_id: template.id,
-    list_ids: [list.id],
-    provider_ids: [provider.id],
-    from: "Bench <bench@herald.test>",
+    listId: list.id,
+    paragraph: "Lorem ipsum dolor sit amet, consectetur adipiscing elit.",
+    provider: { name: "sink", config: { url: sink.url } },
   });
 
   const client = pg.client();

@@ -34,3 +34,34 @@ export function apiClient(url) {
     return text ? JSON.parse(text) : null;
   };
 }
+
+/**
+ * A benchmark's campaign, not launched: a template that renders each contact's name and plan around
+ * twenty copies of `paragraph`, a sink provider with no rate limit or quota (its `config`), and the
+ * campaign of both to the list.
+ * @param {ReturnType<typeof apiClient>} api
+ * @param {string} key
+ * @param {{ name: string, listId: string, paragraph: string, provider: { name: string, config: Record<string, unknown> } }} o
+ */
+export async function createBenchCampaign(api, key, o) {
+  const template = await api("POST", "/v1/templates", key, {
+    name: "bench",
+    subject: "Hello {{name}}",
+    html: `<html><body><h1>Hello {{name}}</h1><p>Your plan is {{attributes.plan}}.</p>${`<p>${o.paragraph}</p>`.repeat(20)}</body></html>`,
+    text: "Hello {{name}}, your plan is {{attributes.plan}}.",
+  });
+  const provider = await api("POST", "/v1/providers", key, {
+    name: o.provider.name,
+    kind: "sink",
+    config: o.provider.config,
+    rate_per_second: 100_000,
+    daily_quota: 0,
+  });
+  return api("POST", "/v1/campaigns", key, {
+    name: o.name,
+    template_id: template.id,
+    list_ids: [o.listId],
+    provider_ids: [provider.id],
+    from: "Bench <bench@herald.test>",
+  });
+}

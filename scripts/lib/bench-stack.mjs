@@ -11,13 +11,24 @@ export const BENCH_ADMIN_SECRET = "bench-admin-secret";
 
 /**
  * `proxyOptions` go to startWsProxy (the chaos benchmark's dropped connections); `triggerHandlers`
- * lets the caller fire the cron through /cdn-cgi/local/scheduled. Both default off.
- * @param {{ name: string, pgPort: number, vars?: Record<string, string>, stops: (() => Promise<unknown>)[], log: (m: string) => void, proxyOptions?: { dropRate?: number, seed?: number }, triggerHandlers?: boolean }} options
+ * lets the caller fire the cron through /cdn-cgi/local/scheduled. Both default off. `counting` serves
+ * the benchmarks' counting build (bench/instrumented-worker.ts: DO requests and queue messages at
+ * GET /__metrics) instead of the production one.
+ * @param {{ name: string, pgPort: number, vars?: Record<string, string>, stops: (() => Promise<unknown>)[], log: (m: string) => void, proxyOptions?: { dropRate?: number, seed?: number }, triggerHandlers?: boolean, counting?: boolean }} options
  */
-export async function startBenchStack({ name, pgPort, vars = {}, stops, log, proxyOptions = {}, triggerHandlers = false }) {
+export async function startBenchStack({
+  name,
+  pgPort,
+  vars = {},
+  stops,
+  log,
+  proxyOptions = {},
+  triggerHandlers = false,
+  counting = false,
+}) {
   mkdirSync(".data/bench", { recursive: true });
   log("building the worker");
-  const build = buildWorker(".data/bench/build");
+  const build = buildWorker(`.data/bench/build-${name}`, counting ? "bench/instrumented-worker.ts" : undefined);
   const pg = await startPostgres({ dataDir: `.data/bench/${name}-pg`, port: pgPort, database: `herald_${name}`, fresh: true });
   stops.push(() => pg.stop());
   const proxy = await startWsProxy({ ...proxyOptions, allowedTargets: [`127.0.0.1:${pgPort}`] });

@@ -7,15 +7,21 @@ import path from "node:path";
 
 const require = createRequire(import.meta.url);
 
-/** Bundles the worker into `outdir` exactly as a deploy would. */
-export function buildWorker(outdir) {
-  const result = spawnSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", outdir], {
+/**
+ * Bundles the worker into `outdir` exactly as a deploy would; with `entry`, that module replaces
+ * wrangler.jsonc's main (bench/instrumented-worker.ts, the benchmarks' counting build).
+ */
+export function buildWorker(outdir, entry) {
+  const args = ["node_modules/wrangler/bin/wrangler.js", "deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outdir];
+  const result = spawnSync(process.execPath, args, {
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
   if (result.status !== 0) throw new Error(`build failed:\n${result.stdout}\n${result.stderr}`);
   const size = /Total Upload: ([^\n]+)/.exec(result.stdout)?.[1]?.trim();
-  return { script: path.resolve(outdir, "index.js"), size };
+  // wrangler names the bundle after its entry module.
+  const bundle = entry ? `${path.basename(entry, path.extname(entry))}.js` : "index.js";
+  return { script: path.resolve(outdir, bundle), size };
 }
 
 /**

@@ -9,7 +9,7 @@
 // Reset and slow batches reached the provider although herald cannot know it: the benchmark counts
 // their recipients as ambiguous.
 import { mulberry32 } from "./prng.mjs";
-import { readBatch } from "./sink-server.mjs";
+import { listenSink, readBatch } from "./sink-server.mjs";
 import http from "node:http";
 
 export const DEFAULT_FAULTS = { "5xx": 0.1, 429: 0.05, reset: 0.01, slow: 0.05 };
@@ -106,23 +106,7 @@ export function startChaosSink({
       answer();
     });
   });
-  server.keepAliveTimeout = 30_000;
-
-  return new Promise((resolve) => {
-    server.listen(port, host, () => {
-      const { port: bound } = /** @type {import("node:net").AddressInfo} */ (server.address());
-      resolve({
-        url: `http://${host}:${bound}/`,
-        byRecipient,
-        stats,
-        injected,
-        close: () =>
-          new Promise((done) => {
-            for (const t of pendingSlow) clearTimeout(t);
-            server.closeAllConnections?.();
-            server.close(() => done(undefined));
-          }),
-      });
-    });
+  return listenSink(server, { port, host }, { byRecipient, stats, injected }, () => {
+    for (const t of pendingSlow) clearTimeout(t);
   });
 }

@@ -145,26 +145,43 @@ export function startSinkServer({ port = 0, host = "127.0.0.1", reject } = {}) {
       else answer();
     });
   });
-  server.keepAliveTimeout = 30_000;
+  return listenSink(
+    server,
+    { port, host },
+    {
+      accepted,
+      byRecipient,
+      stats,
+      failNext: (status, count) => {
+        failNext = { status, count };
+      },
+      reset: () => {
+        accepted.clear();
+        byRecipient.clear();
+        Object.assign(stats, { requests: 0, messages: 0, firstAt: 0, lastAt: 0 });
+      },
+    },
+  );
+}
 
+/**
+ * Starts a sink's server on host:port. Resolves with its URL, `fields`, and close(), which runs
+ * `beforeClose` and then drops every connection. Shared with the fault-injecting sink (chaos-sink.mjs).
+ * @template {Record<string, unknown>} T
+ * @param {http.Server} server @param {{ port: number, host: string }} at @param {T} fields @param {() => void} [beforeClose]
+ * @returns {Promise<{ url: string } & T & { close: () => Promise<void> }>}
+ */
+export function listenSink(server, { port, host }, fields, beforeClose = () => {}) {
+  server.keepAliveTimeout = 30_000;
   return new Promise((resolve) => {
     server.listen(port, host, () => {
       const { port: bound } = /** @type {import("node:net").AddressInfo} */ (server.address());
       resolve({
         url: `http://${host}:${bound}/`,
-        accepted,
-        byRecipient,
-        stats,
-        failNext: (status, count) => {
-          failNext = { status, count };
-        },
-        reset: () => {
-          accepted.clear();
-          byRecipient.clear();
-          Object.assign(stats, { requests: 0, messages: 0, firstAt: 0, lastAt: 0 });
-        },
+        ...fields,
         close: () =>
           new Promise((done) => {
+            beforeClose();
             server.closeAllConnections?.();
             server.close(() => done(undefined));
           }),

@@ -34,5 +34,3 @@ export const events = pgTable("events", {
   occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
-
-export type EventRow = typeof events.$inferSelect;

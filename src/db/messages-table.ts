@@ -25,5 +25,3 @@ export const messages = pgTable("messages", {
   /** The queue message that holds a `claimed` row: only its own redelivery may take the claim over. */
   claimToken: text("claim_token"),
 });
-
-export type Message = typeof messages.$inferSelect;

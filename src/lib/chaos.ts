@@ -7,6 +7,7 @@
  * between two CampaignProgress restarts; seed: makes the choices repeatable (Math.random without).
  * Every injected fault is counted in src/lib/metrics.ts, so the benchmark can read what it caused.
  */
+import { config, type Settings } from "../config";
 import { count } from "./metrics";
 
 export type CrashPoint = "after_claim" | "after_send" | "while_recording";
@@ -133,9 +134,9 @@ export function createChaos(
 // Parsed once per isolate; keyed by the raw string so a test that changes the setting gets a new one.
 let cached: { raw: string; chaos: Chaos } | undefined;
 
-/** Parsed once per isolate from env.HERALD_CHAOS; undefined when empty (production). */
-export function chaosOf(env: { HERALD_CHAOS?: string }): Chaos | undefined {
-  const raw = env.HERALD_CHAOS?.trim();
+/** Parsed once per isolate from HERALD_CHAOS (config(env).chaos); undefined when empty (production). */
+export function chaosOf(env: Settings): Chaos | undefined {
+  const raw = config(env).chaos?.trim();
   if (!raw) return undefined;
   if (cached?.raw !== raw) cached = { raw, chaos: createChaos(parseChaos(raw)) };
   return cached.chaos;

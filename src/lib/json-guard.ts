@@ -54,7 +54,7 @@ export function unstorableStrings(value: unknown, path: string[], out: FieldErro
     const why = unstorable(value);
     if (why) out.push({ field: path.join("."), message: `must not contain ${why}` });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => unstorableStrings(v, [...path, String(i)], out));
+    for (const [i, v] of value.entries()) unstorableStrings(v, [...path, String(i)], out);
   } else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       const why = unstorable(k);

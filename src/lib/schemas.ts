@@ -1,5 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import { z } from "@hono/zod-openapi";
 import { HeraldError, problemCatalog } from "../errors";
 import { fromBase64url, base64url, fromUtf8, utf8 } from "./encoding";
 import { isUuid } from "./ids";
@@ -97,18 +96,4 @@ export function cursorId(cursor: string | undefined): string | undefined {
 export function uuidOr404(id: string, notFound: () => HeraldError): string {
   if (!isUuid(id)) throw notFound();
   return id.toLowerCase();
-}
-
-/** DELETE /{id} answering 204: the route every resource deleted outright shares. */
-export function deleteByIdRoute<M extends MiddlewareHandler>(tag: string, summary: string, scope: M) {
-  return createRoute({
-    method: "delete",
-    path: "/{id}",
-    tags: [tag],
-    summary,
-    security: [{ bearerAuth: [] }],
-    middleware: [scope] as const,
-    request: { params: IdParam },
-    responses: { 204: { description: "Deleted" }, ...problems(401, 403, 404) },
-  });
 }

@@ -22,11 +22,11 @@ function unexpected(err: unknown, ids: string[]): ProviderError {
 export async function runBatch(batch: OutboundEmail[], chunkSize: number, sendChunk: SendChunk): Promise<SendResult[]> {
   const settled: (SendResult | undefined)[] = batch.map(() => undefined);
   const pending: number[] = [];
-  batch.forEach((email, i) => {
+  for (const [i, email] of batch.entries()) {
     const why = emailProblem(email);
     if (why) settled[i] = rejected(email.id, why);
     else pending.push(i);
-  });
+  }
   for (let start = 0; start < pending.length; start += chunkSize) {
     const slots = pending.slice(start, start + chunkSize);
     const emails = slots.map((i) => batch[i]!);
@@ -42,7 +42,7 @@ export async function runBatch(batch: OutboundEmail[], chunkSize: number, sendCh
               emails.map((e) => e.id),
             );
       const chunkSettled = failure instanceof PartialBatchError ? failure.settled : [];
-      chunkSettled.forEach((r, k) => r && (settled[slots[k]!] = r));
+      for (const [k, r] of chunkSettled.entries()) if (r) settled[slots[k]!] = r;
       failBatch(explicit(failure, emails, chunkSettled), settled);
     }
     // A success answer that does not fit the batch: the provider may have taken all of it.
@@ -50,7 +50,7 @@ export async function runBatch(batch: OutboundEmail[], chunkSize: number, sendCh
       const ids = emails.map((e) => e.id);
       failBatch(new ProviderError("ambiguous", "the provider's answer did not match the batch it was sent", undefined, ids), settled);
     }
-    slots.forEach((slot, k) => (settled[slot] = results[k]));
+    for (const [k, slot] of slots.entries()) settled[slot] = results[k];
   }
   return settled as SendResult[];
 }

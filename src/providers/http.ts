@@ -161,3 +161,21 @@ export function messageIn(body: unknown, ...keys: string[]): string | undefined 
   }
   return undefined;
 }
+
+/**
+ * One request and the reading every HTTP provider shares: the answer's JSON (undefined when it is
+ * not JSON), and the failures of commonFailure thrown, with `detailOf`'s text from the answer as
+ * their detail. What is left (other 4xx, 2xx) is the provider's own to read.
+ */
+export async function sendRequest(
+  ctx: HttpContext,
+  url: string,
+  init: RequestInit,
+  detailOf: (json: unknown, text: string) => string | undefined,
+): Promise<{ answer: HttpAnswer; json: unknown }> {
+  const answer = await httpCall(ctx, url, init);
+  const json = parseJson(answer.text);
+  const failure = commonFailure(ctx, answer, detailOf(json, answer.text));
+  if (failure) throw failure;
+  return { answer, json };
+}

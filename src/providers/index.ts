@@ -40,53 +40,37 @@ function parse<T extends z.ZodType>(kind: ProviderKind, what: string, schema: T,
   throw new ProviderError("misconfigured", `invalid ${kind} ${what}: ${fields}`);
 }
 
+/** Parses a kind's stored settings and hands them, with its transport, to the kind's factory. */
+function build<C extends z.ZodType, K extends z.ZodType, T>(
+  kind: ProviderKind,
+  schemas: { config: C; credentials: K },
+  create: (config: z.infer<C>, credentials: z.infer<K>, transport: T) => EmailProvider,
+  transport: T,
+  config: unknown,
+  credentials: unknown,
+): EmailProvider {
+  return create(parse(kind, "config", schemas.config, config), parse(kind, "credentials", schemas.credentials, credentials), transport);
+}
+
 /** Builds an adapter from stored settings; invalid settings are a misconfigured ProviderError. */
 export function createProvider(kind: ProviderKind, config: unknown, credentials: unknown, deps: ProviderDeps = {}): EmailProvider {
   const fetch: FetchFn = deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const s = PROVIDER_SCHEMAS;
   switch (kind) {
     case "sink":
-      return createSinkProvider(
-        parse(kind, "config", s.sink.config, config),
-        parse(kind, "credentials", s.sink.credentials, credentials),
-        fetch,
-      );
+      return build(kind, s.sink, createSinkProvider, fetch, config, credentials);
     case "resend":
-      return createResendProvider(
-        parse(kind, "config", s.resend.config, config),
-        parse(kind, "credentials", s.resend.credentials, credentials),
-        fetch,
-      );
+      return build(kind, s.resend, createResendProvider, fetch, config, credentials);
     case "postmark":
-      return createPostmarkProvider(
-        parse(kind, "config", s.postmark.config, config),
-        parse(kind, "credentials", s.postmark.credentials, credentials),
-        fetch,
-      );
+      return build(kind, s.postmark, createPostmarkProvider, fetch, config, credentials);
     case "sendgrid":
-      return createSendgridProvider(
-        parse(kind, "config", s.sendgrid.config, config),
-        parse(kind, "credentials", s.sendgrid.credentials, credentials),
-        fetch,
-      );
+      return build(kind, s.sendgrid, createSendgridProvider, fetch, config, credentials);
     case "mailgun":
-      return createMailgunProvider(
-        parse(kind, "config", s.mailgun.config, config),
-        parse(kind, "credentials", s.mailgun.credentials, credentials),
-        fetch,
-      );
+      return build(kind, s.mailgun, createMailgunProvider, fetch, config, credentials);
     case "ses":
-      return createSesProvider(
-        parse(kind, "config", s.ses.config, config),
-        parse(kind, "credentials", s.ses.credentials, credentials),
-        fetch,
-      );
+      return build(kind, s.ses, createSesProvider, fetch, config, credentials);
     case "smtp":
-      return createSmtpProvider(
-        parse(kind, "config", s.smtp.config, config),
-        parse(kind, "credentials", s.smtp.credentials, credentials),
-        deps.connect ?? socketsConnect,
-      );
+      return build(kind, s.smtp, createSmtpProvider, deps.connect ?? socketsConnect, config, credentials);
     default:
       throw new ProviderError("misconfigured", `unknown provider kind ${String(kind)}`);
   }

@@ -2,17 +2,7 @@ import { z } from "zod";
 import { runBatch, sendEach } from "./batch";
 import { ApiKey, BaseUrl, MailgunWebhookSigningKey, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
-import {
-  commonFailure,
-  httpCall,
-  isSuccess,
-  messageIn,
-  parseJson,
-  SAFE_500_503,
-  unreadableSuccess,
-  type FetchFn,
-  type HttpContext,
-} from "./http";
+import { isSuccess, messageIn, SAFE_500_503, sendRequest, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
 /** Where requests go without a base_url, by region. */
@@ -33,6 +23,11 @@ export const MailgunConfig = z
   .strict();
 
 export const MailgunCredentials = z.object({ api_key: ApiKey, webhook_signing_key: MailgunWebhookSigningKey.optional() }).strict();
+
+/** Mailgun's error text: the JSON's `message`, or the whole answer when it is not JSON. */
+function detailOf(json: unknown, text: string): string | undefined {
+  return messageIn(json, "message") ?? (json === undefined ? text : undefined);
+}
 
 export function createMailgunProvider(
   config: z.infer<typeof MailgunConfig>,
@@ -57,11 +52,8 @@ export function createMailgunProvider(
     if (e.replyTo) form.append("h:Reply-To", e.replyTo);
     for (const [name, value] of Object.entries(e.headers)) form.append(`h:${name}`, value);
     form.append("v:herald_id", e.id);
-    const answer = await httpCall(ctx, url, { method: "POST", headers: { authorization }, body: form });
-    const json = parseJson(answer.text);
-    const detail = messageIn(json, "message") ?? (json === undefined ? answer.text : undefined);
-    const failure = commonFailure(ctx, answer, detail);
-    if (failure) throw failure;
+    const { answer, json } = await sendRequest(ctx, url, { method: "POST", headers: { authorization }, body: form }, detailOf);
+    const detail = detailOf(json, answer.text);
     if (isSuccess(answer)) {
       const id = messageIn(json, "id");
       if (answer.status !== 200 || !id) throw unreadableSuccess(ctx, answer, "a message id");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { runBatch } from "./batch";
 import { ApiKey, BaseUrl, bothOrNeither, PostmarkWebhookPassword, PostmarkWebhookUsername, TimeoutMs } from "./config";
 import { accepted, failBatch, rejected } from "./errors";
-import { commonFailure, httpCall, isSuccess, parseJson, SAFE_503, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
+import { isSuccess, SAFE_503, sendRequest, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 
 export const PostmarkConfig = z
@@ -54,19 +54,24 @@ export function createPostmarkProvider(
       MessageStream: config.message_stream,
       Metadata: { herald_id: e.id },
     }));
-    const answer = await httpCall(ctx, url, {
-      method: "POST",
-      headers: {
-        accept: "application/json",
-        "content-type": "application/json",
-        "x-postmark-server-token": credentials.server_token,
+    const { answer, json } = await sendRequest(
+      ctx,
+      url,
+      {
+        method: "POST",
+        headers: {
+          accept: "application/json",
+          "content-type": "application/json",
+          "x-postmark-server-token": credentials.server_token,
+        },
+        body: JSON.stringify(body),
       },
-      body: JSON.stringify(body),
-    });
-    const json = parseJson(answer.text);
+      (json) => {
+        const top = Outcome.safeParse(json);
+        return top.success ? top.data.Message : undefined;
+      },
+    );
     const top = Outcome.safeParse(json);
-    const failure = commonFailure(ctx, answer, top.success ? top.data.Message : undefined);
-    if (failure) throw failure;
     if (!isSuccess(answer)) {
       const kind = top.success ? (ACCOUNT_CODES[top.data.ErrorCode] ?? "misconfigured") : "misconfigured";
       const detail = top.success ? `${top.data.ErrorCode} ${top.data.Message ?? ""}` : "no details";
@@ -85,7 +90,7 @@ export function createPostmarkProvider(
 function mapOutcomes(emails: OutboundEmail[], outcomes: z.infer<typeof Outcome>[]): SendResult[] {
   const results: (SendResult | undefined)[] = [];
   let accountFailure: ProviderError | undefined;
-  outcomes.forEach((o, i) => {
+  for (const [i, o] of outcomes.entries()) {
     const id = emails[i]!.id;
     const account = ACCOUNT_CODES[o.ErrorCode];
     if (o.ErrorCode === 0) results.push(accepted(id, o.MessageID));
@@ -93,7 +98,7 @@ function mapOutcomes(emails: OutboundEmail[], outcomes: z.infer<typeof Outcome>[
       accountFailure ??= new ProviderError(account, `postmark: ${o.ErrorCode} ${o.Message ?? ""}`.trim());
       results.push(undefined);
     } else results.push(rejected(id, `postmark ${o.ErrorCode}: ${o.Message ?? "rejected"}`));
-  });
+  }
   if (accountFailure) failBatch(accountFailure, results);
   return results as SendResult[];
 }

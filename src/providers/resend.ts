@@ -2,17 +2,8 @@ import { z } from "zod";
 import { runBatch } from "./batch";
 import { ApiKey, BaseUrl, ResendWebhookSecret, TimeoutMs } from "./config";
 import { accepted, rejected } from "./errors";
-import {
-  commonFailure,
-  httpCall,
-  isSuccess,
-  messageIn,
-  parseJson,
-  SAFE_500_503,
-  unreadableSuccess,
-  type FetchFn,
-  type HttpContext,
-} from "./http";
+import { envelopeJson } from "./envelope-json";
+import { isSuccess, messageIn, SAFE_500_503, sendRequest, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { sha256Hex } from "../lib/encoding";
 import { ProviderError, type EmailProvider, type OutboundEmail, type PreparedRequest, type SendResult } from "./types";
 
@@ -55,10 +46,7 @@ export function createResendProvider(
     }
     const body = batch.map((e) => ({
       from: e.from,
-      to: e.to,
-      ...(e.cc?.length ? { cc: e.cc } : {}),
-      ...(e.bcc?.length ? { bcc: e.bcc } : {}),
-      ...(e.replyTo ? { reply_to: e.replyTo } : {}),
+      ...envelopeJson(e),
       subject: e.subject,
       ...(e.html ? { html: e.html } : {}),
       ...(e.text ? { text: e.text } : {}),
@@ -71,21 +59,23 @@ export function createResendProvider(
 
   async function sendPrepared(request: PreparedRequest, ids: string[]): Promise<SendResult[]> {
     try {
-      const answer = await httpCall(ctx, url, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${credentials.api_key}`,
-          "content-type": "application/json",
-          // Permissive: one bad address fails alone instead of sinking the whole batch.
-          "x-batch-validation": "permissive",
-          // Resend keeps the key 24 h: the same request again is answered, not sent again.
-          "idempotency-key": request.key,
+      const { answer, json } = await sendRequest(
+        ctx,
+        url,
+        {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${credentials.api_key}`,
+            "content-type": "application/json",
+            // Permissive: one bad address fails alone instead of sinking the whole batch.
+            "x-batch-validation": "permissive",
+            // Resend keeps the key 24 h: the same request again is answered, not sent again.
+            "idempotency-key": request.key,
+          },
+          body: request.body,
         },
-        body: request.body,
-      });
-      const json = parseJson(answer.text);
-      const failure = commonFailure(ctx, answer, messageIn(json, "message"));
-      if (failure) throw failure;
+        (json) => messageIn(json, "message"),
+      );
       if (answer.status === 409) {
         // invalid_idempotent_request (another body for this key) or concurrent_idempotent_requests
         // (the first request is still running): either way a request with this key may have been sent.

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { runBatch } from "./batch";
 import { accepted, rejected } from "./errors";
-import { commonFailure, httpCall, isSuccess, messageIn, parseJson, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
+import { envelopeJson } from "./envelope-json";
+import { isSuccess, messageIn, sendRequest, unreadableSuccess, type FetchFn, type HttpContext } from "./http";
 import { ProviderError, type EmailProvider, type OutboundEmail, type SendResult } from "./types";
 import { TimeoutMs } from "./config";
 
@@ -39,19 +40,18 @@ export function createSinkProvider(
     const messages = emails.map((e) => ({
       id: e.id,
       from: e.from,
-      to: e.to,
-      ...(e.cc?.length ? { cc: e.cc } : {}),
-      ...(e.bcc?.length ? { bcc: e.bcc } : {}),
-      ...(e.replyTo ? { reply_to: e.replyTo } : {}),
+      ...envelopeJson(e),
       subject: e.subject,
       html: e.html ?? null,
       text: e.text ?? null,
       headers: e.headers,
     }));
-    const answer = await httpCall(ctx, config.url, { method: "POST", headers, body: JSON.stringify({ messages }) });
-    const body = parseJson(answer.text);
-    const failure = commonFailure(ctx, answer, messageIn(body, "error", "message"));
-    if (failure) throw failure;
+    const { answer, json: body } = await sendRequest(
+      ctx,
+      config.url,
+      { method: "POST", headers, body: JSON.stringify({ messages }) },
+      (json) => messageIn(json, "error", "message"),
+    );
     if (!isSuccess(answer)) {
       throw new ProviderError(
         "misconfigured",

@@ -102,7 +102,8 @@ export class SmtpSession {
    */
   async quiet(step: string): Promise<void> {
     if (this.buffer) throw new ProviderError("unavailable", `${this.where} spoke before ${step}`);
-    const read = (this.pending ??= this.reader.read());
+    this.pending ??= this.reader.read();
+    const read = this.pending;
     read.catch(() => undefined);
     const arrived = await Promise.race([
       read.then(

@@ -129,7 +129,7 @@ async function authenticate(session: SmtpSession, ext: Map<string, string>, cred
 }
 
 async function transaction(session: SmtpSession, email: OutboundEmail, ext: Map<string, string>, config: Config): Promise<SendResult> {
-  let mime;
+  let mime: ReturnType<typeof buildMime>;
   try {
     mime = buildMime(email, { messageIdDomain: config.message_id_domain });
   } catch (err) {

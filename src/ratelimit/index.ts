@@ -1,6 +1,6 @@
 import { config } from "../config";
-export { AUTH_FLOWS, RATE_LIMITS, classify, effectiveLimits } from "./limits";
-export type { AuthFlow, AuthFlowLimits, Plan, RateLimitClass, RateLimitRule, RateLimitTable } from "./limits";
+export { RATE_LIMITS, classify, effectiveLimits } from "./limits";
+export type { AuthFlow, Plan, RateLimitRule } from "./limits";
 export type { RateLimitResult, Limiter } from "./limiter";
 import type { Limiter } from "./limiter";
 import { DurableObjectPermits } from "./durable-object";

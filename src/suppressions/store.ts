@@ -1,5 +1,6 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
-import { suppressions, type ContactStatus, type SuppressionReason } from "../db/schema";
+import { and, asc, desc, eq, getTableColumns, gt, sql, type SQL } from "drizzle-orm";
+import { suppressions, type SuppressionReason } from "../db/schema";
+import { HeraldError } from "../errors";
 import { pgArray } from "../lib/sql";
 import { parseMailbox } from "../providers/address";
 import type { Db } from "../services/db";
@@ -11,6 +12,10 @@ export interface SuppressionEntry {
 }
 
 export type SuppressionRow = typeof suppressions.$inferSelect;
+
+export function noSuchSuppression(): HeraldError {
+  return new HeraldError("not_found", "that address is not suppressed");
+}
 
 /** Longest address herald stores (RFC 5321's path limit, as for contacts). */
 const MAX_EMAIL = 320;
@@ -35,14 +40,6 @@ export async function suppressedAmong(db: Db, tenantId: string, recipients: stri
   );
   return new Set(found.rows.map((r) => r.email));
 }
-
-/** The contact status a suppression reason implies; manual suppressions leave contacts alone. */
-export const CONTACT_STATUS_FOR: Record<SuppressionReason, ContactStatus | null> = {
-  bounce: "bounced",
-  complaint: "complained",
-  unsubscribe: "unsubscribed",
-  manual: null,
-};
 
 /** SQL mapping a reason column to the contact status it implies (null for manual). */
 const statusFor = (reason: SQL) =>
@@ -155,4 +152,42 @@ export async function unsuppress(db: Db, tenantId: string, email: string): Promi
     .where(and(eq(suppressions.tenantId, tenantId), eq(suppressions.email, normalizeEmail(email))))
     .returning({ email: suppressions.email });
   return deleted.length > 0;
+}
+
+/** created_at to the microsecond, so a cursor names the exact row it stopped at. */
+const createdAtText = sql<string>`to_char(${suppressions.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+export interface SuppressionPageQuery {
+  order: "created_at" | "email";
+  reason?: SuppressionReason;
+  /** Only addresses starting with this text. */
+  email?: string;
+  /** Where the previous page ended: its last email, and for created_at order its created_at (`at`). */
+  after?: { email: string; at?: string };
+  /** Rows to fetch (a page's limit + 1). */
+  take: number;
+}
+
+/**
+ * The tenant's suppressions in `order` (newest first, or alphabetical), after the cursor; each row
+ * carries `at`, its created_at to the microsecond, for the next cursor.
+ */
+export function suppressionRows(db: Db, tenantId: string, query: SuppressionPageQuery) {
+  const { order, reason, email, after } = query;
+  const filters: SQL[] = [eq(suppressions.tenantId, tenantId)];
+  if (reason) filters.push(eq(suppressions.reason, reason));
+  if (email) filters.push(sql`starts_with(${suppressions.email}, ${email})`);
+  if (after) {
+    filters.push(
+      order === "email"
+        ? gt(suppressions.email, after.email)
+        : sql`(${suppressions.createdAt}, ${suppressions.email}) < (${after.at}::timestamptz, ${after.email})`,
+    );
+  }
+  return db
+    .select({ ...getTableColumns(suppressions), at: createdAtText })
+    .from(suppressions)
+    .where(and(...filters))
+    .orderBy(...(order === "email" ? [asc(suppressions.email)] : [desc(suppressions.createdAt), desc(suppressions.email)]))
+    .limit(query.take);
 }

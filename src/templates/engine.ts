@@ -133,7 +133,7 @@ function formatterFor(part: TemplatePart, tag: Tag): (text: string) => string {
 }
 
 function compilePart(part: TemplatePart, source: string, variables: Set<string>): Piece[] {
-  let segments;
+  let segments: ReturnType<typeof parseTemplate>;
   try {
     segments = parseTemplate(source);
   } catch (err) {

@@ -1,2 +1,3 @@
-export { isHttpUrl, MAX_TOKEN_LENGTH, signToken, verifyToken, type TokenKind, type TrackingClaims } from "./token";
-export { decodeEntities, escapeAttribute, rewriteHtml, type RewriteOptions } from "./rewrite";
+export { decodeEntities } from "./html-entities";
+export { rewriteHtml } from "./rewrite";
+export { signToken, type TrackingClaims, verifyToken } from "./token";

@@ -45,6 +45,7 @@ const KINDS: readonly string[] = ["o", "c", "u"];
 const KEYS = new Set(["k", "t", "m", "e", "c", "u", "ct"]);
 // Tabs, newlines and other C0/DEL characters have no business in a redirect target (the URL parser
 // would silently drop some of them, and they could smuggle into a Location header).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 // Imported keys per secret; normally exactly one. Bounded so a caller passing many secrets

@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { PartialBatchError } from "../../src/providers";
 import { accepted } from "../../src/providers/errors";
-import { factor, join, runCalls, type Call } from "../../src/providers/multi-recipient";
+import { factor, join } from "../../src/providers/factor";
+import { runCalls, type Call } from "../../src/providers/multi-recipient";
 import { ProviderError, type SendResult } from "../../src/providers/types";
 import { deferred, tick } from "./deferred";
 import { email, expectAmbiguous, failure } from "./helpers";

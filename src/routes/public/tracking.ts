@@ -24,7 +24,7 @@ const notFound = () => new HeraldError("not_found", "this link is not valid");
 
 export function registerTracking(app: OpenAPIHono<HonoEnv>) {
   app.get("/t/o/:token", services, async (c) => {
-    const claims = await verifyToken(c.env.TRACKING_SECRET ?? "", c.req.param("token"), "o");
+    const claims = await verifyToken(c.var.config.trackingSecret ?? "", c.req.param("token"), "o");
     if (!claims) throw notFound();
     record(c, claims.t, {
       type: "opened",
@@ -39,7 +39,7 @@ export function registerTracking(app: OpenAPIHono<HonoEnv>) {
   app.get("/t/c/:token", services, async (c) => {
     // The target comes only from a token herald signed, so this is no open redirect: a tampered
     // token is a 404 without a Location.
-    const claims = await verifyToken(c.env.TRACKING_SECRET ?? "", c.req.param("token"), "c");
+    const claims = await verifyToken(c.var.config.trackingSecret ?? "", c.req.param("token"), "c");
     if (!claims?.u) throw notFound();
     record(c, claims.t, {
       type: "clicked",

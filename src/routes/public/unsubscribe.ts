@@ -32,7 +32,7 @@ function page(c: Context<HonoEnv>, status: 200 | 404, title: string, body: Retur
 }
 
 async function claimsOf(c: Context<HonoEnv>): Promise<(TrackingClaims & { e: string }) | undefined> {
-  const claims = await verifyToken(c.env.TRACKING_SECRET ?? "", c.req.param("token") ?? "", "u");
+  const claims = await verifyToken(c.var.config.trackingSecret ?? "", c.req.param("token") ?? "", "u");
   return claims?.e ? (claims as TrackingClaims & { e: string }) : undefined;
 }
 

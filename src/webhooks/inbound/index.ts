@@ -7,7 +7,6 @@ import { verifySes } from "./ses";
 import type { InboundProviderKind, InboundRequest, InboundResult, InboundSecrets, Verifier, VerifyOptions } from "./types";
 
 export type {
-  HeraldEventType,
   InboundEvent,
   InboundProviderKind,
   InboundRequest,

@@ -16,9 +16,9 @@ import { hmacKey, toBase64 } from "./sign";
  * signs with WebCrypto; receivers verify with any Standard Webhooks library (`standardwebhooks` on npm).
  */
 
-export const STANDARD_ID_HEADER = "webhook-id";
-export const STANDARD_TIMESTAMP_HEADER = "webhook-timestamp";
-export const STANDARD_SIGNATURE_HEADER = "webhook-signature";
+const STANDARD_ID_HEADER = "webhook-id";
+const STANDARD_TIMESTAMP_HEADER = "webhook-timestamp";
+const STANDARD_SIGNATURE_HEADER = "webhook-signature";
 
 /** One signature for the webhook-signature header: "v1,<base64>". */
 export async function signStandard(secret: string, id: string, timestamp: number, body: string): Promise<string> {

@@ -1,34 +1,18 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { apiKeys } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
-import { HeraldError } from "../../../errors";
-import { findTenantRow } from "../../../lib/tenant-rows";
-import { IdParam, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
-import type { Db } from "../../../services/db";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
+import { IdParam } from "../../../lib/schemas";
 import { ApiKeySchema, toApiKeyDto } from "../../../api-keys/schema";
+import { findApiKey } from "../../../api-keys/store";
 
-const route = createRoute({
-  method: "get",
-  path: "/{id}",
-  tags: ["api-keys"],
+export const route = defineRoute("get", "/{id}", "api_keys:read", {
   summary: "Get one API key",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("api_keys:read")] as const,
-  request: { params: IdParam },
-  responses: {
-    200: { description: "The key (never the key itself)", content: { "application/json": { schema: ApiKeySchema } } },
-    ...problems(401, 403, 404),
-  },
+  params: IdParam,
+  ok: [200, ApiKeySchema, "The key (never the key itself)"],
+  errors: [404],
 });
 
-export function findApiKey(db: Db, tenantId: string, id: string) {
-  return findTenantRow(db, apiKeys, tenantId, id, () => new HeraldError("not_found", "no such API key"));
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const row = await findApiKey(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
+  return c.json(toApiKeyDto(row), 200);
+};
 
-export function registerGet(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const row = await findApiKey(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
-    return c.json(toApiKeyDto(row), 200);
-  });
-}
+export type GetApiKeyResponse = ResponseBody<typeof route>;

@@ -1,13 +1,13 @@
 import { newRouter } from "../../router";
+import { mountRoutes } from "../../define";
 import { requireAuth } from "../../../middleware/auth";
-import { registerDelete } from "./delete";
-import { registerGet } from "./get";
-import { registerList } from "./list";
-import { registerPost } from "./post";
+import * as del from "./delete";
+import * as get from "./get";
+import * as list from "./list";
+import * as post from "./post";
 
 export function apiKeysRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerPost, registerGet, registerDelete]) register(api);
-  return api;
+  return mountRoutes(api, "api-keys", list, post, get, del);
 }

@@ -1,27 +1,15 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { apiKeys } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
-import { newestFirst } from "../../../lib/keyset";
-import { PageQuery, pageOf, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
-import { ApiKeySchema, toApiKeyDto } from "../../../api-keys/schema";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
+import { PageQuery, pageOf } from "../../../lib/schemas";
+import { ApiKeySchema } from "../../../api-keys/schema";
+import { listApiKeys } from "../../../api-keys/store";
 
-const route = createRoute({
-  method: "get",
-  path: "/",
-  tags: ["api-keys"],
+export const route = defineRoute("get", "/", "api_keys:read", {
   summary: "List the tenant's API keys, newest first (revoked keys included)",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("api_keys:read")] as const,
-  request: { query: PageQuery },
-  responses: {
-    200: { description: "A page of keys", content: { "application/json": { schema: pageOf(ApiKeySchema, "ApiKeyPage") } } },
-    ...problems(401, 403, 422),
-  },
+  query: PageQuery,
+  ok: [200, pageOf(ApiKeySchema, "ApiKeyPage"), "A page of keys"],
 });
 
-export function registerList(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) =>
-    c.json(await newestFirst(c.var.db, apiKeys, c.var.principal.tenantId, c.req.valid("query"), toApiKeyDto), 200),
-  );
-}
+export const handler: Handler<typeof route> = async (c) =>
+  c.json(await listApiKeys(c.var.db, c.var.principal.tenantId, c.req.valid("query")), 200);
+
+export type ListApiKeysResponse = ResponseBody<typeof route>;

@@ -1,8 +1,7 @@
 import { newRouter } from "../../router";
-import { registerToken } from "./token";
+import { mountRoutes } from "../../define";
+import * as token from "./token";
 
 export function authRoutes() {
-  const api = newRouter();
-  registerToken(api);
-  return api;
+  return mountRoutes(newRouter(), "auth", token);
 }

@@ -1,40 +1,24 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
+import { z } from "@hono/zod-openapi";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
 import { CAMPAIGN_STATES } from "../../../campaigns/machine";
-import { campaigns } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
-import { newestFirst } from "../../../lib/keyset";
-import { PageQuery, pageOf, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
-import { CampaignSchema, toCampaignDto } from "./schema";
+import { CampaignSchema } from "../../../campaigns/schema";
+import { listCampaigns } from "../../../campaigns/store/campaign-reads";
+import { PageQuery, pageOf } from "../../../lib/schemas";
 
-const list = createRoute({
-  method: "get",
-  path: "/",
-  tags: ["campaigns"],
-  security: [{ bearerAuth: [] }],
+export const route = defineRoute("get", "/", "campaigns:read", {
   summary: "List campaigns, newest first",
-  middleware: [requireScope("campaigns:read")] as const,
-  request: {
-    query: PageQuery.extend({
-      state: z
-        .enum(CAMPAIGN_STATES)
-        .optional()
-        .openapi({ param: { name: "state", in: "query" } }),
-    }),
-  },
-  responses: {
-    200: { description: "A page of campaigns", content: { "application/json": { schema: pageOf(CampaignSchema, "CampaignPage") } } },
-    ...problems(401, 403, 422),
-  },
+  query: PageQuery.extend({
+    state: z
+      .enum(CAMPAIGN_STATES)
+      .optional()
+      .openapi({ param: { name: "state", in: "query" } }),
+  }),
+  ok: [200, pageOf(CampaignSchema, "CampaignPage"), "A page of campaigns"],
 });
 
-export function registerList(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(list, async (c) => {
-    const { state, ...page } = c.req.valid("query");
-    return c.json(
-      await newestFirst(c.var.db, campaigns, c.var.principal.tenantId, page, toCampaignDto, state ? eq(campaigns.state, state) : undefined),
-      200,
-    );
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const { state, ...page } = c.req.valid("query");
+  return c.json(await listCampaigns(c.var.db, c.var.principal.tenantId, page, state), 200);
+};
+
+export type ListCampaignsResponse = ResponseBody<typeof route>;

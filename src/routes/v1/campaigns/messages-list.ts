@@ -1,12 +1,9 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, asc, eq, gt } from "drizzle-orm";
-import { messages } from "../../../db/messages-table";
+import { z } from "@hono/zod-openapi";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
+import { campaignMessages, findCampaign } from "../../../campaigns/store/campaign-reads";
 import { MESSAGE_STATUSES } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
 import { idPage } from "../../../lib/keyset";
-import { IdParam, PageQuery, pageOf, problems, Timestamp } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
-import { findCampaign } from "./store";
+import { IdParam, PageQuery, pageOf, Timestamp } from "../../../lib/schemas";
 
 const MessageSchema = z
   .object({
@@ -23,64 +20,40 @@ const MessageSchema = z
   })
   .openapi("Message");
 
-const route = createRoute({
-  method: "get",
-  path: "/{id}/messages",
-  tags: ["campaigns"],
-  security: [{ bearerAuth: [] }],
+export const route = defineRoute("get", "/{id}/messages", "campaigns:read", {
   summary: "The campaign's message log: one row per recipient, oldest first",
-  middleware: [requireScope("campaigns:read")] as const,
-  request: {
-    params: IdParam,
-    query: PageQuery.extend({
-      status: z
-        .enum(MESSAGE_STATUSES)
-        .optional()
-        .openapi({ param: { name: "status", in: "query" } }),
-    }),
-  },
-  responses: {
-    200: { description: "A page of messages", content: { "application/json": { schema: pageOf(MessageSchema, "MessagePage") } } },
-    ...problems(401, 403, 404, 422),
-  },
+  params: IdParam,
+  query: PageQuery.extend({
+    status: z
+      .enum(MESSAGE_STATUSES)
+      .optional()
+      .openapi({ param: { name: "status", in: "query" } }),
+  }),
+  ok: [200, pageOf(MessageSchema, "MessagePage"), "A page of messages"],
+  errors: [404],
 });
 
-export function registerMessages(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const { status, ...query } = c.req.valid("query");
-    const tenantId = c.var.principal.tenantId;
-    const fetch = async (after: string | undefined, take: number) => {
-      const campaign = await findCampaign(c.var.db, tenantId, c.req.valid("param").id);
-      if (!campaign.messageMonth) return [];
-      const conditions = [
-        // The month pins the query to the campaign's partition.
-        eq(messages.month, campaign.messageMonth),
-        eq(messages.tenantId, tenantId),
-        eq(messages.campaignId, campaign.id),
-        status ? eq(messages.status, status) : undefined,
-        after ? gt(messages.id, after) : undefined,
-      ];
-      return c.var.db
-        .select()
-        .from(messages)
-        .where(and(...conditions))
-        .orderBy(asc(messages.id))
-        .limit(take);
-    };
-    return c.json(
-      await idPage(query, fetch, (m) => ({
-        id: m.id,
-        contact_id: m.contactId,
-        email: m.email,
-        status: m.status,
-        provider_id: m.providerId,
-        provider_message_id: m.providerMessageId,
-        error: m.error,
-        attempts: m.attempts,
-        created_at: m.createdAt.toISOString(),
-        sent_at: m.sentAt?.toISOString() ?? null,
-      })),
-      200,
-    );
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const { status, ...query } = c.req.valid("query");
+  const { tenantId } = c.var.principal;
+  // The campaign is looked up inside the fetch, so a forged cursor is refused before it (see idPage).
+  const fetch = async (after: string | undefined, take: number) =>
+    campaignMessages(c.var.db, tenantId, await findCampaign(c.var.db, tenantId, c.req.valid("param").id), { status, after, take });
+  return c.json(
+    await idPage(query, fetch, (m) => ({
+      id: m.id,
+      contact_id: m.contactId,
+      email: m.email,
+      status: m.status,
+      provider_id: m.providerId,
+      provider_message_id: m.providerMessageId,
+      error: m.error,
+      attempts: m.attempts,
+      created_at: m.createdAt.toISOString(),
+      sent_at: m.sentAt?.toISOString() ?? null,
+    })),
+    200,
+  );
+};
+
+export type ListCampaignMessagesResponse = ResponseBody<typeof route>;

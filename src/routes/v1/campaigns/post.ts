@@ -1,31 +1,21 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
+import { CampaignSchema, campaignColumns, CreateCampaignBody, toCampaignDto } from "../../../campaigns/schema";
+import { checkReferences } from "../../../campaigns/store/campaign-reads";
 import { createCampaignRow } from "../../../campaigns/store/campaign-rows";
-import type { HonoEnv } from "../../../env";
-import { problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
-import { CampaignSchema, CreateCampaignBody, toCampaignDto } from "./schema";
-import { campaignColumns, checkReferences } from "./store";
 
-const create = createRoute({
-  method: "post",
-  path: "/",
-  tags: ["campaigns"],
-  security: [{ bearerAuth: [] }],
+export const route = defineRoute("post", "/", "campaigns:write", {
   summary: "Create a draft campaign",
-  middleware: [requireScope("campaigns:write")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: CreateCampaignBody } } } },
-  responses: {
-    201: { description: "The draft", content: { "application/json": { schema: CampaignSchema } } },
-    ...problems(400, 401, 403, 413, 415, 422),
-  },
+  body: CreateCampaignBody,
+  ok: [201, CampaignSchema, "The draft"],
 });
 
-export function registerPost(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(create, async (c) => {
-    const body = c.req.valid("json");
-    const tenantId = c.var.principal.tenantId;
-    await checkReferences(c.var.db, tenantId, body);
-    const row = await createCampaignRow(c.var.db, tenantId, campaignColumns(body));
-    return c.json(toCampaignDto(row), 201);
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const body = c.req.valid("json");
+  const { tenantId } = c.var.principal;
+  await checkReferences(c.var.db, tenantId, body);
+  const row = await createCampaignRow(c.var.db, tenantId, campaignColumns(body));
+  return c.json(toCampaignDto(row), 201);
+};
+
+export type PostCampaignBody = RequestBody<typeof route>;
+export type PostCampaignResponse = ResponseBody<typeof route>;

@@ -1,27 +1,18 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { HonoEnv } from "../../../env";
-import { IdParam, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
+import { IdParam } from "../../../lib/schemas";
 import { ContactSchema, toContactDto } from "../../../contacts/schema";
 import { findContact } from "../../../contacts/store";
 
-const route = createRoute({
-  method: "get",
-  path: "/{id}",
-  tags: ["contacts"],
+export const route = defineRoute("get", "/{id}", "contacts:read", {
   summary: "Get one contact",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("contacts:read")] as const,
-  request: { params: IdParam },
-  responses: {
-    200: { description: "The contact", content: { "application/json": { schema: ContactSchema } } },
-    ...problems(401, 403, 404),
-  },
+  params: IdParam,
+  ok: [200, ContactSchema, "The contact"],
+  errors: [404],
 });
 
-export function registerGet(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const row = await findContact(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
-    return c.json(toContactDto(row), 200);
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const row = await findContact(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
+  return c.json(toContactDto(row), 200);
+};
+
+export type GetContactResponse = ResponseBody<typeof route>;

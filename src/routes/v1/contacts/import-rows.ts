@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import type { ContactStatus } from "../../../db/schema";
 import { HeraldError } from "../../../errors";
 import { CsvSyntaxError, CsvTooManyRecords, parseCsv } from "../../../lib/csv";
 import { Attributes, ContactEmail, ContactName, ContactStatus as StatusSchema, MAX_ATTRIBUTE_KEYS } from "../../../contacts/schema";
+import type { ImportedContact } from "../../../contacts/store";
 
 export const MAX_IMPORT_ROWS = 10_000;
 
@@ -23,16 +23,8 @@ export interface ImportRowError {
   message: string;
 }
 
-/** A valid row, ready to upsert; null means "leave the stored value alone" (a new contact gets the default). */
-export interface ValidRow {
-  email: string;
-  name: string | null;
-  status: ContactStatus | null;
-  attributes: Record<string, unknown> | null;
-}
-
 export interface ImportRows {
-  rows: ValidRow[];
+  rows: ImportedContact[];
   errors: ImportRowError[];
 }
 
@@ -51,7 +43,7 @@ function issueField(issue: z.core.$ZodIssue): string {
  * the later row wins and the earlier one is reported, because one statement cannot upsert a row twice.
  */
 function validate(candidates: { row: number; value: unknown }[], errors: ImportRowError[] = []): ImportRows {
-  const byEmail = new Map<string, { row: number; value: ValidRow }>();
+  const byEmail = new Map<string, { row: number; value: ImportedContact }>();
   candidates.forEach(({ row, value: candidate }) => {
     const parsed = ImportRow.safeParse(candidate);
     if (!parsed.success) {

@@ -1,17 +1,18 @@
 import { newRouter } from "../../router";
-import { requireAuth } from "../../../middleware/auth";
-import { registerDelete } from "./delete";
-import { registerGet } from "./get";
-import { registerImport } from "./import";
-import { registerList } from "./list";
-import * as patch from "./patch";
 import { mountRoutes } from "../../define";
-import { registerPost } from "./post";
+import { requireAuth } from "../../../middleware/auth";
+import * as del from "./delete";
+import * as get from "./get";
+import * as importContacts from "./import";
+import { ImportRow } from "./import-rows";
+import * as list from "./list";
+import * as patch from "./patch";
+import * as post from "./post";
 
 export function contactsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerPost, registerImport, registerGet, registerDelete]) register(api);
-  mountRoutes(api, "contacts", patch);
-  return api;
+  // The import's JSON body is described as an array of this schema, by reference.
+  api.openAPIRegistry.register("ContactImportRow", ImportRow);
+  return mountRoutes(api, "contacts", list, post, importContacts, get, patch, del);
 }

@@ -1,30 +1,23 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { HonoEnv } from "../../../env";
-import { problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
-import { acceptAndQueue } from "./accept";
+import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
 import { EmailBody } from "../../../emails/body";
+import { acceptAndQueue } from "./accept";
 import { SentEmail } from "./schema";
 
-const route = createRoute({
-  method: "post",
-  path: "/",
-  tags: ["emails"],
-  summary: "Send one transactional email (Resend-compatible)",
+export const route = {
+  ...defineRoute("post", "/", "emails:send", {
+    summary: "Send one transactional email (Resend-compatible)",
+    body: EmailBody,
+    ok: [202, SentEmail, "Accepted"],
+    errors: [409, 429],
+  }),
   description:
     "Answers 202 once the email is stored; it is sent from the herald-transactional queue. Takes an optional Idempotency-Key header.",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("emails:send")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: EmailBody } } } },
-  responses: {
-    202: { description: "Accepted", content: { "application/json": { schema: SentEmail } } },
-    ...problems(400, 401, 403, 409, 413, 415, 422, 429),
-  },
-});
+};
 
-export function registerSend(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const body = c.req.valid("json");
-    return acceptAndQueue(c, body, [{ body, index: -1 }], ([id]) => ({ id })) as never;
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const body = c.req.valid("json");
+  return acceptAndQueue(c, body, [{ body, index: -1 }], ([id]) => ({ id })) as never;
+};
+
+export type SendEmailBody = RequestBody<typeof route>;
+export type SendEmailResponse = ResponseBody<typeof route>;

@@ -1,14 +1,13 @@
 import { newRouter } from "../../router";
-import { registerPost } from "./post";
+import { mountRoutes } from "../../define";
+import * as post from "./post";
 
-export { inboundSecrets, isInboundKind, toEventInputs } from "./post";
+export { toEventInputs } from "./post";
 
 /**
  * Provider webhooks: POST /v1/webhooks/inbound/{provider_id}. No bearer auth (providers cannot send
  * one); each request is checked against the provider's own webhook secret instead.
  */
 export function inboundRoutes() {
-  const api = newRouter();
-  registerPost(api);
-  return api;
+  return mountRoutes(newRouter(), "webhooks", post);
 }

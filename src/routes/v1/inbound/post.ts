@@ -1,7 +1,6 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { providers } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Handler, ResponseBody } from "../../define";
+import { inboundProvider } from "../../../providers/rows";
 import { HeraldError } from "../../../errors";
 import { EventInput, publishEvents } from "../../../events/message";
 import { decryptJson, DecryptionError } from "../../../lib/crypto";
@@ -37,7 +36,8 @@ const ReceivedSchema = z
   })
   .openapi("InboundReceived");
 
-const route = createRoute({
+/** On createRoute, not defineRoute: no bearer token (the provider's own signature is checked), the raw body, a description. */
+export const route = createRoute({
   method: "post",
   path: "/{provider_id}",
   tags: ["webhooks"],
@@ -120,55 +120,55 @@ export function inboundSecrets(kind: InboundProviderKind, config: Settings, cred
 
 const noSuchProvider = () => new HeraldError("not_found", "no such webhook endpoint");
 
-export function registerPost(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const providerId = uuidOr404(c.req.valid("param").provider_id, noSuchProvider);
-    const [row] = await c.var.db.select().from(providers).where(eq(providers.id, providerId)).limit(1);
-    if (!row || !isInboundKind(row.kind)) throw noSuchProvider();
-    const kind = row.kind;
-    const logger = c.var.logger.child({ tenant_id: row.tenantId, provider_id: row.id, kind });
-    c.set("logger", logger);
+export const handler: Handler<typeof route> = async (c) => {
+  const providerId = uuidOr404(c.req.valid("param").provider_id, noSuchProvider);
+  const row = await inboundProvider(c.var.db, providerId);
+  if (!row || !isInboundKind(row.kind)) throw noSuchProvider();
+  const kind = row.kind;
+  const logger = c.var.logger.child({ tenant_id: row.tenantId, provider_id: row.id, kind });
+  c.set("logger", logger);
 
-    let credentials: Settings = {};
-    if (row.credentials && (kind === "mailgun" || kind === "postmark" || kind === "resend")) {
-      try {
-        credentials = (await decryptJson<Settings | null>(row.credentials, c.env.ENCRYPTION_KEY, credentialsAad(row.id))) ?? {};
-      } catch (err) {
-        if (!(err instanceof DecryptionError)) throw err;
-        logger.warn("inbound webhook: stored credentials cannot be decrypted");
-        throw new HeraldError("unauthorized", "the provider's stored credentials cannot be read; set them again");
-      }
+  let credentials: Settings = {};
+  if (row.credentials && (kind === "mailgun" || kind === "postmark" || kind === "resend")) {
+    try {
+      credentials = (await decryptJson<Settings | null>(row.credentials, c.var.config.encryptionKey, credentialsAad(row.id))) ?? {};
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+      logger.warn("inbound webhook: stored credentials cannot be decrypted");
+      throw new HeraldError("unauthorized", "the provider's stored credentials cannot be read; set them again");
     }
+  }
 
-    const body = await c.req.text();
-    const result = await verifyInbound(
-      kind,
-      { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body },
-      inboundSecrets(kind, row.config, credentials),
-      // SNS hosts only, no redirects; a failed download fails verification.
-      { fetchText: (url) => fetchSnsText(url) },
-    );
-    if (!result.ok) {
-      logger.warn("inbound webhook refused", { status: result.status, reason: result.reason });
-      const headers: Record<string, string> =
-        kind === "postmark" && result.status === 401 ? { "www-authenticate": 'Basic realm="herald"' } : {};
-      throw new HeraldError(result.status === 401 ? "unauthorized" : "bad_request", result.reason, { headers });
-    }
+  const body = await c.req.text();
+  const result = await verifyInbound(
+    kind,
+    { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body },
+    inboundSecrets(kind, row.config, credentials),
+    // SNS hosts only, no redirects; a failed download fails verification.
+    { fetchText: (url) => fetchSnsText(url) },
+  );
+  if (!result.ok) {
+    logger.warn("inbound webhook refused", { status: result.status, reason: result.reason });
+    const headers: Record<string, string> =
+      kind === "postmark" && result.status === 401 ? { "www-authenticate": 'Basic realm="herald"' } : {};
+    throw new HeraldError(result.status === 401 ? "unauthorized" : "bad_request", result.reason, { headers });
+  }
 
-    // A replay of a request already answered 2xx is answered 200 again (so a sender whose first answer
-    // was lost stops retrying) and changes nothing. A request answered otherwise is not remembered,
-    // so the provider's own retry of it is processed.
-    if (result.replay && (await alreadyAnswered(c.var.cache, row.id, result.replay, logger))) {
-      logger.info("inbound webhook: replayed request ignored");
-      return c.json({ received: 0, duplicate: true }, 200);
-    }
+  // A replay of a request already answered 2xx is answered 200 again (so a sender whose first answer
+  // was lost stops retrying) and changes nothing. A request answered otherwise is not remembered,
+  // so the provider's own retry of it is processed.
+  if (result.replay && (await alreadyAnswered(c.var.cache, row.id, result.replay, logger))) {
+    logger.info("inbound webhook: replayed request ignored");
+    return c.json({ received: 0, duplicate: true }, 200);
+  }
 
-    const events = toEventInputs(kind, result.events);
-    if (events.length > 0) await publishEvents(c.env.EVENTS_QUEUE, row.tenantId, events);
-    if (result.replay) await rememberAnswered(c.var.cache, row.id, result.replay, logger);
-    if (events.length < result.events.length)
-      logger.warn("inbound webhook: events dropped as invalid", { dropped: result.events.length - events.length });
-    logger.info("inbound webhook", { received: events.length, ...(result.confirmed ? { confirmed: true } : {}) });
-    return c.json({ received: events.length, ...(result.confirmed ? { confirmed: true } : {}) }, 200);
-  });
-}
+  const events = toEventInputs(kind, result.events);
+  if (events.length > 0) await publishEvents(c.env.EVENTS_QUEUE, row.tenantId, events);
+  if (result.replay) await rememberAnswered(c.var.cache, row.id, result.replay, logger);
+  if (events.length < result.events.length)
+    logger.warn("inbound webhook: events dropped as invalid", { dropped: result.events.length - events.length });
+  logger.info("inbound webhook", { received: events.length, ...(result.confirmed ? { confirmed: true } : {}) });
+  return c.json({ received: events.length, ...(result.confirmed ? { confirmed: true } : {}) }, 200);
+};
+
+export type InboundWebhookResponse = ResponseBody<typeof route>;

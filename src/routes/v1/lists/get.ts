@@ -1,28 +1,19 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { HonoEnv } from "../../../env";
-import { IdParam, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
-import { ListSchema, toListDto } from "./schema";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
+import { IdParam } from "../../../lib/schemas";
 import { findList, memberCount } from "../../../lists/store";
+import { ListSchema, toListDto } from "./schema";
 
-const route = createRoute({
-  method: "get",
-  path: "/{id}",
-  tags: ["lists"],
+export const route = defineRoute("get", "/{id}", "contacts:read", {
   summary: "Get one list with its member count",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("contacts:read")] as const,
-  request: { params: IdParam },
-  responses: {
-    200: { description: "The list", content: { "application/json": { schema: ListSchema } } },
-    ...problems(401, 403, 404),
-  },
+  params: IdParam,
+  ok: [200, ListSchema, "The list"],
+  errors: [404],
 });
 
-export function registerGet(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const { tenantId } = c.var.principal;
-    const row = await findList(c.var.db, tenantId, c.req.valid("param").id);
-    return c.json(toListDto(row, await memberCount(c.var.db, tenantId, row.id)), 200);
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const { tenantId } = c.var.principal;
+  const row = await findList(c.var.db, tenantId, c.req.valid("param").id);
+  return c.json(toListDto(row, await memberCount(c.var.db, tenantId, row.id)), 200);
+};
+
+export type GetListResponse = ResponseBody<typeof route>;

@@ -1,27 +1,17 @@
+import { mountRoutes } from "../../define";
 import { newRouter } from "../../router";
 import { requireAuth } from "../../../middleware/auth";
-import { registerDelete } from "./delete";
-import { registerGet } from "./get";
-import { registerList } from "./list";
-import { registerMembersAdd } from "./members-add";
-import { registerMembersList } from "./members-list";
-import { registerMembersRemove } from "./members-remove";
-import { registerPatch } from "./patch";
-import { registerPost } from "./post";
+import * as del from "./delete";
+import * as get from "./get";
+import * as list from "./list";
+import * as membersAdd from "./members-add";
+import * as membersList from "./members-list";
+import * as membersRemove from "./members-remove";
+import * as patch from "./patch";
+import * as post from "./post";
 
 export function listsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [
-    registerList,
-    registerPost,
-    registerGet,
-    registerPatch,
-    registerDelete,
-    registerMembersList,
-    registerMembersAdd,
-    registerMembersRemove,
-  ])
-    register(api);
-  return api;
+  return mountRoutes(api, "lists", list, post, get, patch, del, membersList, membersAdd, membersRemove);
 }

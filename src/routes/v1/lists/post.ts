@@ -1,35 +1,19 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { lists } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
-import { uuidv7 } from "../../../lib/ids";
-import { problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
+import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
+import { createList } from "../../../lists/store";
 import { CreateListBody, ListSchema, toListDto } from "./schema";
-import { nameTaken } from "../../../lists/store";
 
-const route = createRoute({
-  method: "post",
-  path: "/",
-  tags: ["lists"],
+export const route = defineRoute("post", "/", "contacts:write", {
   summary: "Create a list; names are unique within the tenant",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("contacts:write")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: CreateListBody } } } },
-  responses: {
-    201: { description: "The new list", content: { "application/json": { schema: ListSchema } } },
-    ...problems(400, 401, 403, 409, 413, 415, 422),
-  },
+  body: CreateListBody,
+  ok: [201, ListSchema, "The new list"],
+  errors: [409],
 });
 
-export function registerPost(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const body = c.req.valid("json");
-    const [row] = await c.var.db
-      .insert(lists)
-      .values({ id: uuidv7(), tenantId: c.var.principal.tenantId, name: body.name, description: body.description ?? null })
-      .onConflictDoNothing({ target: [lists.tenantId, lists.name] })
-      .returning();
-    if (!row) throw nameTaken(body.name);
-    return c.json(toListDto(row, 0), 201);
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const body = c.req.valid("json");
+  const row = await createList(c.var.db, c.var.principal.tenantId, { name: body.name, description: body.description ?? null });
+  return c.json(toListDto(row, 0), 201);
+};
+
+export type PostListBody = RequestBody<typeof route>;
+export type PostListResponse = ResponseBody<typeof route>;

@@ -1,15 +1,15 @@
+import { mountRoutes } from "../../define";
 import { newRouter } from "../../router";
 import { requireAuth } from "../../../middleware/auth";
-import { registerDelete } from "./delete";
-import { registerGet } from "./get";
-import { registerList } from "./list";
-import { registerPatch } from "./patch";
-import { registerPost } from "./post";
-import { registerTest } from "./send-test";
+import * as del from "./delete";
+import * as get from "./get";
+import * as list from "./list";
+import * as patch from "./patch";
+import * as post from "./post";
+import * as sendTest from "./send-test";
 
 export function providersRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerTest]) register(api);
-  return api;
+  return mountRoutes(api, "providers", list, post, get, patch, del, sendTest);
 }

@@ -1,27 +1,15 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { providers } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
-import { newestFirst } from "../../../lib/keyset";
-import { PageQuery, pageOf, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
+import { PageQuery, pageOf } from "../../../lib/schemas";
+import { providerPage } from "../../../providers/rows";
 import { ProviderSchema, toProviderDto } from "./schema";
 
-const route = createRoute({
-  method: "get",
-  path: "/",
-  tags: ["providers"],
+export const route = defineRoute("get", "/", "providers:read", {
   summary: "List the tenant's providers, newest first",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("providers:read")] as const,
-  request: { query: PageQuery },
-  responses: {
-    200: { description: "A page of providers", content: { "application/json": { schema: pageOf(ProviderSchema, "ProviderPage") } } },
-    ...problems(401, 403, 422),
-  },
+  query: PageQuery,
+  ok: [200, pageOf(ProviderSchema, "ProviderPage"), "A page of providers"],
 });
 
-export function registerList(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) =>
-    c.json(await newestFirst(c.var.db, providers, c.var.principal.tenantId, c.req.valid("query"), toProviderDto), 200),
-  );
-}
+export const handler: Handler<typeof route> = async (c) =>
+  c.json(await providerPage(c.var.db, c.var.principal.tenantId, c.req.valid("query"), toProviderDto), 200);
+
+export type ListProvidersResponse = ResponseBody<typeof route>;

@@ -1,56 +1,43 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { providers } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
-import { destinationPolicy } from "../../../lib/destination";
+import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
 import { uuidv7 } from "../../../lib/ids";
-import { problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
+import { insertProvider } from "../../../providers/rows";
 import { CreateProviderBody, ProviderSchema, toProviderDto } from "./schema";
 import { checkSettings, limitErrors, sealCredentials } from "./settings";
 
-const route = createRoute({
-  method: "post",
-  path: "/",
-  tags: ["providers"],
+export const route = defineRoute("post", "/", "providers:write", {
   summary: "Add a sending provider; its credentials are encrypted and never shown again",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("providers:write")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: CreateProviderBody } } } },
-  responses: {
-    201: { description: "The new provider", content: { "application/json": { schema: ProviderSchema } } },
-    ...problems(400, 401, 403, 413, 415, 422, 503),
-  },
+  body: CreateProviderBody,
+  ok: [201, ProviderSchema, "The new provider"],
+  errors: [503],
 });
 
-export function registerPost(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const body = c.req.valid("json");
-    const limits = limitErrors(body.rate_per_second, body.daily_quota, { rate: true, quota: true });
-    const settings = checkSettings(
-      body.kind,
-      { config: body.config, credentials: body.credentials ?? null },
-      destinationPolicy(c.env),
-      undefined,
-      limits,
-    );
-    const id = uuidv7();
-    const sealed = await sealCredentials(id, settings.credentials ?? null, c.env);
-    const [row] = await c.var.db
-      .insert(providers)
-      .values({
-        id,
-        tenantId: c.var.principal.tenantId,
-        name: body.name,
-        kind: body.kind,
-        config: settings.config ?? {},
-        credentials: sealed,
-        ratePerSecond: body.rate_per_second,
-        dailyQuota: body.daily_quota,
-        priority: body.priority,
-        enabled: body.enabled,
-      })
-      .returning();
-    c.var.logger.info("provider created", { provider_id: id, kind: body.kind });
-    return c.json(toProviderDto(row!), 201);
+export const handler: Handler<typeof route> = async (c) => {
+  const body = c.req.valid("json");
+  const limits = limitErrors(body.rate_per_second, body.daily_quota, { rate: true, quota: true });
+  const settings = checkSettings(
+    body.kind,
+    { config: body.config, credentials: body.credentials ?? null },
+    { allowLoopback: c.var.config.devAllowLoopback },
+    undefined,
+    limits,
+  );
+  const id = uuidv7();
+  const sealed = await sealCredentials(id, settings.credentials ?? null, c.var.config);
+  const row = await insertProvider(c.var.db, {
+    id,
+    tenantId: c.var.principal.tenantId,
+    name: body.name,
+    kind: body.kind,
+    config: settings.config ?? {},
+    credentials: sealed,
+    ratePerSecond: body.rate_per_second,
+    dailyQuota: body.daily_quota,
+    priority: body.priority,
+    enabled: body.enabled,
   });
-}
+  c.var.logger.info("provider created", { provider_id: id, kind: body.kind });
+  return c.json(toProviderDto(row), 201);
+};
+
+export type PostProviderBody = RequestBody<typeof route>;
+export type PostProviderResponse = ResponseBody<typeof route>;

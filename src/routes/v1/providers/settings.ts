@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Config } from "../../../config";
 import type { ProviderKind } from "../../../db/schema";
 import { HeraldError, type FieldError } from "../../../errors";
 import { encryptJson } from "../../../lib/crypto";
@@ -112,11 +113,12 @@ function redactReceived(e: FieldError): FieldError {
   return { field: e.field, message: e.message.replace(/,?\s*received\b.*$/i, "") };
 }
 
+/** The credentials encrypted under ENCRYPTION_KEY and bound to the provider's id; null for none. */
 export async function sealCredentials(
   providerId: string,
   credentials: Record<string, unknown> | null,
-  env: Pick<Env, "ENCRYPTION_KEY">,
+  config: Pick<Config, "encryptionKey">,
 ): Promise<string | null> {
   if (credentials === null) return null;
-  return encryptJson(credentials, env.ENCRYPTION_KEY, credentialsAad(providerId));
+  return encryptJson(credentials, config.encryptionKey, credentialsAad(providerId));
 }

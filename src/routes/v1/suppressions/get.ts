@@ -1,33 +1,18 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { HonoEnv } from "../../../env";
-import { HeraldError } from "../../../errors";
-import { problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
-import { findSuppression } from "../../../suppressions/store";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
+import { findSuppression, noSuchSuppression } from "../../../suppressions/store";
 import { EmailParam, SuppressionSchema, toSuppressionDto } from "./schema";
 
-const route = createRoute({
-  method: "get",
-  path: "/{email}",
-  tags: ["suppressions"],
+export const route = defineRoute("get", "/{email}", "suppressions:read", {
   summary: "Whether an address is suppressed: its entry, or 404",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("suppressions:read")] as const,
-  request: { params: EmailParam },
-  responses: {
-    200: { description: "The suppression", content: { "application/json": { schema: SuppressionSchema } } },
-    ...problems(401, 403, 404, 422),
-  },
+  params: EmailParam,
+  ok: [200, SuppressionSchema, "The suppression"],
+  errors: [404],
 });
 
-export function noSuchSuppression(): HeraldError {
-  return new HeraldError("not_found", "that address is not suppressed");
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const row = await findSuppression(c.var.db, c.var.principal.tenantId, c.req.valid("param").email);
+  if (!row) throw noSuchSuppression();
+  return c.json(toSuppressionDto(row), 200);
+};
 
-export function registerGet(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const row = await findSuppression(c.var.db, c.var.principal.tenantId, c.req.valid("param").email);
-    if (!row) throw noSuchSuppression();
-    return c.json(toSuppressionDto(row), 200);
-  });
-}
+export type GetSuppressionResponse = ResponseBody<typeof route>;

@@ -1,13 +1,13 @@
+import { mountRoutes } from "../../define";
 import { newRouter } from "../../router";
 import { requireAuth } from "../../../middleware/auth";
-import { registerPost } from "./post";
-import { registerDelete } from "./delete";
-import { registerGet } from "./get";
-import { registerList } from "./list";
+import * as del from "./delete";
+import * as get from "./get";
+import * as list from "./list";
+import * as post from "./post";
 
 export function suppressionsRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerPost, registerGet, registerDelete]) register(api);
-  return api;
+  return mountRoutes(api, "suppressions", list, post, get, del);
 }

@@ -1,34 +1,32 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { HonoEnv } from "../../../env";
-import { problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
+import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
 import { suppressOne } from "../../../suppressions/store";
 import { CreateSuppressionBody, SuppressionSchema, toSuppressionDto } from "./schema";
 
-const route = createRoute({
-  method: "post",
-  path: "/",
-  tags: ["suppressions"],
+const base = defineRoute("post", "/", "suppressions:write", {
   summary: "Suppress an address. Idempotent: an address already suppressed answers 200 with its entry, unchanged.",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("suppressions:write")] as const,
-  request: { body: { required: true, content: { "application/json": { schema: CreateSuppressionBody } } } },
-  responses: {
-    200: { description: "The address was already suppressed; its entry", content: { "application/json": { schema: SuppressionSchema } } },
-    201: { description: "The new suppression", content: { "application/json": { schema: SuppressionSchema } } },
-    ...problems(400, 401, 403, 413, 415, 422),
-  },
+  body: CreateSuppressionBody,
+  ok: [201, SuppressionSchema, "The new suppression"],
 });
 
-export function registerPost(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const body = c.req.valid("json");
-    const { row, created } = await suppressOne(c.var.db, c.var.principal.tenantId, {
-      email: body.email,
-      reason: body.reason,
-      note: body.note || null,
-    });
-    if (created) c.var.logger.info("suppression added", { reason: row.reason });
-    return created ? c.json(toSuppressionDto(row), 201) : c.json(toSuppressionDto(row), 200);
+// A second success answer, which a RouteSpec cannot declare: the entry that was already there.
+export const route = {
+  ...base,
+  responses: {
+    ...base.responses,
+    200: { description: "The address was already suppressed; its entry", content: { "application/json": { schema: SuppressionSchema } } },
+  },
+};
+
+export const handler: Handler<typeof route> = async (c) => {
+  const body = c.req.valid("json");
+  const { row, created } = await suppressOne(c.var.db, c.var.principal.tenantId, {
+    email: body.email,
+    reason: body.reason,
+    note: body.note || null,
   });
-}
+  if (created) c.var.logger.info("suppression added", { reason: row.reason });
+  return created ? c.json(toSuppressionDto(row), 201) : c.json(toSuppressionDto(row), 200);
+};
+
+export type PostSuppressionBody = RequestBody<typeof route>;
+export type PostSuppressionResponse = ResponseBody<typeof route>;

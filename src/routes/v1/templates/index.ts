@@ -1,15 +1,15 @@
+import { mountRoutes } from "../../define";
 import { newRouter } from "../../router";
 import { requireAuth } from "../../../middleware/auth";
-import { registerDelete } from "./delete";
-import { registerGet } from "./get";
-import { registerList } from "./list";
-import { registerPatch } from "./patch";
-import { registerPost } from "./post";
-import { registerPreview } from "./preview";
+import * as del from "./delete";
+import * as get from "./get";
+import * as list from "./list";
+import * as patch from "./patch";
+import * as post from "./post";
+import * as preview from "./preview";
 
 export function templatesRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerPreview]) register(api);
-  return api;
+  return mountRoutes(api, "templates", list, post, get, patch, del, preview);
 }

@@ -1,10 +1,8 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { HonoEnv } from "../../../env";
-import { IdParam, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
+import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
+import { IdParam } from "../../../lib/schemas";
 import { compileTemplate, type MergeContext } from "../../../templates/engine";
+import { findTemplate } from "../../../templates/store";
 import { PreviewBody, RenderedSchema } from "./schema";
-import { findTemplate } from "./store";
 
 /** What a preview shows where the request gives no contact data; the links lead nowhere on purpose. */
 export const SAMPLE_CONTACT = { email: "jane.doe@example.com", name: "Jane Doe" } as const;
@@ -13,36 +11,29 @@ export const SAMPLE_LINKS = {
   view_in_browser_url: "https://example.com/view?preview=1",
 } as const;
 
-const route = createRoute({
-  method: "post",
-  path: "/{id}/preview",
-  tags: ["templates"],
+export const route = defineRoute("post", "/{id}/preview", "templates:read", {
   summary: "Render a template with sample or given contact and campaign data; nothing is sent or saved",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("templates:read")] as const,
-  request: {
-    params: IdParam,
-    body: { required: false, content: { "application/json": { schema: PreviewBody } } },
-  },
-  responses: {
-    200: { description: "The rendered subject and bodies", content: { "application/json": { schema: RenderedSchema } } },
-    ...problems(400, 401, 403, 404, 413, 415, 422),
-  },
+  params: IdParam,
+  body: PreviewBody,
+  bodyOptional: true,
+  ok: [200, RenderedSchema, "The rendered subject and bodies"],
+  errors: [404],
 });
 
-export function registerPreview(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const row = await findTemplate(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
-    const body = c.req.valid("json");
-    const contact = body.contact ?? {};
-    const ctx: MergeContext = {
-      email: contact.email ?? SAMPLE_CONTACT.email,
-      name: contact.name === undefined ? SAMPLE_CONTACT.name : contact.name,
-      attributes: contact.attributes ?? {},
-      campaign: body.campaign ?? {},
-      extra: { ...SAMPLE_LINKS },
-    };
-    const rendered = compileTemplate({ subject: row.subject, html: row.html, text: row.text }).render(ctx);
-    return c.json(rendered, 200);
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const row = await findTemplate(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
+  const body = c.req.valid("json");
+  const contact = body.contact ?? {};
+  const ctx: MergeContext = {
+    email: contact.email ?? SAMPLE_CONTACT.email,
+    name: contact.name === undefined ? SAMPLE_CONTACT.name : contact.name,
+    attributes: contact.attributes ?? {},
+    campaign: body.campaign ?? {},
+    extra: { ...SAMPLE_LINKS },
+  };
+  const rendered = compileTemplate({ subject: row.subject, html: row.html, text: row.text }).render(ctx);
+  return c.json(rendered, 200);
+};
+
+export type PreviewTemplateBody = RequestBody<typeof route>;
+export type PreviewTemplateResponse = ResponseBody<typeof route>;

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import type { templates } from "../../../db/schema";
 import { utf8 } from "../../../lib/encoding";
 import { Timestamp } from "../../../lib/schemas";
 import { unknownVariables } from "../../../templates/engine";
+import type { TemplateRow, TemplateSummaryRow } from "../../../templates/store";
 
 /** RFC 5322's line limit, so a subject never has to be folded into several header lines. */
 export const MAX_SUBJECT_CHARS = 998;
@@ -88,11 +88,7 @@ export const RenderedSchema = z
   .object({ subject: z.string(), html: z.string().nullable(), text: z.string().nullable() })
   .openapi("RenderedTemplate");
 
-export type TemplateRow = typeof templates.$inferSelect;
-
-export function toTemplateSummaryDto(
-  row: Pick<TemplateRow, "id" | "name" | "subject" | "version" | "variables" | "createdAt" | "updatedAt">,
-) {
+export function toTemplateSummaryDto(row: TemplateSummaryRow) {
   return {
     id: row.id,
     name: row.name,

@@ -1,8 +1,8 @@
+import { mountRoutes } from "../../define";
 import { newRouter } from "../../router";
-import { registerPost } from "./post";
+import * as post from "./post";
 
 export function tenantsRoutes() {
   const api = newRouter();
-  registerPost(api);
-  return api;
+  return mountRoutes(api, "tenants", post);
 }

@@ -1,21 +1,16 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import { webhookEndpoints } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
-import { noSuchEndpoint } from "./get";
-import { deleteByIdRoute } from "../../../lib/schemas";
-import { deleteTenantRow } from "../../../lib/tenant-rows";
-import { requireScope } from "../../../middleware/auth";
+import { defineRoute, type Handler } from "../../define";
+import { IdParam } from "../../../lib/schemas";
+import { deleteEndpoint } from "../../../webhooks/store";
 
-const route = deleteByIdRoute(
-  "webhooks",
-  "Delete a webhook endpoint and its delivery log. Deliveries still queued are dropped.",
-  requireScope("webhooks:write"),
-);
+export const route = defineRoute("delete", "/{id}", "webhooks:write", {
+  summary: "Delete a webhook endpoint and its delivery log. Deliveries still queued are dropped.",
+  params: IdParam,
+  ok: [204, "Deleted"],
+  errors: [404],
+});
 
-export function registerDelete(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) => {
-    const id = await deleteTenantRow(c.var.db, webhookEndpoints, c.var.principal.tenantId, c.req.valid("param").id, noSuchEndpoint);
-    c.var.logger.info("webhook endpoint deleted", { endpoint_id: id });
-    return c.body(null, 204);
-  });
-}
+export const handler: Handler<typeof route> = async (c) => {
+  const id = await deleteEndpoint(c.var.db, c.var.principal.tenantId, c.req.valid("param").id);
+  c.var.logger.info("webhook endpoint deleted", { endpoint_id: id });
+  return c.body(null, 204);
+};

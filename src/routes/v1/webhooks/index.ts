@@ -1,18 +1,19 @@
+import { mountRoutes } from "../../define";
 import { newRouter } from "../../router";
 import { requireAuth } from "../../../middleware/auth";
-import { registerPost } from "./post";
-import { registerDelete } from "./delete";
-import { registerDeliveries } from "./deliveries";
-import { registerGet } from "./get";
-import { registerList } from "./list";
-import { registerPatch } from "./patch";
-import { registerRedeliver } from "./redeliver";
+import * as del from "./delete";
+import * as deliveriesGet from "./deliveries-get";
+import * as deliveriesList from "./deliveries-list";
+import * as get from "./get";
+import * as list from "./list";
+import * as patch from "./patch";
+import * as post from "./post";
+import * as redeliver from "./redeliver";
+import * as rotateSecret from "./rotate-secret";
 
 /** Outbound webhook endpoints, their delivery log and redelivery; mounted at /v1/webhooks. */
 export function webhooksRoutes() {
   const api = newRouter();
   api.use("*", requireAuth);
-  for (const register of [registerList, registerPost, registerGet, registerPatch, registerDelete, registerDeliveries, registerRedeliver])
-    register(api);
-  return api;
+  return mountRoutes(api, "webhooks", list, post, rotateSecret, get, patch, del, deliveriesList, deliveriesGet, redeliver);
 }

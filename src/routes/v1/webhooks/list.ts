@@ -1,30 +1,15 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { webhookEndpoints } from "../../../db/schema";
-import type { HonoEnv } from "../../../env";
-import { newestFirst } from "../../../lib/keyset";
-import { PageQuery, pageOf, problems } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
+import { defineRoute, type Handler, type ResponseBody } from "../../define";
+import { PageQuery, pageOf } from "../../../lib/schemas";
+import { endpointPage } from "../../../webhooks/store";
 import { toEndpointDto, WebhookEndpointSchema } from "./schema";
 
-const route = createRoute({
-  method: "get",
-  path: "/",
-  tags: ["webhooks"],
+export const route = defineRoute("get", "/", "webhooks:read", {
   summary: "List the tenant's webhook endpoints, newest first",
-  security: [{ bearerAuth: [] }],
-  middleware: [requireScope("webhooks:read")] as const,
-  request: { query: PageQuery },
-  responses: {
-    200: {
-      description: "A page of endpoints",
-      content: { "application/json": { schema: pageOf(WebhookEndpointSchema, "WebhookEndpointPage") } },
-    },
-    ...problems(401, 403, 422),
-  },
+  query: PageQuery,
+  ok: [200, pageOf(WebhookEndpointSchema, "WebhookEndpointPage"), "A page of endpoints"],
 });
 
-export function registerList(api: OpenAPIHono<HonoEnv>) {
-  api.openapi(route, async (c) =>
-    c.json(await newestFirst(c.var.db, webhookEndpoints, c.var.principal.tenantId, c.req.valid("query"), toEndpointDto), 200),
-  );
-}
+export const handler: Handler<typeof route> = async (c) =>
+  c.json(await endpointPage(c.var.db, c.var.principal.tenantId, c.req.valid("query"), toEndpointDto), 200);
+
+export type ListWebhooksResponse = ResponseBody<typeof route>;

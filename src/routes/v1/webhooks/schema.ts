@@ -55,8 +55,10 @@ const Description = z.string().trim().max(500);
 
 const SignatureScheme = z.enum(WEBHOOK_SIGNATURE_SCHEMES).openapi({
   description:
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: literal ${…}: the parts of the signed string
     'How deliveries are signed. "herald": Herald-Webhook-Id, -Timestamp and -Signature (v1=<hex HMAC of `${timestamp}.${body}`>). ' +
     '"standard": the Standard Webhooks specification: webhook-id, webhook-timestamp and webhook-signature ' +
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: literal ${…}: the parts of the signed string
     "(v1,<base64 HMAC of `${id}.${timestamp}.${body}`>), verifiable with any Standard Webhooks library; after a rotation " +
     `the replaced secret keeps signing for ${ROTATION_OVERLAP_SECONDS / 3600} hours, so webhook-signature then carries two signatures. Changing it needs no new secret.`,
   example: "standard",

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { CAMPAIGN_STATES } from "../../../campaigns/machine";
-import type { campaigns } from "../../../db/schema";
-import { Address, Timestamp } from "../../../lib/schemas";
+import { CAMPAIGN_STATES } from "./machine";
+import type { campaigns } from "../db/schema";
+import { Address, Timestamp } from "../lib/schemas";
 
 export const CampaignSchema = z
   .object({
@@ -98,4 +98,34 @@ export function toCampaignDto(row: Row) {
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };
+}
+
+type CampaignFields = Partial<Omit<z.infer<typeof CreateCampaignBody>, "reply_to">> & {
+  reply_to?: string | null;
+};
+
+/** The columns a create or an update body sets; fields left out of an update stay undefined (unchanged). */
+export function campaignColumns<B extends CampaignFields>(body: B) {
+  const columns: {
+    name: B["name"];
+    templateId: B["template_id"];
+    listIds: B["list_ids"];
+    fromAddress: B["from"];
+    replyTo: B["reply_to"];
+    providerIds: B["provider_ids"];
+    data: B["data"];
+    trackOpens: B["track_opens"];
+    trackClicks: B["track_clicks"];
+  } = {
+    name: body.name,
+    templateId: body.template_id,
+    listIds: body.list_ids,
+    fromAddress: body.from,
+    replyTo: body.reply_to,
+    providerIds: body.provider_ids,
+    data: body.data,
+    trackOpens: body.track_opens,
+    trackClicks: body.track_clicks,
+  };
+  return columns;
 }
