@@ -1,5 +1,5 @@
 import { sendFanouts } from "../src/campaigns/enqueue";
-import type { FanoutMessage } from "../src/campaigns/queue-messages";
+import { rangeMessage } from "../src/campaigns/queue-messages";
 import { StoredValue } from "./stored-value";
 
 /** A range of the audience as fan-out planned it: contact ids in (after, until]. */
@@ -86,17 +86,9 @@ export class Admission {
 
   /** Puts pages on the fan-out queue as range steps. */
   async queue(env: Env, tenantId: string, campaignId: string, pages: PlannedPage[]): Promise<void> {
-    const messages: FanoutMessage[] = pages.map((p) => ({
-      type: "campaign_fanout",
-      tenant_id: tenantId,
-      campaign_id: campaignId,
-      mode: "range",
-      cursor: p.after,
-      until: p.until,
-      expected: p.expected,
-      seq: p.seq,
-      seen: 0,
-    }));
-    await sendFanouts(env, messages);
+    await sendFanouts(
+      env,
+      pages.map((p) => rangeMessage(tenantId, campaignId, p)),
+    );
   }
 }

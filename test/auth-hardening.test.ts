@@ -8,25 +8,10 @@ import { describe, expect, it } from "vitest";
 import { tenants } from "../src/db/schema";
 import { createCache } from "../src/services/cache";
 import { tenantCacheKey } from "../src/services/tenants";
-import { call, expectProblem, jwksInfo, mintJwt, newTenant, nowSeconds, withDb } from "./helpers";
+import { call, expectProblem, jwksInfo, mintJwt, newTenant, nowSeconds, withDb, IDP, idpClaims } from "./helpers";
 
-const IDP = { JWT_ISSUER: "https://idp.test", JWT_AUDIENCE: "herald-api" };
 const idpKey = { alg: "HS256" as const, secret: env.IDP_JWT_SECRET };
 const sessionKey = { alg: "HS256" as const, secret: env.JWT_SECRET };
-
-function idpClaims(tenantId: string, extra: Record<string, unknown> = {}) {
-  const now = nowSeconds();
-  return {
-    iss: IDP.JWT_ISSUER,
-    aud: IDP.JWT_AUDIENCE,
-    sub: crypto.randomUUID(),
-    tid: tenantId,
-    role: "admin",
-    iat: now,
-    exp: now + 300,
-    ...extra,
-  };
-}
 
 /** Claims shaped exactly like POST /v1/auth/token's, for minting variations of a session token. */
 function sessionClaims(tenantId: string, extra: Record<string, unknown> = {}) {

@@ -3,12 +3,11 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { apiKeys } from "../src/db/schema";
 import { openDb } from "../src/services/db";
-import { call, expectProblem, jwksInfo, mintJwt, newTenant, nowSeconds } from "./helpers";
+import { call, expectProblem, jwksInfo, mintJwt, newTenant, nowSeconds, IDP, idpClaims } from "./helpers";
 
 // Identity-provider tokens: HS256 under IDP_JWT_SECRET (never JWT_SECRET, which signs only
 // herald's own session tokens), with the issuer and audience herald is configured to expect.
 const SECRET = env.IDP_JWT_SECRET;
-const IDP = { JWT_ISSUER: "https://idp.test", JWT_AUDIENCE: "herald-api" };
 
 async function listKeys(token: string, overrides?: Partial<Env>) {
   return call("/v1/api-keys", { token, env: { ...IDP, ...overrides } });
@@ -18,20 +17,6 @@ async function expectUnauthorized(res: Response, detail?: RegExp) {
   const body = await expectProblem(res, 401, "unauthorized");
   expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
   if (detail) expect(body.detail).toMatch(detail);
-}
-
-function userClaims(tenantId: string, extra: Record<string, unknown> = {}) {
-  const now = nowSeconds();
-  return {
-    iss: IDP.JWT_ISSUER,
-    aud: IDP.JWT_AUDIENCE,
-    sub: crypto.randomUUID(),
-    tid: tenantId,
-    role: "admin",
-    iat: now,
-    exp: now + 300,
-    ...extra,
-  };
 }
 
 describe("POST /v1/auth/token", () => {
@@ -51,7 +36,7 @@ describe("POST /v1/auth/token", () => {
 
   it("refuses to exchange a JWT (only keys can be exchanged)", async () => {
     const { tenantId } = await newTenant();
-    const jwt = await mintJwt(userClaims(tenantId), { alg: "HS256", secret: SECRET });
+    const jwt = await mintJwt(idpClaims(tenantId), { alg: "HS256", secret: SECRET });
     await expectProblem(await call("/v1/auth/token", { method: "POST", token: jwt, env: IDP }), 403, "forbidden");
   });
 
@@ -99,7 +84,7 @@ describe("JWT verification (HS256 configured)", () => {
   it("accepts a tenant user's token and scopes it to that tenant", async () => {
     const a = await newTenant();
     await newTenant();
-    const jwt = await mintJwt(userClaims(a.tenantId), { alg: "HS256", secret: SECRET });
+    const jwt = await mintJwt(idpClaims(a.tenantId), { alg: "HS256", secret: SECRET });
     const res = await listKeys(jwt);
     expect(res.status).toBe(200);
     const { data } = (await res.json()) as { data: { id: string }[] };
@@ -108,23 +93,23 @@ describe("JWT verification (HS256 configured)", () => {
 
   it('refuses alg "none"', async () => {
     const { tenantId } = await newTenant();
-    await expectUnauthorized(await listKeys(await mintJwt(userClaims(tenantId), { alg: "none" })), /algorithm/);
+    await expectUnauthorized(await listKeys(await mintJwt(idpClaims(tenantId), { alg: "none" })), /algorithm/);
   });
 
   it("refuses an algorithm other than the configured one", async () => {
     const { tenantId } = await newTenant();
     const { rsaPrivate } = jwksInfo();
-    const rs = await mintJwt(userClaims(tenantId), { alg: "RS256", jwk: rsaPrivate, kid: "rsa-1" });
+    const rs = await mintJwt(idpClaims(tenantId), { alg: "RS256", jwk: rsaPrivate, kid: "rsa-1" });
     await expectUnauthorized(await listKeys(rs), /algorithm/);
   });
 
   it("refuses a bad signature, including a forged herald issuer", async () => {
     const { tenantId } = await newTenant();
     const wrong = "another-secret-that-is-long-enough-0123456789";
-    await expectUnauthorized(await listKeys(await mintJwt(userClaims(tenantId), { alg: "HS256", secret: wrong })), /signature/);
-    const forged = await mintJwt(userClaims(tenantId, { iss: "herald", scopes: ["*"] }), { alg: "HS256", secret: wrong });
+    await expectUnauthorized(await listKeys(await mintJwt(idpClaims(tenantId), { alg: "HS256", secret: wrong })), /signature/);
+    const forged = await mintJwt(idpClaims(tenantId, { iss: "herald", scopes: ["*"] }), { alg: "HS256", secret: wrong });
     await expectUnauthorized(await listKeys(forged), /signature/);
-    const valid = await mintJwt(userClaims(tenantId), { alg: "HS256", secret: SECRET });
+    const valid = await mintJwt(idpClaims(tenantId), { alg: "HS256", secret: SECRET });
     const [h, p, s] = valid.split(".");
     const flipped = `${h}.${p}.${s!.startsWith("A") ? "B" : "A"}${s!.slice(1)}`;
     await expectUnauthorized(await listKeys(flipped), /signature|malformed/);
@@ -132,7 +117,7 @@ describe("JWT verification (HS256 configured)", () => {
 
   it("a token verified once is not honoured under a configuration that would refuse it", async () => {
     const { tenantId } = await newTenant();
-    const jwt = await mintJwt(userClaims(tenantId), { alg: "HS256", secret: SECRET });
+    const jwt = await mintJwt(idpClaims(tenantId), { alg: "HS256", secret: SECRET });
     expect((await listKeys(jwt)).status).toBe(200);
     await expectUnauthorized(await listKeys(jwt, { JWT_AUDIENCE: "someone-else" }), /audience/);
     await expectUnauthorized(await listKeys(jwt, { IDP_JWT_SECRET: "a-rotated-secret-that-is-long-enough-0123456789" }), /signature/);
@@ -142,11 +127,11 @@ describe("JWT verification (HS256 configured)", () => {
   it("checks exp and nbf with a small clock skew", async () => {
     const { tenantId } = await newTenant();
     const now = nowSeconds();
-    const expired = await mintJwt(userClaims(tenantId, { exp: now - 120 }), { alg: "HS256", secret: SECRET });
+    const expired = await mintJwt(idpClaims(tenantId, { exp: now - 120 }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(expired), /expired/);
-    const justExpired = await mintJwt(userClaims(tenantId, { exp: now - 5 }), { alg: "HS256", secret: SECRET });
+    const justExpired = await mintJwt(idpClaims(tenantId, { exp: now - 5 }), { alg: "HS256", secret: SECRET });
     expect((await listKeys(justExpired)).status).toBe(200);
-    const notYet = await mintJwt(userClaims(tenantId, { nbf: now + 600 }), { alg: "HS256", secret: SECRET });
+    const notYet = await mintJwt(idpClaims(tenantId, { nbf: now + 600 }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(notYet), /not yet valid/);
     const noExp = await mintJwt(
       { iss: IDP.JWT_ISSUER, aud: IDP.JWT_AUDIENCE, sub: "u", tid: tenantId, role: "admin" },
@@ -157,31 +142,31 @@ describe("JWT verification (HS256 configured)", () => {
 
   it("refuses a token without a valid tenant claim", async () => {
     const { tenantId } = await newTenant();
-    const claims = userClaims(tenantId) as Record<string, unknown>;
+    const claims = idpClaims(tenantId) as Record<string, unknown>;
     delete claims.tid;
     await expectUnauthorized(await listKeys(await mintJwt(claims, { alg: "HS256", secret: SECRET })), /tenant/);
-    const bad = await mintJwt(userClaims("'; drop table tenants; --"), { alg: "HS256", secret: SECRET });
+    const bad = await mintJwt(idpClaims("'; drop table tenants; --"), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(bad), /tenant/);
   });
 
   it("requires the configured iss and aud", async () => {
     const { tenantId } = await newTenant();
     const cfg = { JWT_ISSUER: "https://idp.example", JWT_AUDIENCE: "herald-api" };
-    const good = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: ["x", cfg.JWT_AUDIENCE] }), {
+    const good = await mintJwt(idpClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: ["x", cfg.JWT_AUDIENCE] }), {
       alg: "HS256",
       secret: SECRET,
     });
     expect((await listKeys(good, cfg)).status).toBe(200);
-    const wrongIss = await mintJwt(userClaims(tenantId, { iss: "https://evil.example", aud: cfg.JWT_AUDIENCE }), {
+    const wrongIss = await mintJwt(idpClaims(tenantId, { iss: "https://evil.example", aud: cfg.JWT_AUDIENCE }), {
       alg: "HS256",
       secret: SECRET,
     });
     await expectUnauthorized(await listKeys(wrongIss, cfg), /issuer/);
-    const wrongAud = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: "other" }), { alg: "HS256", secret: SECRET });
+    const wrongAud = await mintJwt(idpClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: "other" }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(wrongAud, cfg), /audience/);
-    const noIss = await mintJwt(userClaims(tenantId, { iss: undefined }), { alg: "HS256", secret: SECRET });
+    const noIss = await mintJwt(idpClaims(tenantId, { iss: undefined }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(noIss, cfg), /issuer/);
-    const noAud = await mintJwt(userClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: undefined }), { alg: "HS256", secret: SECRET });
+    const noAud = await mintJwt(idpClaims(tenantId, { iss: cfg.JWT_ISSUER, aud: undefined }), { alg: "HS256", secret: SECRET });
     await expectUnauthorized(await listKeys(noAud, cfg), /audience/);
   });
 
@@ -197,7 +182,7 @@ describe("JWT verification through JWKS (RS256 / ES256 configured)", () => {
 
   it("accepts an RS256 token signed by a key in the set", async () => {
     const { tenantId } = await newTenant();
-    const jwt = await mintJwt(userClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
+    const jwt = await mintJwt(idpClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
     expect((await listKeys(jwt, rs())).status).toBe(200);
   });
 
@@ -205,31 +190,31 @@ describe("JWT verification through JWKS (RS256 / ES256 configured)", () => {
     const { tenantId } = await newTenant();
     const pub = jwksInfo().rsaPublic;
     for (const secret of [JSON.stringify(pub), pub.n!]) {
-      const jwt = await mintJwt(userClaims(tenantId), { alg: "HS256", secret });
+      const jwt = await mintJwt(idpClaims(tenantId), { alg: "HS256", secret });
       await expectUnauthorized(await listKeys(jwt, rs()), /algorithm/);
     }
   });
 
   it("refuses a token signed by a key outside the set, or naming an unknown kid", async () => {
     const { tenantId } = await newTenant();
-    const stranger = await mintJwt(userClaims(tenantId), { alg: "RS256", jwk: jwksInfo().strangerRsaPrivate, kid: "rsa-1" });
+    const stranger = await mintJwt(idpClaims(tenantId), { alg: "RS256", jwk: jwksInfo().strangerRsaPrivate, kid: "rsa-1" });
     await expectUnauthorized(await listKeys(stranger, rs()), /signature/);
-    const unknownKid = await mintJwt(userClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "nope" });
+    const unknownKid = await mintJwt(idpClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "nope" });
     await expectUnauthorized(await listKeys(unknownKid, rs()), /key/);
   });
 
   it("answers 503, not 401, when the key set cannot be fetched", async () => {
     const { tenantId } = await newTenant();
-    const jwt = await mintJwt(userClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
+    const jwt = await mintJwt(idpClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
     await expectProblem(await listKeys(jwt, { ...rs(), JWKS_URL: jwksInfo().brokenUrl }), 503, "service_unavailable");
   });
 
   it("accepts ES256 when configured, and then refuses RS256", async () => {
     const { tenantId } = await newTenant();
     const es = { ...IDP, JWT_ALG: "ES256", JWKS_URL: jwksInfo().url };
-    const esJwt = await mintJwt(userClaims(tenantId), { alg: "ES256", jwk: jwksInfo().ecPrivate, kid: "ec-1" });
+    const esJwt = await mintJwt(idpClaims(tenantId), { alg: "ES256", jwk: jwksInfo().ecPrivate, kid: "ec-1" });
     expect((await listKeys(esJwt, es)).status).toBe(200);
-    const rsJwt = await mintJwt(userClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
+    const rsJwt = await mintJwt(idpClaims(tenantId), { alg: "RS256", jwk: jwksInfo().rsaPrivate, kid: "rsa-1" });
     await expectUnauthorized(await listKeys(rsJwt, es), /algorithm/);
   });
 });
@@ -237,14 +222,14 @@ describe("JWT verification through JWKS (RS256 / ES256 configured)", () => {
 describe("scopes", () => {
   it("a member-role JWT reads but cannot write", async () => {
     const { tenantId } = await newTenant();
-    const jwt = await mintJwt(userClaims(tenantId, { role: "member" }), { alg: "HS256", secret: SECRET });
+    const jwt = await mintJwt(idpClaims(tenantId, { role: "member" }), { alg: "HS256", secret: SECRET });
     expect((await listKeys(jwt)).status).toBe(200);
     await expectProblem(await call("/v1/api-keys", { method: "POST", token: jwt, json: { name: "x" }, env: IDP }), 403, "forbidden");
   });
 
   it("a token with no role or scopes can do nothing", async () => {
     const { tenantId } = await newTenant();
-    const jwt = await mintJwt(userClaims(tenantId, { role: undefined }), { alg: "HS256", secret: SECRET });
+    const jwt = await mintJwt(idpClaims(tenantId, { role: undefined }), { alg: "HS256", secret: SECRET });
     await expectProblem(await listKeys(jwt), 403, "forbidden");
   });
 });

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { MAX_REPLANS } from "../queues/dead-letters";
-import type { FanoutMessage } from "../src/campaigns/queue-messages";
+import { type FanoutMessage, rangeMessage } from "../src/campaigns/queue-messages";
 import { progressStub } from "../src/services/durable-objects";
 import { planPages } from "../src/campaigns/store/fanout-rows";
 import worker from "../src/index";
@@ -50,21 +50,6 @@ const pagesOf = (id: string) =>
   query<PageRow>(
     sql`SELECT seq, after, until, expected, vanished, state, error FROM campaign_pages WHERE campaign_id = ${id} ORDER BY seq`,
   );
-
-function rangeMessage(tenantId: string, id: string, p: PageRow, replans?: number): FanoutMessage {
-  return {
-    type: "campaign_fanout",
-    tenant_id: tenantId,
-    campaign_id: id,
-    mode: "range",
-    cursor: p.after,
-    until: p.until,
-    expected: p.expected,
-    seq: p.seq,
-    seen: 0,
-    ...(replans === undefined ? {} : { replans }),
-  };
-}
 
 /** A fan-out queue that records what is sent to it instead of delivering it. */
 function capturingQueue() {

@@ -109,6 +109,24 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/** The identity-provider settings the JWT tests run with. */
+export const IDP = { JWT_ISSUER: "https://idp.test", JWT_AUDIENCE: "herald-api" };
+
+/** The claims of a valid identity-provider token for `tenantId`, admin role, valid for 5 minutes. */
+export function idpClaims(tenantId: string, extra: Record<string, unknown> = {}) {
+  const now = nowSeconds();
+  return {
+    iss: IDP.JWT_ISSUER,
+    aud: IDP.JWT_AUDIENCE,
+    sub: crypto.randomUUID(),
+    tid: tenantId,
+    role: "admin",
+    iat: now,
+    exp: now + 300,
+    ...extra,
+  };
+}
+
 /** Runs `work` with a database handle of its own, closed afterwards. */
 export async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
   const handle = openDb(env);

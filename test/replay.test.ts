@@ -8,6 +8,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../src/lib/ids";
 import { consumeEvents, createProvider, deliver, recordingQueue } from "./inbound-helpers";
+import { mailgunProvider as signedMailgunProvider } from "./inbound-route/helpers";
 import { basicAuth, mailgunSignature } from "./inbound-signers";
 import { call, expectProblem, newTenant, nowSeconds, withDb } from "./helpers";
 
@@ -19,14 +20,9 @@ async function answered(r: { res: Response }) {
   return JSON.parse(text) as { received: number; duplicate?: boolean };
 }
 
+/** A Mailgun provider (test/inbound-route/helpers.ts) and fresh event-data for its webhooks. */
 async function mailgunProvider() {
-  const { apiKey, tenantId } = await newTenant();
-  const signingKey = `key-${crypto.randomUUID()}`;
-  const { id } = await createProvider(apiKey, {
-    kind: "mailgun",
-    config: { domain: "mg.example.com" },
-    credentials: { api_key: "mg-api", webhook_signing_key: signingKey },
-  });
+  const { apiKey, tenantId, id, signingKey } = await signedMailgunProvider();
   const eventData = (extra: Record<string, unknown> = {}) => ({
     id: `mg-${crypto.randomUUID()}`,
     event: "delivered",

@@ -39,30 +39,19 @@ describe("the resend SDK against herald", () => {
     const t = tag();
     const to = `sdk.${t}@example.test`;
 
-    const sent = await resend.emails.send(
-      {
-        from: "Acme <hello@example.test>",
-        to,
-        subject: "Welcome",
-        html: "<p>Welcome</p>",
-        replyTo: "support@example.test",
-        tags: [{ name: "flow", value: "signup" }],
-      },
-      { idempotencyKey: "signup-42" },
-    );
+    const welcome = {
+      from: "Acme <hello@example.test>",
+      to,
+      subject: "Welcome",
+      html: "<p>Welcome</p>",
+      replyTo: "support@example.test",
+      tags: [{ name: "flow", value: "signup" }],
+    };
+    const sent = await resend.emails.send(welcome, { idempotencyKey: "signup-42" });
     expect(sent.error).toBeNull();
     const id = sent.data!.id;
-    const replay = await resend.emails.send(
-      {
-        from: "Acme <hello@example.test>",
-        to,
-        subject: "Welcome",
-        html: "<p>Welcome</p>",
-        replyTo: "support@example.test",
-        tags: [{ name: "flow", value: "signup" }],
-      },
-      { idempotencyKey: "signup-42" },
-    );
+    // The same request again, with the same key: the same email, not a second one.
+    const replay = await resend.emails.send(welcome, { idempotencyKey: "signup-42" });
     expect(replay.data).toEqual({ id });
     const conflict = await resend.emails.send(
       { from: "Acme <hello@example.test>", to, subject: "Different", html: "<p>x</p>" },

@@ -47,3 +47,24 @@ export type SendMessage = z.infer<typeof SendMessage>;
 /** Queue limit: a message ≤ 128 KB (kept under, for the envelope). Batch limits are in src/lib/queues.ts. */
 export const MAX_MESSAGE_BYTES = 120 * 1024;
 export const RECIPIENTS_PER_MESSAGE = 100;
+
+/** The fan-out step that expands one planned page of a campaign's audience. */
+export function rangeMessage(
+  tenantId: string,
+  campaignId: string,
+  page: { after: string | null; until: string; expected: number; seq: number },
+  replans?: number,
+): FanoutMessage {
+  return {
+    type: "campaign_fanout",
+    tenant_id: tenantId,
+    campaign_id: campaignId,
+    mode: "range",
+    cursor: page.after,
+    until: page.until,
+    expected: page.expected,
+    seq: page.seq,
+    seen: 0,
+    ...(replans === undefined ? {} : { replans }),
+  };
+}

@@ -16,20 +16,22 @@ export { PartialBatchError } from "./errors";
 export { MailgunConfig, MailgunCredentials, PostmarkConfig, PostmarkCredentials, ResendConfig, ResendCredentials };
 export { SendgridConfig, SendgridCredentials, SesConfig, SesCredentials, SinkConfig, SinkCredentials, SmtpConfig, SmtpCredentials };
 
-/** Each kind's config (stored as is, returned by the API) and credentials (encrypted, never returned). */
-export const PROVIDER_SCHEMAS = {
-  sink: { config: SinkConfig, credentials: SinkCredentials },
-  resend: { config: ResendConfig, credentials: ResendCredentials },
-  postmark: { config: PostmarkConfig, credentials: PostmarkCredentials },
-  sendgrid: { config: SendgridConfig, credentials: SendgridCredentials },
-  mailgun: { config: MailgunConfig, credentials: MailgunCredentials },
-  ses: { config: SesConfig, credentials: SesCredentials },
-  smtp: { config: SmtpConfig, credentials: SmtpCredentials },
-} as const satisfies Record<ProviderKind, { config: z.ZodType; credentials: z.ZodType }>;
-
-export interface ProviderDeps {
-  fetch?: FetchFn;
-  connect?: ConnectFn;
+/**
+ * One provider kind: its config (stored as is, returned by the API), its credentials (encrypted,
+ * never returned), and its factory, which gets both parsed and the kind's transport.
+ */
+function providerKind<C extends z.ZodType, K extends z.ZodType, T>(
+  config: C,
+  credentials: K,
+  create: (config: z.infer<C>, credentials: z.infer<K>, transport: T) => EmailProvider,
+) {
+  return {
+    config,
+    credentials,
+    build(kind: ProviderKind, transport: T, rawConfig: unknown, rawCredentials: unknown): EmailProvider {
+      return create(parse(kind, "config", config, rawConfig), parse(kind, "credentials", credentials, rawCredentials), transport);
+    },
+  };
 }
 
 function parse<T extends z.ZodType>(kind: ProviderKind, what: string, schema: T, value: unknown): z.infer<T> {
@@ -40,38 +42,27 @@ function parse<T extends z.ZodType>(kind: ProviderKind, what: string, schema: T,
   throw new ProviderError("misconfigured", `invalid ${kind} ${what}: ${fields}`);
 }
 
-/** Parses a kind's stored settings and hands them, with its transport, to the kind's factory. */
-function build<C extends z.ZodType, K extends z.ZodType, T>(
-  kind: ProviderKind,
-  schemas: { config: C; credentials: K },
-  create: (config: z.infer<C>, credentials: z.infer<K>, transport: T) => EmailProvider,
-  transport: T,
-  config: unknown,
-  credentials: unknown,
-): EmailProvider {
-  return create(parse(kind, "config", schemas.config, config), parse(kind, "credentials", schemas.credentials, credentials), transport);
+export const PROVIDER_SCHEMAS = {
+  sink: providerKind(SinkConfig, SinkCredentials, createSinkProvider),
+  resend: providerKind(ResendConfig, ResendCredentials, createResendProvider),
+  postmark: providerKind(PostmarkConfig, PostmarkCredentials, createPostmarkProvider),
+  sendgrid: providerKind(SendgridConfig, SendgridCredentials, createSendgridProvider),
+  mailgun: providerKind(MailgunConfig, MailgunCredentials, createMailgunProvider),
+  ses: providerKind(SesConfig, SesCredentials, createSesProvider),
+  smtp: providerKind(SmtpConfig, SmtpCredentials, createSmtpProvider),
+} as const satisfies Record<ProviderKind, { config: z.ZodType; credentials: z.ZodType }>;
+
+export interface ProviderDeps {
+  fetch?: FetchFn;
+  connect?: ConnectFn;
 }
 
 /** Builds an adapter from stored settings; invalid settings are a misconfigured ProviderError. */
 export function createProvider(kind: ProviderKind, config: unknown, credentials: unknown, deps: ProviderDeps = {}): EmailProvider {
+  const entry = Object.hasOwn(PROVIDER_SCHEMAS, kind) ? PROVIDER_SCHEMAS[kind] : undefined;
+  if (!entry) throw new ProviderError("misconfigured", `unknown provider kind ${String(kind)}`);
+  if (kind === "smtp") return PROVIDER_SCHEMAS.smtp.build(kind, deps.connect ?? socketsConnect, config, credentials);
   const fetch: FetchFn = deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const s = PROVIDER_SCHEMAS;
-  switch (kind) {
-    case "sink":
-      return build(kind, s.sink, createSinkProvider, fetch, config, credentials);
-    case "resend":
-      return build(kind, s.resend, createResendProvider, fetch, config, credentials);
-    case "postmark":
-      return build(kind, s.postmark, createPostmarkProvider, fetch, config, credentials);
-    case "sendgrid":
-      return build(kind, s.sendgrid, createSendgridProvider, fetch, config, credentials);
-    case "mailgun":
-      return build(kind, s.mailgun, createMailgunProvider, fetch, config, credentials);
-    case "ses":
-      return build(kind, s.ses, createSesProvider, fetch, config, credentials);
-    case "smtp":
-      return build(kind, s.smtp, createSmtpProvider, deps.connect ?? socketsConnect, config, credentials);
-    default:
-      throw new ProviderError("misconfigured", `unknown provider kind ${String(kind)}`);
-  }
+  // Every kind but smtp speaks HTTP through `fetch`; the union of their build()s takes it.
+  return (entry as (typeof PROVIDER_SCHEMAS)["sink"]).build(kind, fetch, config, credentials);
 }

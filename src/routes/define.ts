@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, type RouteConfig, type RouteHandler, type z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import type { HonoEnv } from "../env";
 import type { Scope } from "../auth/scopes";
 import { problems } from "../lib/schemas";
@@ -11,18 +12,18 @@ type Problems = ReturnType<typeof problems>;
 /** What a JSON API route declares besides its method, path and scope; the rest follows from it. */
 export interface RouteSpec<Params, Query, Body, S extends number, Ok> {
   summary: string;
-  params?: Params;
-  query?: Query;
-  body?: Body;
-  /** A body the caller may leave out (validated as {} then). Default: required. */
-  bodyOptional?: true;
-  /** The success answer: [status, schema, description], or [status, description] for an empty one. */
-  ok: [S, Ok, string] | [S, string];
+  /** Longer prose for the OpenAPI operation, where the summary cannot say enough. */
+  description?: string;
+  /** Middleware the route runs after the scope check (an ETag, the services of a route outside /v1). */
+  middleware?: MiddlewareHandler<HonoEnv>[];
+  /** What the route validates; with `bodyOptional` the caller may leave the body out (validated as {} then). */
+  request?: { params?: Params; query?: Query; body?: Body; bodyOptional?: true };
   /**
-   * The error statuses the handler itself can answer with (404, 409...). Those that follow from the
-   * declaration are added: 401/403 for a scope, 422 for anything validated, 400/413/415 for a body.
+   * The success answer ([status, schema, description], or [status, description] when it has no
+   * body), then the error statuses the handler itself raises (404, 409...). Those that follow from
+   * the declaration are added: 401/403 for a scope, 422 for validated input, 400/413/415 for a body.
    */
-  errors?: number[];
+  responses: [[S, Ok, string] | [S, string], ...number[]];
 }
 
 type Request = NonNullable<RouteConfig["request"]>;
@@ -61,29 +62,31 @@ export function defineRoute<
   B extends z.ZodType | undefined = undefined,
   O extends z.ZodType | undefined = undefined,
 >(method: M, path: P, scope: Scope | null, spec: RouteSpec<Params, Query, B, S, O>) {
-  const [status, schemaOrDescription, description] = spec.ok;
+  const [[status, schemaOrDescription, description], ...errors] = spec.responses;
+  const { params, query, body, bodyOptional } = spec.request ?? {};
   const okResponse =
     typeof schemaOrDescription === "string"
       ? { description: schemaOrDescription }
       : { description: description ?? "", content: { "application/json": { schema: schemaOrDescription } } };
-  const validated = spec.params || spec.query || spec.body;
   const statuses = [
-    ...(spec.body ? [400] : []),
+    ...(body ? [400] : []),
     ...(scope ? [401, 403] : []),
-    ...(spec.errors ?? []),
-    ...(spec.body ? [413, 415] : []),
-    ...(validated ? [422] : []),
+    ...errors,
+    ...(body ? [413, 415] : []),
+    ...(params || query || body ? [422] : []),
   ];
   const request = {
-    ...(spec.params && { params: spec.params }),
-    ...(spec.query && { query: spec.query }),
-    ...(spec.body && { body: { required: !spec.bodyOptional, content: { "application/json": { schema: spec.body } } } }),
+    ...(params && { params }),
+    ...(query && { query }),
+    ...(body && { body: { required: !bodyOptional, content: { "application/json": { schema: body } } } }),
   };
   const config = {
     method,
     path,
     summary: spec.summary,
-    ...(scope && { security: [{ bearerAuth: [] }], middleware: [requireScope(scope)] }),
+    ...(spec.description && { description: spec.description }),
+    ...(scope && { security: [{ bearerAuth: [] }] }),
+    ...((scope || spec.middleware) && { middleware: [...(scope ? [requireScope(scope)] : []), ...(spec.middleware ?? [])] }),
     request,
     responses: { [status]: okResponse, ...problems(...[...new Set(statuses)].sort((a, b) => a - b)) },
   };

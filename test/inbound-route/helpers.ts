@@ -11,7 +11,7 @@ export async function mailgunProvider() {
     config: { domain: "mg.example.com" },
     credentials: { api_key: "mg-api", webhook_signing_key: signingKey },
   });
-  return { tenantId, signingKey, id };
+  return { apiKey, tenantId, signingKey, id };
 }
 
 /** A new tenant with an SES provider that takes notifications from `topic` only. */

@@ -46,16 +46,7 @@ export async function recountCampaign(db: Db, tenantId: string, campaignId: stri
         WHERE lm.tenant_id = ${tenantId} AND lm.list_id = ANY(${pgArray(f0.list_ids)}::uuid[]) AND lm.created_at <= ${f0.started_at}::timestamptz
           AND NOT EXISTS (SELECT 1 FROM messages x WHERE x.month = ${month}::date AND x.campaign_id = ${campaignId} AND x.contact_id = lm.contact_id))`
     : sql`true`;
-  type Row = {
-    state: CampaignState;
-    total: number;
-    sent: number;
-    failed: number;
-    skipped: number;
-    unknown: number;
-    vanished: number;
-    open: number;
-  };
+  type Row = CampaignCounts & { state: CampaignState; open: number } & Record<string, unknown>;
   // Without statistics (a campaign's rows are hours old at most) the planner takes the message
   // partition for a handful of rows and probes it once per audience member without the contact id:
   // quadratic. A hash or merge anti-join is linear whatever the statistics say.

@@ -1,7 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import type { Handler, ResponseBody } from "../define";
+import { z } from "@hono/zod-openapi";
+import { defineRoute, type Handler, type ResponseBody } from "../define";
 import { HeraldError } from "../../errors";
-import { problems } from "../../lib/schemas";
 import { services } from "../../middleware/services";
 import { readinessChecks } from "./checks";
 
@@ -10,19 +9,11 @@ const ReadySchema = z.object({
   checks: z.record(z.string(), z.enum(["ok", "fail"])),
 });
 
-/**
- * On createRoute: defineRoute cannot yet type a route that validates nothing (its request is
- * `unknown`), and this one, outside /v1, sets up the database and cache its checks use itself.
- */
-export const route = createRoute({
-  method: "get",
-  path: "/ready",
+/** Outside /v1, so it sets up the database and cache its checks use itself. */
+export const route = defineRoute("get", "/ready", null, {
   summary: "Readiness: checks Postgres, KV, Durable Objects and the queue bindings",
-  middleware: [services] as const,
-  responses: {
-    200: { description: "Ready", content: { "application/json": { schema: ReadySchema } } },
-    ...problems(503),
-  },
+  middleware: [services],
+  responses: [[200, ReadySchema, "Ready"], 503],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

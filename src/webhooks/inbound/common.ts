@@ -33,23 +33,6 @@ export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
   return fromBase64url(text.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_"));
 }
 
-/** Unix seconds as sent in a signature header; digits only, so "1e9" or " 12" cannot slip through. */
-export function unixSeconds(text: string | null | undefined): number | undefined {
-  return text && /^\d{1,12}$/.test(text) ? Number(text) : undefined;
-}
-
-export function outsideWindow(atMs: number, nowMs: number, toleranceMs: number): boolean {
-  return Math.abs(nowMs - atMs) > toleranceMs;
-}
-
-/** ISO string from an ISO-ish date string or unix seconds (Mailgun sends fractional seconds). */
-export function toIso(value: unknown): string | undefined {
-  const ms = typeof value === "number" ? value * 1000 : typeof value === "string" ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) return undefined;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
-
 /** The header herald may set on outgoing mail to find its message again (SES, Resend). */
 const HERALD_HEADER = "x-herald-message";
 

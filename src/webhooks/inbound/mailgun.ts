@@ -1,18 +1,6 @@
 import { hex, timingSafeEqual, utf8 } from "../../lib/encoding";
-import {
-  NOT_CONFIGURED,
-  clip,
-  event,
-  fail,
-  hmacKey,
-  isObject,
-  outsideWindow,
-  parseJson,
-  str,
-  toIso,
-  unixSeconds,
-  type Json,
-} from "./common";
+import { NOT_CONFIGURED, clip, event, fail, hmacKey, isObject, parseJson, str, type Json } from "./common";
+import { outsideWindow, toIso, unixSeconds } from "./time";
 import type { HeraldEventType, InboundEvent, InboundResult, Verifier } from "./types";
 
 const REPLAY_WINDOW_MS = 10 * 60 * 1000;

@@ -1,5 +1,6 @@
 import { fromUtf8, timingSafeEqual } from "../../lib/encoding";
-import { NOT_CONFIGURED, clip, event, fail, fromBase64, isObject, parseJson, str, toIso, type EventFields, type Json } from "./common";
+import { NOT_CONFIGURED, clip, event, fail, fromBase64, isObject, parseJson, str, type EventFields, type Json } from "./common";
+import { toIso } from "./time";
 import type { InboundEvent, InboundResult, Verifier } from "./types";
 
 function basicCredentials(header: string | null): { user: string; pass: string } | undefined {

@@ -1,19 +1,6 @@
 import { utf8 } from "../../lib/encoding";
-import {
-  NOT_CONFIGURED,
-  event,
-  fail,
-  fromBase64,
-  heraldHeader,
-  hmacKey,
-  isObject,
-  outsideWindow,
-  parseJson,
-  str,
-  toIso,
-  unixSeconds,
-  type Json,
-} from "./common";
+import { NOT_CONFIGURED, event, fail, fromBase64, heraldHeader, hmacKey, isObject, parseJson, str, type Json } from "./common";
+import { outsideWindow, toIso, unixSeconds } from "./time";
 import type { HeraldEventType, InboundEvent, InboundResult, Verifier } from "./types";
 
 /** Svix's own tolerance, applied both ways (a future timestamp is as suspect as an old one). */

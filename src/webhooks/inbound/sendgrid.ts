@@ -1,18 +1,6 @@
 import { utf8 } from "../../lib/encoding";
-import {
-  NOT_CONFIGURED,
-  clip,
-  event,
-  fail,
-  fromBase64,
-  isObject,
-  outsideWindow,
-  parseJson,
-  str,
-  toIso,
-  unixSeconds,
-  type Json,
-} from "./common";
+import { NOT_CONFIGURED, clip, event, fail, fromBase64, isObject, parseJson, str, type Json } from "./common";
+import { outsideWindow, toIso, unixSeconds } from "./time";
 import { ecdsaDerToRaw } from "./der";
 import type { HeraldEventType, InboundEvent, InboundResult, Verifier } from "./types";
 

@@ -1,6 +1,7 @@
 import { X509Certificate, verify, type KeyObject } from "node:crypto";
 import { utf8 } from "../../lib/encoding";
-import { NOT_CONFIGURED, event, fail, fromBase64, heraldHeader, isObject, outsideWindow, parseJson, str, toIso, type Json } from "./common";
+import { NOT_CONFIGURED, event, fail, fromBase64, heraldHeader, isObject, parseJson, str, type Json } from "./common";
+import { outsideWindow, toIso } from "./time";
 import type { InboundEvent, InboundResult, Verifier } from "./types";
 
 /**

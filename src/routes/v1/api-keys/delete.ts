@@ -6,9 +6,8 @@ import { findApiKey, revokeApiKey } from "../../../api-keys/store";
 
 export const route = defineRoute("delete", "/{id}", "api_keys:write", {
   summary: "Revoke an API key. It stops working at once; revoking twice is harmless.",
-  params: IdParam,
-  ok: [200, ApiKeySchema, "The revoked key"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, ApiKeySchema, "The revoked key"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -5,9 +5,8 @@ import { findApiKey } from "../../../api-keys/store";
 
 export const route = defineRoute("get", "/{id}", "api_keys:read", {
   summary: "Get one API key",
-  params: IdParam,
-  ok: [200, ApiKeySchema, "The key (never the key itself)"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, ApiKeySchema, "The key (never the key itself)"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -5,8 +5,8 @@ import { listApiKeys } from "../../../api-keys/store";
 
 export const route = defineRoute("get", "/", "api_keys:read", {
   summary: "List the tenant's API keys, newest first (revoked keys included)",
-  query: PageQuery,
-  ok: [200, pageOf(ApiKeySchema, "ApiKeyPage"), "A page of keys"],
+  request: { query: PageQuery },
+  responses: [[200, pageOf(ApiKeySchema, "ApiKeyPage"), "A page of keys"]],
 });
 
 export const handler: Handler<typeof route> = async (c) =>

@@ -6,8 +6,8 @@ import { insertApiKey } from "../../../api-keys/store";
 
 export const route = defineRoute("post", "/", "api_keys:write", {
   summary: "Create an API key; the key is in this response only",
-  body: CreateApiKeyBody,
-  ok: [201, CreatedApiKeySchema, "The new key"],
+  request: { body: CreateApiKeyBody },
+  responses: [[201, CreatedApiKeySchema, "The new key"]],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -6,9 +6,8 @@ import { changeCampaign } from "./actions";
 
 export const route = defineRoute("post", "/{id}/cancel", "campaigns:write", {
   summary: "Cancel; nothing more is sent",
-  params: IdParam,
-  ok: [200, CampaignSchema, "The campaign"],
-  errors: [404, 409],
+  request: { params: IdParam },
+  responses: [[200, CampaignSchema, "The campaign"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -6,9 +6,8 @@ import { IdParam } from "../../../lib/schemas";
 
 export const route = defineRoute("delete", "/{id}", "campaigns:write", {
   summary: "Delete a campaign that is not running (draft, cancelled, completed or failed)",
-  params: IdParam,
-  ok: [204, "Deleted"],
-  errors: [404, 409],
+  request: { params: IdParam },
+  responses: [[204, "Deleted"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

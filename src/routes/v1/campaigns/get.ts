@@ -3,17 +3,14 @@ import { defineRoute, type Handler, type ResponseBody } from "../../define";
 import { CampaignSchema, toCampaignDto } from "../../../campaigns/schema";
 import { findCampaign } from "../../../campaigns/store/campaign-reads";
 import { IdParam } from "../../../lib/schemas";
-import { requireScope } from "../../../middleware/auth";
 
-const defined = defineRoute("get", "/{id}", "campaigns:read", {
+export const route = defineRoute("get", "/{id}", "campaigns:read", {
   summary: "Get a campaign",
-  params: IdParam,
-  ok: [200, CampaignSchema, "The campaign"],
-  errors: [404],
+  // ETag answers If-None-Match with 304; the client must revalidate every time (no-cache).
+  middleware: [etag({ weak: true })],
+  request: { params: IdParam },
+  responses: [[200, CampaignSchema, "The campaign"], 404],
 });
-
-/** ETag answers If-None-Match with 304; the client must revalidate every time (no-cache). */
-export const route = { ...defined, middleware: [requireScope("campaigns:read"), etag({ weak: true })] };
 
 export const handler: Handler<typeof route> = async (c) => {
   c.header("cache-control", "private, no-cache");

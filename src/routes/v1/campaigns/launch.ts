@@ -6,9 +6,8 @@ import { ACCEPTED, AcceptedSchema, progressUrl } from "./actions";
 
 export const route = defineRoute("post", "/{id}/launch", "campaigns:write", {
   summary: "Launch now: answers 202 at once, whatever the audience size",
-  params: IdParam,
-  ok: [202, AcceptedSchema, ACCEPTED],
-  errors: [404, 409],
+  request: { params: IdParam },
+  responses: [[202, AcceptedSchema, ACCEPTED], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -5,15 +5,17 @@ import { CampaignSchema } from "../../../campaigns/schema";
 import { listCampaigns } from "../../../campaigns/store/campaign-reads";
 import { PageQuery, pageOf } from "../../../lib/schemas";
 
+const CampaignListQuery = PageQuery.extend({
+  state: z
+    .enum(CAMPAIGN_STATES)
+    .optional()
+    .openapi({ param: { name: "state", in: "query" } }),
+});
+
 export const route = defineRoute("get", "/", "campaigns:read", {
   summary: "List campaigns, newest first",
-  query: PageQuery.extend({
-    state: z
-      .enum(CAMPAIGN_STATES)
-      .optional()
-      .openapi({ param: { name: "state", in: "query" } }),
-  }),
-  ok: [200, pageOf(CampaignSchema, "CampaignPage"), "A page of campaigns"],
+  request: { query: CampaignListQuery },
+  responses: [[200, pageOf(CampaignSchema, "CampaignPage"), "A page of campaigns"]],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -20,17 +20,17 @@ const MessageSchema = z
   })
   .openapi("Message");
 
+const MessageListQuery = PageQuery.extend({
+  status: z
+    .enum(MESSAGE_STATUSES)
+    .optional()
+    .openapi({ param: { name: "status", in: "query" } }),
+});
+
 export const route = defineRoute("get", "/{id}/messages", "campaigns:read", {
   summary: "The campaign's message log: one row per recipient, oldest first",
-  params: IdParam,
-  query: PageQuery.extend({
-    status: z
-      .enum(MESSAGE_STATUSES)
-      .optional()
-      .openapi({ param: { name: "status", in: "query" } }),
-  }),
-  ok: [200, pageOf(MessageSchema, "MessagePage"), "A page of messages"],
-  errors: [404],
+  request: { params: IdParam, query: MessageListQuery },
+  responses: [[200, pageOf(MessageSchema, "MessagePage"), "A page of messages"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -8,10 +8,8 @@ import { IdParam } from "../../../lib/schemas";
 
 export const route = defineRoute("patch", "/{id}", "campaigns:write", {
   summary: "Change a draft or scheduled campaign",
-  params: IdParam,
-  body: UpdateCampaignBody,
-  ok: [200, CampaignSchema, "The campaign"],
-  errors: [404, 409],
+  request: { params: IdParam, body: UpdateCampaignBody },
+  responses: [[200, CampaignSchema, "The campaign"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -5,8 +5,8 @@ import { createCampaignRow } from "../../../campaigns/store/campaign-rows";
 
 export const route = defineRoute("post", "/", "campaigns:write", {
   summary: "Create a draft campaign",
-  body: CreateCampaignBody,
-  ok: [201, CampaignSchema, "The draft"],
+  request: { body: CreateCampaignBody },
+  responses: [[201, CampaignSchema, "The draft"]],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

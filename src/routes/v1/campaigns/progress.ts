@@ -22,9 +22,8 @@ const ProgressSchema = z
 
 export const route = defineRoute("get", "/{id}/progress", "campaigns:read", {
   summary: "Live counters, rate and ETA",
-  params: IdParam,
-  ok: [200, ProgressSchema, "Progress"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, ProgressSchema, "Progress"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -18,10 +18,8 @@ const RetryQuery = z.object({
 
 export const route = defineRoute("post", "/{id}/retry-failed", "campaigns:write", {
   summary: "Send again to the failed recipients only; those whose outcome is unknown only with include_unknown=true (may send twice)",
-  params: IdParam,
-  query: RetryQuery,
-  ok: [202, AcceptedSchema, ACCEPTED],
-  errors: [400, 404, 409],
+  request: { params: IdParam, query: RetryQuery },
+  responses: [[202, AcceptedSchema, ACCEPTED], 400, 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

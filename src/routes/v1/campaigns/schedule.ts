@@ -6,10 +6,8 @@ import { changeCampaign } from "./actions";
 
 export const route = defineRoute("post", "/{id}/schedule", "campaigns:write", {
   summary: "Schedule a draft to launch at scheduled_at; the cron launches it when due",
-  params: IdParam,
-  body: ScheduleBody,
-  ok: [200, CampaignSchema, "The scheduled campaign"],
-  errors: [404, 409],
+  request: { params: IdParam, body: ScheduleBody },
+  responses: [[200, CampaignSchema, "The scheduled campaign"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

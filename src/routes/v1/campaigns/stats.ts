@@ -24,9 +24,8 @@ const StatsSchema = z
 
 export const route = defineRoute("get", "/{id}/stats", "campaigns:read", {
   summary: "Delivery and engagement: messages with at least one event of each kind, and their share of those sent",
-  params: IdParam,
-  ok: [200, StatsSchema, "Stats"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, StatsSchema, "Stats"], 404],
 });
 
 /** A share of `sent`, rounded to 4 decimals; 0 when nothing is sent. */

@@ -4,9 +4,8 @@ import { deleteContact } from "../../../contacts/store";
 
 export const route = defineRoute("delete", "/{id}", "contacts:write", {
   summary: "Delete a contact and its list memberships. Suppressions stay: they are keyed by address.",
-  params: IdParam,
-  ok: [204, "Deleted"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[204, "Deleted"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

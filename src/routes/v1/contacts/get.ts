@@ -5,9 +5,8 @@ import { findContact } from "../../../contacts/store";
 
 export const route = defineRoute("get", "/{id}", "contacts:read", {
   summary: "Get one contact",
-  params: IdParam,
-  ok: [200, ContactSchema, "The contact"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, ContactSchema, "The contact"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -5,8 +5,8 @@ import { listContacts } from "../../../contacts/store";
 
 export const route = defineRoute("get", "/", "contacts:read", {
   summary: "List the tenant's contacts, newest first, optionally filtered by status or email",
-  query: ContactListQuery,
-  ok: [200, pageOf(ContactSchema, "ContactPage"), "A page of contacts"],
+  request: { query: ContactListQuery },
+  responses: [[200, pageOf(ContactSchema, "ContactPage"), "A page of contacts"]],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

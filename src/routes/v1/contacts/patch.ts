@@ -5,10 +5,8 @@ import { findContact, updateContact } from "../../../contacts/store";
 
 export const route = defineRoute("patch", "/{id}", "contacts:write", {
   summary: "Change a contact's email, name, attributes (replaced whole) or status",
-  params: IdParam,
-  body: UpdateContactBody,
-  ok: [200, ContactSchema, "The updated contact"],
-  errors: [404, 409],
+  request: { params: IdParam, body: UpdateContactBody },
+  responses: [[200, ContactSchema, "The updated contact"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -4,9 +4,8 @@ import { createContact } from "../../../contacts/store";
 
 export const route = defineRoute("post", "/", "contacts:write", {
   summary: "Create a contact; an email already in the tenant is a 409",
-  body: CreateContactBody,
-  ok: [201, ContactSchema, "The new contact"],
-  errors: [409],
+  request: { body: CreateContactBody },
+  responses: [[201, ContactSchema, "The new contact"], 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

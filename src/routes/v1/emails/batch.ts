@@ -6,16 +6,13 @@ import { HeraldError, type FieldError } from "../../../errors";
 import { acceptAndQueue } from "./accept";
 import { SentBatch } from "./schema";
 
-export const route = {
-  ...defineRoute("post", "/batch", "emails:send", {
-    summary: "Send up to 100 transactional emails (Resend-compatible)",
-    body: z.array(z.unknown()).min(1).max(100).openapi({ description: "Up to 100 SendEmail objects" }),
-    ok: [202, SentBatch, "Accepted"],
-    errors: [409, 429],
-  }),
+export const route = defineRoute("post", "/batch", "emails:send", {
+  summary: "Send up to 100 transactional emails (Resend-compatible)",
   description:
     "x-batch-validation: strict (the default) accepts all or none; permissive sends the valid ones and lists the others under errors. One Idempotency-Key covers the whole batch.",
-};
+  request: { body: z.array(z.unknown()).min(1).max(100).openapi({ description: "Up to 100 SendEmail objects" }) },
+  responses: [[202, SentBatch, "Accepted"], 409, 429],
+});
 
 export const handler: Handler<typeof route> = async (c) => {
   const raw = c.req.valid("json");

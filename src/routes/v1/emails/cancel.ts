@@ -5,9 +5,8 @@ import { IdParam, uuidOr404 } from "../../../lib/schemas";
 
 export const route = defineRoute("post", "/{id}/cancel", "emails:send", {
   summary: "Cancel a scheduled email (Resend-compatible)",
-  params: IdParam,
-  ok: [200, z.object({ object: z.literal("email"), id: z.string().uuid() }), "Cancelled"],
-  errors: [404, 409],
+  request: { params: IdParam },
+  responses: [[200, z.object({ object: z.literal("email"), id: z.string().uuid() }), "Cancelled"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

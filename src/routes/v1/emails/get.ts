@@ -5,9 +5,8 @@ import { EmailSchema, toEmailDto } from "./schema";
 
 export const route = defineRoute("get", "/{id}", "emails:read", {
   summary: "One transactional email: its status and events (Resend-compatible)",
-  params: IdParam,
-  ok: [200, EmailSchema, "The email"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, EmailSchema, "The email"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -4,9 +4,8 @@ import { deleteList } from "../../../lists/store";
 
 export const route = defineRoute("delete", "/{id}", "contacts:write", {
   summary: "Delete a list; its contacts stay, only their membership goes",
-  params: IdParam,
-  ok: [204, "Deleted"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[204, "Deleted"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

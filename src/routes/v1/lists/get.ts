@@ -5,9 +5,8 @@ import { ListSchema, toListDto } from "./schema";
 
 export const route = defineRoute("get", "/{id}", "contacts:read", {
   summary: "Get one list with its member count",
-  params: IdParam,
-  ok: [200, ListSchema, "The list"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, ListSchema, "The list"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

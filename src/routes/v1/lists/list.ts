@@ -5,8 +5,8 @@ import { ListSummarySchema, toListSummaryDto } from "./schema";
 
 export const route = defineRoute("get", "/", "contacts:read", {
   summary: "List the tenant's lists, newest first (GET /v1/lists/{id} has the member count)",
-  query: PageQuery,
-  ok: [200, pageOf(ListSummarySchema, "ListPage"), "A page of lists"],
+  request: { query: PageQuery },
+  responses: [[200, pageOf(ListSummarySchema, "ListPage"), "A page of lists"]],
 });
 
 export const handler: Handler<typeof route> = async (c) =>

@@ -6,10 +6,8 @@ import { AddMembersBody, AddMembersResultSchema } from "./schema";
 
 export const route = defineRoute("post", "/{id}/members", "contacts:write", {
   summary: "Add contacts to a list; ids that are not the tenant's contacts are reported, not added",
-  params: IdParam,
-  body: AddMembersBody,
-  ok: [200, AddMembersResultSchema, "How many joined, and which ids were refused"],
-  errors: [404],
+  request: { params: IdParam, body: AddMembersBody },
+  responses: [[200, AddMembersResultSchema, "How many joined, and which ids were refused"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

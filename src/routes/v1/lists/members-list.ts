@@ -5,10 +5,8 @@ import { memberPage } from "../../../lists/store";
 
 export const route = defineRoute("get", "/{id}/members", "contacts:read", {
   summary: "List the contacts on a list, newest contact first",
-  params: IdParam,
-  query: PageQuery,
-  ok: [200, pageOf(ContactSchema, "ListMemberPage"), "A page of contacts"],
-  errors: [404],
+  request: { params: IdParam, query: PageQuery },
+  responses: [[200, pageOf(ContactSchema, "ListMemberPage"), "A page of contacts"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -6,9 +6,8 @@ import { ListMemberParams } from "./schema";
 
 export const route = defineRoute("delete", "/{id}/members/{contact_id}", "contacts:write", {
   summary: "Take a contact off a list; the contact itself stays",
-  params: ListMemberParams,
-  ok: [204, "Removed"],
-  errors: [404],
+  request: { params: ListMemberParams },
+  responses: [[204, "Removed"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -5,10 +5,8 @@ import { ListSchema, toListDto, UpdateListBody } from "./schema";
 
 export const route = defineRoute("patch", "/{id}", "contacts:write", {
   summary: "Rename a list or change its description",
-  params: IdParam,
-  body: UpdateListBody,
-  ok: [200, ListSchema, "The updated list"],
-  errors: [404, 409],
+  request: { params: IdParam, body: UpdateListBody },
+  responses: [[200, ListSchema, "The updated list"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

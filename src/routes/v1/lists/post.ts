@@ -4,9 +4,8 @@ import { CreateListBody, ListSchema, toListDto } from "./schema";
 
 export const route = defineRoute("post", "/", "contacts:write", {
   summary: "Create a list; names are unique within the tenant",
-  body: CreateListBody,
-  ok: [201, ListSchema, "The new list"],
-  errors: [409],
+  request: { body: CreateListBody },
+  responses: [[201, ListSchema, "The new list"], 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

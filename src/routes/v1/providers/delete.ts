@@ -7,9 +7,8 @@ import { deleteProvider, findProvider } from "../../../providers/rows";
 
 export const route = defineRoute("delete", "/{id}", "providers:write", {
   summary: "Delete a provider. One that a live campaign sends through is a 409: disable it instead.",
-  params: IdParam,
-  ok: [204, "Deleted"],
-  errors: [404, 409],
+  request: { params: IdParam },
+  responses: [[204, "Deleted"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

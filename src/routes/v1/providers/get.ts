@@ -5,9 +5,8 @@ import { ProviderSchema, toProviderDto } from "./schema";
 
 export const route = defineRoute("get", "/{id}", "providers:read", {
   summary: "Get one provider (never its credentials)",
-  params: IdParam,
-  ok: [200, ProviderSchema, "The provider"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, ProviderSchema, "The provider"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

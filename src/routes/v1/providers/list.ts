@@ -5,8 +5,8 @@ import { ProviderSchema, toProviderDto } from "./schema";
 
 export const route = defineRoute("get", "/", "providers:read", {
   summary: "List the tenant's providers, newest first",
-  query: PageQuery,
-  ok: [200, pageOf(ProviderSchema, "ProviderPage"), "A page of providers"],
+  request: { query: PageQuery },
+  responses: [[200, pageOf(ProviderSchema, "ProviderPage"), "A page of providers"]],
 });
 
 export const handler: Handler<typeof route> = async (c) =>

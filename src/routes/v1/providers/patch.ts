@@ -8,10 +8,8 @@ import { checkSettings, limitErrors, sealCredentials } from "./settings";
 export const route = defineRoute("patch", "/{id}", "providers:write", {
   summary:
     "Change a provider. Config is replaced whole when given; credentials only when given, and they must be given again when the config changes where they are sent.",
-  params: IdParam,
-  body: UpdateProviderBody,
-  ok: [200, ProviderSchema, "The provider"],
-  errors: [404, 503],
+  request: { params: IdParam, body: UpdateProviderBody },
+  responses: [[200, ProviderSchema, "The provider"], 404, 503],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -6,9 +6,8 @@ import { checkSettings, limitErrors, sealCredentials } from "./settings";
 
 export const route = defineRoute("post", "/", "providers:write", {
   summary: "Add a sending provider; its credentials are encrypted and never shown again",
-  body: CreateProviderBody,
-  ok: [201, ProviderSchema, "The new provider"],
-  errors: [503],
+  request: { body: CreateProviderBody },
+  responses: [[201, ProviderSchema, "The new provider"], 503],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -8,10 +8,8 @@ import { TestProviderBody, TestResultSchema } from "./schema";
 
 export const route = defineRoute("post", "/{id}/test", "providers:write", {
   summary: "Send one test email through the provider and report what it said (works while disabled, too)",
-  params: IdParam,
-  body: TestProviderBody,
-  ok: [200, TestResultSchema, "The provider's answer"],
-  errors: [404, 503],
+  request: { params: IdParam, body: TestProviderBody },
+  responses: [[200, TestResultSchema, "The provider's answer"], 404, 503],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -4,9 +4,8 @@ import { EmailParam } from "./schema";
 
 export const route = defineRoute("delete", "/{email}", "suppressions:write", {
   summary: "Mail an address again. Contacts keep their status: change a bounced or unsubscribed contact separately.",
-  params: EmailParam,
-  ok: [204, "No longer suppressed"],
-  errors: [404],
+  request: { params: EmailParam },
+  responses: [[204, "No longer suppressed"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

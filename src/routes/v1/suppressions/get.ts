@@ -4,9 +4,8 @@ import { EmailParam, SuppressionSchema, toSuppressionDto } from "./schema";
 
 export const route = defineRoute("get", "/{email}", "suppressions:read", {
   summary: "Whether an address is suppressed: its entry, or 404",
-  params: EmailParam,
-  ok: [200, SuppressionSchema, "The suppression"],
-  errors: [404],
+  request: { params: EmailParam },
+  responses: [[200, SuppressionSchema, "The suppression"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

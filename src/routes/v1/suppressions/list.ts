@@ -6,8 +6,8 @@ import { decodeSuppressionCursor, encodeSuppressionCursor, SuppressionListQuery,
 
 export const route = defineRoute("get", "/", "suppressions:read", {
   summary: "List the tenant's suppressed addresses, newest first or alphabetically; filter by reason or address prefix",
-  query: SuppressionListQuery,
-  ok: [200, pageOf(SuppressionSchema, "SuppressionPage"), "A page of suppressions"],
+  request: { query: SuppressionListQuery },
+  responses: [[200, pageOf(SuppressionSchema, "SuppressionPage"), "A page of suppressions"]],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

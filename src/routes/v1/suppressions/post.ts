@@ -4,8 +4,8 @@ import { CreateSuppressionBody, SuppressionSchema, toSuppressionDto } from "./sc
 
 const base = defineRoute("post", "/", "suppressions:write", {
   summary: "Suppress an address. Idempotent: an address already suppressed answers 200 with its entry, unchanged.",
-  body: CreateSuppressionBody,
-  ok: [201, SuppressionSchema, "The new suppression"],
+  request: { body: CreateSuppressionBody },
+  responses: [[201, SuppressionSchema, "The new suppression"]],
 });
 
 // A second success answer, which a RouteSpec cannot declare: the entry that was already there.

@@ -4,9 +4,8 @@ import { deleteTemplate, templateCacheKey } from "../../../templates/store";
 
 export const route = defineRoute("delete", "/{id}", "templates:write", {
   summary: "Delete a template; campaigns already launched keep the snapshot they took",
-  params: IdParam,
-  ok: [204, "Deleted"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[204, "Deleted"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

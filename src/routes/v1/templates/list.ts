@@ -5,8 +5,8 @@ import { TemplateSummarySchema, toTemplateSummaryDto } from "./schema";
 
 export const route = defineRoute("get", "/", "templates:read", {
   summary: "List the tenant's templates, newest first, without their bodies (GET one for html and text)",
-  query: PageQuery,
-  ok: [200, pageOf(TemplateSummarySchema, "TemplatePage"), "A page of templates"],
+  request: { query: PageQuery },
+  responses: [[200, pageOf(TemplateSummarySchema, "TemplatePage"), "A page of templates"]],
 });
 
 export const handler: Handler<typeof route> = async (c) =>

@@ -5,10 +5,8 @@ import { TemplateSchema, toTemplateDto, UpdateTemplateBody } from "./schema";
 
 export const route = defineRoute("patch", "/{id}", "templates:write", {
   summary: "Change a template; every change bumps its version",
-  params: IdParam,
-  body: UpdateTemplateBody,
-  ok: [200, TemplateSchema, "The updated template"],
-  errors: [404],
+  request: { params: IdParam, body: UpdateTemplateBody },
+  responses: [[200, TemplateSchema, "The updated template"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

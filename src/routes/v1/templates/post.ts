@@ -2,18 +2,14 @@ import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "
 import { createTemplate } from "../../../templates/store";
 import { CreateTemplateBody, TemplateSchema, toTemplateDto } from "./schema";
 
-const base = defineRoute("post", "/", "templates:write", {
+export const route = defineRoute("post", "/", "templates:write", {
   summary: "Create a template: a subject and html, text or both, with {{ variables }}",
-  body: CreateTemplateBody,
-  ok: [201, TemplateSchema, "The new template"],
-});
-
-export const route = {
-  ...base,
   description:
     '{{ path }} inserts a value (HTML-escaped in html), {{{ path }}} inserts it raw, and {{ path | "default" }} falls back when the value is empty. ' +
     "Paths: email, name, attributes.<key>, campaign.<key>, unsubscribe_url, view_in_browser_url. Syntax errors are 422; unknown_variables lists paths nothing can fill.",
-};
+  request: { body: CreateTemplateBody },
+  responses: [[201, TemplateSchema, "The new template"]],
+});
 
 export const handler: Handler<typeof route> = async (c) => {
   const body = c.req.valid("json");

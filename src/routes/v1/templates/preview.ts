@@ -13,11 +13,8 @@ export const SAMPLE_LINKS = {
 
 export const route = defineRoute("post", "/{id}/preview", "templates:read", {
   summary: "Render a template with sample or given contact and campaign data; nothing is sent or saved",
-  params: IdParam,
-  body: PreviewBody,
-  bodyOptional: true,
-  ok: [200, RenderedSchema, "The rendered subject and bodies"],
-  errors: [404],
+  request: { params: IdParam, body: PreviewBody, bodyOptional: true },
+  responses: [[200, RenderedSchema, "The rendered subject and bodies"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -30,9 +30,8 @@ const requireAdmin = createMiddleware<HonoEnv>(async (c, next) => {
 // as the adminSecret scheme. 401/403 come from it, 429 from its attempt limit.
 const base = defineRoute("post", "/", null, {
   summary: "Create a tenant and its first API key (operator only: Bearer ADMIN_SECRET)",
-  body: CreateTenantBody,
-  ok: [201, CreatedTenantSchema, "The tenant, its first key (shown once) and owner"],
-  errors: [401, 403, 429],
+  request: { body: CreateTenantBody },
+  responses: [[201, CreatedTenantSchema, "The tenant, its first key (shown once) and owner"], 401, 403, 429],
 });
 
 export const route = { ...base, security: [{ adminSecret: [] }], middleware: [requireAdmin] };

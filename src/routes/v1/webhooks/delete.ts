@@ -4,9 +4,8 @@ import { deleteEndpoint } from "../../../webhooks/store";
 
 export const route = defineRoute("delete", "/{id}", "webhooks:write", {
   summary: "Delete a webhook endpoint and its delivery log. Deliveries still queued are dropped.",
-  params: IdParam,
-  ok: [204, "Deleted"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[204, "Deleted"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -4,9 +4,8 @@ import { DeliveryParams, toDeliveryDto, WebhookDeliverySchema } from "./schema";
 
 export const route = defineRoute("get", "/{id}/deliveries/{delivery_id}", "webhooks:read", {
   summary: "One delivery: its payload, attempts and the last attempt's answer",
-  params: DeliveryParams,
-  ok: [200, WebhookDeliverySchema, "The delivery"],
-  errors: [404],
+  request: { params: DeliveryParams },
+  responses: [[200, WebhookDeliverySchema, "The delivery"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -5,10 +5,8 @@ import { DeliveriesQuery, toDeliverySummaryDto, WebhookDeliverySummarySchema } f
 
 export const route = defineRoute("get", "/{id}/deliveries", "webhooks:read", {
   summary: "The endpoint's delivery log, newest first (GET one delivery for its payload)",
-  params: IdParam,
-  query: DeliveriesQuery,
-  ok: [200, pageOf(WebhookDeliverySummarySchema, "WebhookDeliveryPage"), "A page of deliveries"],
-  errors: [404],
+  request: { params: IdParam, query: DeliveriesQuery },
+  responses: [[200, pageOf(WebhookDeliverySummarySchema, "WebhookDeliveryPage"), "A page of deliveries"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

@@ -5,9 +5,8 @@ import { toEndpointDto, WebhookEndpointSchema } from "./schema";
 
 export const route = defineRoute("get", "/{id}", "webhooks:read", {
   summary: "Get one webhook endpoint (never its signing secret)",
-  params: IdParam,
-  ok: [200, WebhookEndpointSchema, "The endpoint"],
-  errors: [404],
+  request: { params: IdParam },
+  responses: [[200, WebhookEndpointSchema, "The endpoint"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

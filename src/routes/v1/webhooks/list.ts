@@ -5,8 +5,8 @@ import { toEndpointDto, WebhookEndpointSchema } from "./schema";
 
 export const route = defineRoute("get", "/", "webhooks:read", {
   summary: "List the tenant's webhook endpoints, newest first",
-  query: PageQuery,
-  ok: [200, pageOf(WebhookEndpointSchema, "WebhookEndpointPage"), "A page of endpoints"],
+  request: { query: PageQuery },
+  responses: [[200, pageOf(WebhookEndpointSchema, "WebhookEndpointPage"), "A page of endpoints"]],
 });
 
 export const handler: Handler<typeof route> = async (c) =>

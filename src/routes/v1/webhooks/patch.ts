@@ -5,10 +5,8 @@ import { checkWebhookUrl, toEndpointDto, uniqueTypes, UpdateWebhookBody, Webhook
 
 export const route = defineRoute("patch", "/{id}", "webhooks:write", {
   summary: "Change a webhook endpoint's URL, event types, description, enabled flag or signature scheme (the secret stays the same)",
-  params: IdParam,
-  body: UpdateWebhookBody,
-  ok: [200, WebhookEndpointSchema, "The endpoint"],
-  errors: [404],
+  request: { params: IdParam, body: UpdateWebhookBody },
+  responses: [[200, WebhookEndpointSchema, "The endpoint"], 404],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

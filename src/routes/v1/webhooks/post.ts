@@ -6,9 +6,8 @@ import { checkWebhookUrl, CreateWebhookBody, toEndpointDto, uniqueTypes, Webhook
 
 export const route = defineRoute("post", "/", "webhooks:write", {
   summary: "Register a webhook endpoint. The answer carries its signing secret, shown this once and never again.",
-  body: CreateWebhookBody,
-  ok: [201, WebhookEndpointWithSecretSchema, "The new endpoint and its signing secret"],
-  errors: [503],
+  request: { body: CreateWebhookBody },
+  responses: [[201, WebhookEndpointWithSecretSchema, "The new endpoint and its signing secret"], 503],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

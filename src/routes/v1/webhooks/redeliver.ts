@@ -6,9 +6,8 @@ import { DeliveryParams, toDeliveryDto, WebhookDeliverySchema } from "./schema";
 
 export const route = defineRoute("post", "/{id}/deliveries/{delivery_id}/redeliver", "webhooks:write", {
   summary: "Send a delivery again, whatever its status: it goes back to pending and is queued with a fresh set of retries",
-  params: DeliveryParams,
-  ok: [202, WebhookDeliverySchema, "Queued again"],
-  errors: [404, 409],
+  request: { params: DeliveryParams },
+  responses: [[202, WebhookDeliverySchema, "Queued again"], 404, 409],
 });
 
 export const handler: Handler<typeof route> = async (c) => {

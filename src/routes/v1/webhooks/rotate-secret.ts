@@ -9,9 +9,8 @@ export const route = defineRoute("post", "/{id}/rotate-secret", "webhooks:write"
   summary:
     'Replace the endpoint\'s signing secret. The new one is shown this once. For a "herald" endpoint the old one stops signing at once; ' +
     `a "standard" endpoint signs with both for ${ROTATION_OVERLAP_SECONDS / 3600} hours (until previous_secret_expires_at), then with the new one only.`,
-  params: IdParam,
-  ok: [200, WebhookEndpointWithSecretSchema, "The endpoint and its new signing secret"],
-  errors: [404, 503],
+  request: { params: IdParam },
+  responses: [[200, WebhookEndpointWithSecretSchema, "The endpoint and its new signing secret"], 404, 503],
 });
 
 export const handler: Handler<typeof route> = async (c) => {
