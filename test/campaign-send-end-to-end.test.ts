@@ -172,9 +172,13 @@ describe("sending a campaign end to end (real queues, Durable Objects and Postgr
 
   it("launches a scheduled campaign from the cron when it comes due", async () => {
     const { apiKey, id } = await sinkCampaign(3);
-    const at = new Date(Date.now() + 1000).toISOString();
+    const at = new Date(Date.now() + 60_000).toISOString();
     expect((await call(`/v1/campaigns/${id}/schedule`, { method: "POST", token: apiKey, json: { scheduled_at: at } })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1200));
+    // Not due yet: a tick leaves it scheduled.
+    await cronTick();
+    expect((await getCampaign(apiKey, id)).state).toBe("scheduled");
+    // The minute passes (moved in the row instead of waited for), and the next tick launches it.
+    await query(sql`UPDATE campaigns SET scheduled_at = now() - interval '1 second' WHERE id = ${id}`);
     await cronTick();
     const final = await waitFor(apiKey, id, done);
     expect(final).toMatchObject({ state: "completed", counts: { sent: 3 } });

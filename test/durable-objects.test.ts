@@ -137,11 +137,18 @@ describe("CampaignProgress", () => {
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
     const seen: ProgressSnapshot[] = [];
-    ws.addEventListener("message", (e) => seen.push(JSON.parse(e.data as string)));
+    // Resolves on the first snapshot that shows the pause, rather than after a guessed delay.
+    const paused = new Promise<ProgressSnapshot>((resolve) =>
+      ws.addEventListener("message", (e) => {
+        const snapshot = JSON.parse(e.data as string) as ProgressSnapshot;
+        seen.push(snapshot);
+        if (snapshot.state === "paused") resolve(snapshot);
+      }),
+    );
     ws.accept();
     await stub.report({ sent: 3, failed: 0, skipped: 0 });
     await stub.setState("paused");
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await paused).toMatchObject({ sent: 3, state: "paused" });
     expect(seen.at(-1)).toMatchObject({ sent: 3, state: "paused" });
     await runInDurableObject(stub, (_i: CampaignProgress, ctx) => {
       expect(ctx.getWebSockets()).toHaveLength(1);
