@@ -138,16 +138,13 @@ export interface GroupConsumer<S extends z.ZodType> {
  */
 export function consumeGroups<S extends z.ZodType>(consumer: GroupConsumer<S>) {
   return async (batch: MessageBatch, env: Env, ctx: ExecutionContext, logger: Logger): Promise<void> => {
-    const alone = (() => {
-      let n = 0;
-      return () => String(n++);
-    })();
-    const groups = parseAndGroup(batch, consumer.schema, consumer.key ?? alone, logger, consumer.what);
+    let n = 0;
+    const groups = parseAndGroup(batch, consumer.schema, consumer.key ?? (() => String(n++)), logger, consumer.what);
     if (groups.size === 0) return;
     const size = consumer.partSize ?? Number.POSITIVE_INFINITY;
     const parts: Item<z.infer<S>>[][] = [];
     for (const items of groups.values()) {
-      for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size).map((v) => ({ ...v })));
+      for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
     }
     await withBatchServices(env, ctx, logger, async ({ db }) => {
       await runLimited(

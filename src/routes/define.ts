@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, type RouteConfig, type RouteHandler, type z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { HonoEnv } from "../env";
 import type { Scope } from "../auth/scopes";
-import { problems } from "../lib/schemas";
+import { IdParam, problems } from "../lib/schemas";
 import { requireScope } from "../middleware/auth";
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
@@ -123,4 +123,21 @@ export function mountRoutes(api: OpenAPIHono<HonoEnv>, tag: string, ...modules: 
     api.openapi({ ...config, tags: config.tags ?? [tag] }, handler as unknown as Parameters<typeof api.openapi>[1]);
   }
   return api;
+}
+
+/**
+ * DELETE /{id} answering 204: the shape every resource deleted outright shares. `remove` deletes
+ * the tenant's row (404 when there is none) and does what goes with it (a cache entry, a log line).
+ */
+export function deleteByIdRoute(scope: Scope, summary: string, remove: (c: Context<HonoEnv>, id: string) => Promise<void>) {
+  const route = defineRoute("delete", "/{id}", scope, {
+    summary,
+    request: { params: IdParam },
+    responses: [[204, "Deleted"], 404],
+  });
+  const handler: Handler<typeof route> = async (c) => {
+    await remove(c, c.req.valid("param").id);
+    return c.body(null, 204);
+  };
+  return { route, handler };
 }

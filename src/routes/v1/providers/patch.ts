@@ -1,3 +1,4 @@
+import { destinationPolicy } from "../../../lib/destination";
 import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
 import { IdParam } from "../../../lib/schemas";
 import { providerCacheKey } from "../../../providers/registry";
@@ -26,7 +27,7 @@ export const handler: Handler<typeof route> = async (c) => {
   const settings = checkSettings(
     existing.kind,
     { config: body.config, credentials: body.credentials },
-    { allowLoopback: c.var.config.devAllowLoopback },
+    destinationPolicy(c.env),
     previous,
     limits,
   );

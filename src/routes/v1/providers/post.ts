@@ -1,3 +1,4 @@
+import { destinationPolicy } from "../../../lib/destination";
 import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
 import { uuidv7 } from "../../../lib/ids";
 import { insertProvider } from "../../../providers/rows";
@@ -16,7 +17,7 @@ export const handler: Handler<typeof route> = async (c) => {
   const settings = checkSettings(
     body.kind,
     { config: body.config, credentials: body.credentials ?? null },
-    { allowLoopback: c.var.config.devAllowLoopback },
+    destinationPolicy(c.env),
     undefined,
     limits,
   );

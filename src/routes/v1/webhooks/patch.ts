@@ -1,3 +1,4 @@
+import { destinationPolicy } from "../../../lib/destination";
 import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
 import { IdParam } from "../../../lib/schemas";
 import { type EndpointChanges, findEndpoint, updateEndpoint } from "../../../webhooks/store";
@@ -13,7 +14,7 @@ export const handler: Handler<typeof route> = async (c) => {
   const { tenantId } = c.var.principal;
   const existing = await findEndpoint(c.var.db, tenantId, c.req.valid("param").id);
   const body = c.req.valid("json");
-  if (body.url !== undefined) checkWebhookUrl(body.url, { allowLoopback: c.var.config.devAllowLoopback });
+  if (body.url !== undefined) checkWebhookUrl(body.url, destinationPolicy(c.env));
   const changes: EndpointChanges = { updatedAt: new Date() };
   if (body.url !== undefined) changes.url = body.url;
   if (body.event_types !== undefined) changes.eventTypes = uniqueTypes(body.event_types);

@@ -1,3 +1,4 @@
+import { destinationPolicy } from "../../../lib/destination";
 import { defineRoute, type Handler, type RequestBody, type ResponseBody } from "../../define";
 import { uuidv7 } from "../../../lib/ids";
 import { newWebhookSecret, sealWebhookSecret } from "../../../webhooks/outbound/sign";
@@ -12,7 +13,7 @@ export const route = defineRoute("post", "/", "webhooks:write", {
 
 export const handler: Handler<typeof route> = async (c) => {
   const body = c.req.valid("json");
-  checkWebhookUrl(body.url, { allowLoopback: c.var.config.devAllowLoopback });
+  checkWebhookUrl(body.url, destinationPolicy(c.env));
   const id = uuidv7();
   const secret = newWebhookSecret();
   const row = await insertEndpoint(c.var.db, {
